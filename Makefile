@@ -1,0 +1,46 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DB := demo.db
+export HF_HUB_OFFLINE := 1
+
+.PHONY: demo test lint typecheck unit bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall only when the dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	$(BIN)/storyline --db $(DEMO_DB) ingest examples/
+	$(BIN)/storyline --db $(DEMO_DB) ingest examples/
+	$(BIN)/storyline --db $(DEMO_DB) events
+	$(BIN)/storyline --db $(DEMO_DB) articles
+	$(BIN)/storyline --db $(DEMO_DB) report --format json -o report.json
+	$(BIN)/storyline --db $(DEMO_DB) report --format md -o report.md
+	$(BIN)/storyline --db $(DEMO_DB) report --format html -o report.html
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check storyline tests benchmarks
+	$(BIN)/ruff format --check storyline tests benchmarks
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+unit: $(VENV)/.installed-dev
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+clean:
+	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm report.json report.md report.html .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,130 @@
+"""Settings: shipped defaults, then a user file key by key, then flags.
+
+Built once at the edge (the CLI or the caller of the API) and passed down;
+nothing reads settings from globals.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, Errors
+
+USER_FILE_NAME = "storyline.toml"
+CONFIG_ENV = "STORYLINE_CONFIG"
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSettings:
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSettings:
+    max_file_bytes: int
+    date_line_max_paragraphs: int
+    date_line_max_chars: int
+    furniture_patterns: tuple[str, ...]
+    glued_furniture_prefixes: tuple[str, ...]
+    caption_credit_pattern: str
+
+
+@dataclass(frozen=True, slots=True)
+class NlpSettings:
+    languages: tuple[str, ...]
+    language_min_chars: int
+    language_sample_chars: int
+    sentence_fallback_language: str
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSettings:
+    batch_size: int
+    progress_min_articles: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSettings:
+    summary_sentences: int
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    store: StoreSettings
+    ingest: IngestSettings
+    nlp: NlpSettings
+    pipeline: PipelineSettings
+    report: ReportSettings
+
+
+_SECTIONS: dict[str, type] = {
+    "store": StoreSettings,
+    "ingest": IngestSettings,
+    "nlp": NlpSettings,
+    "pipeline": PipelineSettings,
+    "report": ReportSettings,
+}
+
+
+def default_values() -> dict[str, dict[str, Any]]:
+    """The shipped defaults as a plain nested dict."""
+    text = resources.files("storyline").joinpath("defaults.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def _merge(base: dict[str, dict[str, Any]], override: dict[str, Any], origin: str) -> None:
+    """Override ``base`` key by key; unknown sections, keys or wrong types are errors."""
+    for section, values in override.items():
+        if section not in base or not isinstance(values, dict):
+            raise ConfigError(Errors.E013.format(path=origin, reason=f"unknown section [{section}]"))
+        for key, value in values.items():
+            if key not in base[section]:
+                raise ConfigError(
+                    Errors.E013.format(path=origin, reason=f"unknown key '{key}' in [{section}]")
+                )
+            expected = type(base[section][key])
+            if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+                raise ConfigError(
+                    Errors.E013.format(
+                        path=origin,
+                        reason=f"[{section}] {key} must be {expected.__name__}, got {type(value).__name__}",
+                    )
+                )
+            base[section][key] = value
+
+
+def _build(values: dict[str, dict[str, Any]]) -> Settings:
+    sections: dict[str, Any] = {}
+    for name, section_type in _SECTIONS.items():
+        raw = {k: tuple(v) if isinstance(v, list) else v for k, v in values[name].items()}
+        sections[name] = section_type(**raw)
+    return Settings(**sections)
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
+) -> Settings:
+    """Defaults, then the user file, then explicit overrides (from flags).
+
+    The user file is ``config_file``, else ``$STORYLINE_CONFIG``, else
+    ``./storyline.toml`` if it exists.
+    """
+    values = default_values()
+    path = config_file or os.environ.get(CONFIG_ENV)
+    if path is None and Path(USER_FILE_NAME).is_file():
+        path = USER_FILE_NAME
+    if path is not None:
+        try:
+            user = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(Errors.E013.format(path=path, reason=exc)) from exc
+        _merge(values, user, str(path))
+    if overrides:
+        _merge(values, overrides, "command-line flags")
+    return _build(values)

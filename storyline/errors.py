@@ -1,0 +1,72 @@
+"""Every user-facing error and warning, with a code, in one place.
+
+Messages say what was wrong, with which input, and what to do about it.
+Format them with keyword arguments: ``Errors.E001.format(path=..., reason=...)``.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Errors(str, Enum):
+    """Coded message templates (spaCy style)."""
+
+    E001 = "[E001] {path}: cannot read the file ({reason})."
+    E002 = (
+        "[E002] {path}: unsupported file type '{suffix}'. Supported: {supported}. "
+        "Rename the file or convert it."
+    )
+    E003 = "[E003] {path}: cannot decode the text: {reason}. Is it a binary file?"
+    E004 = "[E004] {path}: no article text left after cleaning; nothing to store."
+    E005 = "[E005] {path}: line {line} is not valid JSON ({reason})."
+    E006 = "[E006] {path}: line {line} has no non-empty string field 'text'."
+    E007 = "[E007] {path}: the HTML page yielded no article text (trafilatura found no main content)."
+    E008 = "[E008] {path}: not a readable RSS/Atom feed ({reason})."
+    E009 = "[E009] {path}: no such file or directory, and no file matches it as a pattern."
+    E010 = "[E010] {path}: the input is empty."
+    E011 = (
+        "[E011] Stage '{stage}' reads '{field}', which no earlier stage writes "
+        "and ingest does not provide. Reorder the stages."
+    )
+    E012 = "[E012] Unknown {kind} '{name}'. Known: {known}."
+    E013 = "[E013] {path}: invalid settings: {reason}."
+    E014 = "[E014] {path}: line {line}: field '{field}' must be {expected}."
+    E015 = "[E015] No event with id '{event}' in {db}. List them with `storyline events`."
+    E016 = "[E016] {path}: the database was written by a newer storyline (schema {found} > {known}). Upgrade."
+    E017 = "[E017] {path}: the feed has no entries."
+    E018 = "[E018] {path}: file is {size} bytes, over the limit of {limit} (ingest.max_file_bytes)."
+
+    def format(self, *args: object, **kwargs: object) -> str:  # type: ignore[override]
+        return self.value.format(*args, **kwargs)
+
+
+class Warnings(str, Enum):
+    """Coded warnings: the run goes on, but the user should know."""
+
+    W001 = "[W001] {path}: {count} file(s) skipped inside the folder: unsupported types ({suffixes})."
+    W002 = "[W002] {path}: date '{value}' could not be parsed; the publication date is left unknown."
+
+    def format(self, *args: object, **kwargs: object) -> str:  # type: ignore[override]
+        return self.value.format(*args, **kwargs)
+
+
+class StorylineError(Exception):
+    """Base class of the errors the engine raises on purpose."""
+
+
+class InputError(StorylineError):
+    """One input (file, line, feed entry) could not be turned into an article."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+class ConfigError(StorylineError):
+    """Settings or the pipeline definition are wrong."""
+
+
+class StoreError(StorylineError):
+    """The database cannot be used as asked."""

@@ -1,0 +1,66 @@
+"""Reader for saved web pages: trafilatura for the text, htmldate (inside it) for the date."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import lxml.html
+import trafilatura
+
+from ..config import IngestSettings
+from ..errors import Errors, InputError
+from ..model import Article
+from .build import build_article
+from .metadata import outlet_from_url, parse_date
+
+_BLOCK_TAGS = frozenset(
+    "p div li ul ol h1 h2 h3 h4 h5 h6 blockquote pre tr table section article header footer br hr".split()
+)
+_LINES = re.compile(r"\s*\n\s*")
+
+# trafilatura logs every page it finds hard; the reader reports its own errors.
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
+logging.getLogger("htmldate").setLevel(logging.ERROR)
+
+
+def html_fragment_paragraphs(fragment: str) -> list[str]:
+    """The paragraphs of an HTML fragment (a feed entry's content), tags removed."""
+    if "<" not in fragment:
+        return [line for line in _LINES.split(fragment.strip()) if line]
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        return [line for line in _LINES.split(fragment.strip()) if line]
+    for bad in root.xpath("//script|//style|//noscript"):
+        bad.drop_tree()
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.lower() in _BLOCK_TAGS:
+            element.tail = "\n" + (element.tail or "")
+    text: str = root.text_content()
+    return [" ".join(line.split()) for line in _LINES.split(text) if line.strip()]
+
+
+def read_html(source: str, path: str, settings: IngestSettings) -> list[Article]:
+    """One article from a web page: main text, title, author, date, canonical URL, outlet."""
+    document = trafilatura.bare_extraction(
+        source, with_metadata=True, include_comments=False, include_tables=False, as_dict=True
+    )
+    if not document or not (document.get("text") or "").strip():
+        raise InputError(path, Errors.E007.format(path=path))
+    url = document.get("url")
+    outlet = outlet_from_url(url) or outlet_from_url(document.get("hostname"))
+    published = parse_date(document.get("date"))
+    return [
+        build_article(
+            path=path,
+            paragraphs=document["text"].split("\n"),
+            title=document.get("title"),
+            url=url,
+            outlet=outlet,
+            author=document.get("author"),
+            published=published,
+            published_source="metadata" if published else None,
+            settings=settings,
+        )
+    ]

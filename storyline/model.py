@@ -1,0 +1,116 @@
+"""The one data model: every stage takes and returns these objects.
+
+Ids are derived from content, so the same article read twice (or after a
+restart) gets the same id, and everything keyed on it stays put.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
+
+PublishedSource = Literal["metadata", "text", "feed", "inferred"]
+PUBLISHED_SOURCES: tuple[str, ...] = ("metadata", "text", "feed", "inferred")
+
+# 16 hex digits = 64 bits: collisions stay improbable well past 10^8 articles.
+_ID_HEX_DIGITS = 16
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalize_text(text: str) -> str:
+    """Text in the form used for content hashing: NFKC, whitespace collapsed."""
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def content_id(prefix: str, *parts: str | None) -> str:
+    """A stable id such as ``a-9f86d081884c7d65`` from the given parts."""
+    payload = json.dumps([p or "" for p in parts], ensure_ascii=False)
+    digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return f"{prefix}-{digest[:_ID_HEX_DIGITS]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence of an article's cleaned text; ``index`` is 0-based and stable."""
+
+    index: int
+    start: int
+    end: int
+    paragraph: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A news article as read from its source, plus what the stages add to it.
+
+    ``text`` is the cleaned body: paragraphs joined by blank lines; sentence
+    offsets index into it.
+    """
+
+    id: str
+    text: str
+    title: str | None = None
+    url: str | None = None
+    outlet: str | None = None
+    path: str | None = None
+    external_id: str | None = None
+    author: str | None = None
+    published: str | None = None
+    published_source: PublishedSource | None = None
+    lang: str | None = None
+    sentences: tuple[Sentence, ...] = ()
+    duplicate_of: str | None = None
+    event: str | None = None
+
+    @staticmethod
+    def make_id(text: str, title: str | None, url: str | None, outlet: str | None) -> str:
+        """The article id: a hash of what makes it this article and not another.
+
+        The read path is left out on purpose, so the same file ingested from two
+        places is one article; the outlet and URL are kept, so a wire story
+        carried by two outlets stays two articles (deduplication links them).
+        """
+        return content_id("a", url, outlet, normalize_text(title or ""), normalize_text(text))
+
+    @property
+    def headline(self) -> str:
+        """The title, else the first sentence or line: something to show a reader."""
+        if self.title:
+            return self.title
+        if self.sentences:
+            return self.sentences[0].text
+        return self.text.strip().split("\n", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """A pointer to the exact sentence a statement comes from."""
+
+    article: str
+    sentence: int
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Articles that report the same real-world happening."""
+
+    id: str
+    title: str
+    articles: tuple[str, ...]
+    storyline: str | None = None
+    first_seen: str | None = None
+    last_seen: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Storyline:
+    """Events linked over time: the same actors and theme, weeks or years apart."""
+
+    id: str
+    title: str
+    events: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,90 @@
+"""Runs the stages in order over the articles each has not seen yet."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .cluster import SingletonEventStage
+from .config import Settings
+from .errors import ConfigError, Errors
+from .model import Article
+from .nlp.language import LanguageStage
+from .nlp.sentences import SentenceStage
+from .store import SQLiteStore
+
+# What ingest fills in on every Article; stages may read these without declaring a writer.
+INGEST_FIELDS = frozenset(
+    {"id", "text", "title", "url", "outlet", "path", "external_id", "author", "published",
+     "published_source", "lang"}
+)  # fmt: skip
+
+
+class Stage(Protocol):
+    """A pipeline step: a batch of articles in, the same articles (updated) out."""
+
+    name: str
+    version: int
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+
+    def __call__(self, articles: list[Article]) -> list[Article]: ...
+
+
+Progress = Callable[[str, int], None]
+"""Called with (stage name, number of articles just processed)."""
+
+
+@dataclass
+class PipelineRun:
+    """What one run did: articles processed per stage."""
+
+    processed: dict[str, int] = field(default_factory=dict)
+
+
+def check_order(stages: Sequence[Stage]) -> None:
+    """Raise if a stage reads a field that neither ingest nor an earlier stage writes."""
+    available = set(INGEST_FIELDS)
+    for stage in stages:
+        for read in stage.reads:
+            if read not in available:
+                raise ConfigError(Errors.E011.format(stage=stage.name, field=read))
+        available.update(stage.writes)
+
+
+def default_stages(settings: Settings) -> list[Stage]:
+    """The engine's stages, in order."""
+    return [LanguageStage(settings.nlp), SentenceStage(settings.nlp), SingletonEventStage()]
+
+
+class Pipeline:
+    """Ordered stages, run incrementally against a store."""
+
+    def __init__(self, stages: Sequence[Stage], batch_size: int) -> None:
+        if batch_size < 1:
+            raise ConfigError(f"[E013] pipeline.batch_size must be at least 1, got {batch_size}.")
+        check_order(stages)
+        self.stages = list(stages)
+        self.batch_size = batch_size
+
+    def pending(self, store: SQLiteStore) -> dict[str, int]:
+        """How many articles each stage still has to process."""
+        return {s.name: store.count_pending(s.name, s.version) for s in self.stages}
+
+    def run(self, store: SQLiteStore, progress: Progress | None = None) -> PipelineRun:
+        """Run every stage over the articles it has not processed; safe to repeat."""
+        run = PipelineRun()
+        for stage in self.stages:
+            needs_sentences = "sentences" in stage.reads
+            while batch := store.pending(stage.name, stage.version, self.batch_size, needs_sentences):
+                done = stage(batch)
+                if [a.id for a in done] != [a.id for a in batch]:
+                    # Otherwise the same batch would come back forever.
+                    raise ConfigError(f"Stage '{stage.name}' must return the articles it was given, in order.")
+                store.save_stage(stage.name, stage.version, done, stage.writes)
+                run.processed[stage.name] = run.processed.get(stage.name, 0) + len(batch)
+                if progress:
+                    progress(stage.name, len(batch))
+        store.prune_events()
+        return run

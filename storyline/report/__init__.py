@@ -1,0 +1,28 @@
+"""The story report: build it from the store, validate it, render it."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+from .build import SCHEMA_ID, build_report
+from .render import FORMATS, render_report
+
+__all__ = ["FORMATS", "SCHEMA_ID", "build_report", "render_report", "report_schema", "validate_report"]
+
+
+@lru_cache(maxsize=1)
+def report_schema() -> dict[str, Any]:
+    """The JSON Schema of the report contract, as shipped with the package."""
+    text = resources.files("storyline.report").joinpath("report.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def validate_report(report: dict[str, Any]) -> None:
+    """Raise jsonschema.ValidationError if ``report`` breaks the contract."""
+    jsonschema.validate(report, report_schema(), format_checker=jsonschema.FormatChecker())

@@ -1,0 +1,48 @@
+"""Report as JSON, Markdown or a self-contained HTML page."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from ..errors import ConfigError, Errors
+
+FORMATS = ("json", "md", "html")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
+
+
+def _md_escape(text: str) -> str:
+    """Text that renders literally in Markdown (a title may hold `*` or `|`)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("storyline.report", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = _md_escape
+    return env
+
+
+def render_report(report: dict[str, Any], fmt: str) -> str:
+    """The report in ``fmt`` (json, md or html)."""
+    if fmt == "json":
+        return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    if fmt not in FORMATS:
+        raise ConfigError(Errors.E012.format(kind="report format", name=fmt, known=", ".join(FORMATS)))
+    template = _environment().get_template(f"report.{fmt}.j2")
+    return template.render(
+        report=report,
+        events={e["id"]: e for e in report["events"]},
+        articles={a["id"]: a for a in report["articles"]},
+    )

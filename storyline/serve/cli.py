@@ -1,0 +1,298 @@
+"""The `storyline` command line: ingest, report, and look around the store."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..config import Settings, load_settings
+from ..errors import InputError, StorylineError
+from ..ingest import Notice, read_inputs
+from ..model import Article
+from ..pipeline import Pipeline, default_stages
+from ..report import FORMATS, build_report, render_report
+from ..store import SQLiteStore, open_store
+from ..store.sqlite import SNIPPET_CLOSE, SNIPPET_OPEN
+
+# Articles are written to the store in batches of this many while reading.
+_INGEST_BATCH = 256
+_TRUNCATE_TITLE = 80
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Context:
+    """Options given once, at the edge, shared by every command."""
+
+    def __init__(self, config: str | None, db: str | None) -> None:
+        self.config = config
+        self.db_option = db
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            overrides = {"store": {"path": self.db_option}} if self.db_option else None
+            self._settings = load_settings(self.config, overrides)
+        return self._settings
+
+    @contextmanager
+    def store(self) -> Iterator[SQLiteStore]:
+        with open_store(self.settings.store.path) as store:
+            yield store
+
+
+def _db_option(function: Any) -> Any:
+    """``--db`` on every command, as on the group (``storyline ingest x --db my.db`` reads naturally)."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        if value:
+            ctx.find_object(Context).db_option = value  # type: ignore[union-attr]
+
+    return click.option(
+        "--db",
+        metavar="FILE",
+        expose_value=False,
+        callback=remember,
+        help="SQLite database (default: storyline.db, or $STORYLINE_DB).",
+    )(function)
+
+
+class _Group(click.Group):
+    """Turns the engine's own errors into one clear line and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StorylineError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", type=click.Path(dir_okay=False), envvar="STORYLINE_CONFIG", help="Settings file (TOML).")
+@click.option("--db", metavar="FILE", envvar="STORYLINE_DB", help="SQLite database (default: storyline.db).")
+@click.version_option(package_name="storyline")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, db: str | None) -> None:
+    """storyline: from a pile of news articles to cited, cross-checked stories."""
+    ctx.obj = Context(config, db)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@_db_option
+@click.pass_obj
+def ingest(obj: Context, paths: tuple[str, ...]) -> None:
+    """Read articles from PATHS (files, folders, globs, '-' for stdin) and process them.
+
+    Supported: .txt/.md, .html, .jsonl, RSS/Atom (.rss/.atom/.xml). Articles
+    already stored are skipped; a file that cannot be read is reported and the
+    rest is stored. Exit status 1 when anything failed.
+    """
+    settings = obj.settings
+    failures: list[InputError] = []
+    read = added = 0
+    with obj.store() as store:
+        batch: list[Article] = []
+        for item in read_inputs(paths, settings.ingest):
+            if isinstance(item, Article):
+                read += 1
+                batch.append(item)
+                if len(batch) >= _INGEST_BATCH:
+                    added += len(store.add_articles(batch))
+                    batch = []
+            elif isinstance(item, Notice):
+                err.print(f"[yellow]warning[/] {escape(item.message)}")
+            else:
+                failures.append(item)
+                err.print(f"[red]error[/] {escape(item.message)}")
+        added += len(store.add_articles(batch))
+        _run_pipeline(store, settings)
+        total = store.count_articles()
+    if read == 0 and not failures:
+        err.print(f"[red]error[/] no articles found in {escape(', '.join(paths))}.")
+        sys.exit(1)
+    out.print(
+        f"Read {read} article{'s' * (read != 1)}: {added} new, {read - added} already stored; "
+        f"{len(failures)} input{'s' * (len(failures) != 1)} failed. "
+        f"The store {escape(settings.store.path)} holds {total}."
+    )
+    if failures:
+        sys.exit(1)
+
+
+def _run_pipeline(store: SQLiteStore, settings: Settings) -> None:
+    pipeline = Pipeline(default_stages(settings), settings.pipeline.batch_size)
+    pending = pipeline.pending(store)
+    show = err.is_terminal and max(pending.values(), default=0) >= settings.pipeline.progress_min_articles
+    with Progress(
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not show,
+        transient=True,
+    ) as progress:
+        tasks = {name: progress.add_task(name, total=count) for name, count in pending.items()}
+        pipeline.run(store, lambda stage, n: progress.advance(tasks[stage], n))
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
+@click.option("--event", "event_id", metavar="ID", help="Only this event (its articles and storyline).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE, not stdout.")
+@_db_option
+@click.pass_obj
+def report(obj: Context, fmt: str, event_id: str | None, output: str | None) -> None:
+    """The story report: JSON (the contract), Markdown or self-contained HTML."""
+    with obj.store() as store:
+        document = build_report(store, obj.settings.report, event_id)
+    rendered = render_report(document, fmt)
+    if output:
+        Path(output).write_text(rendered, encoding="utf-8")
+        err.print(f"Wrote {escape(output)} ({len(document['events'])} events).")
+    else:
+        click.echo(rendered, nl=False)
+
+
+def _truncate(text: str | None, width: int = _TRUNCATE_TITLE) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _emit_json(rows: list[dict[str, Any]]) -> None:
+    click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_db_option
+@click.pass_obj
+def events(obj: Context, as_json: bool) -> None:
+    """Events, in the order they were first reported."""
+    with obj.store() as store:
+        found = store.events()
+        outlets = {a.id: a.outlet for a in store.articles(with_sentences=False)}
+    rows = [
+        {
+            "id": e.id,
+            "title": e.title,
+            "articles": len(e.articles),
+            "outlets": sorted({o for a in e.articles if (o := outlets.get(a))}),
+            "first_seen": e.first_seen,
+            "last_seen": e.last_seen,
+            "storyline": e.storyline,
+        }
+        for e in found
+    ]
+    if as_json:
+        _emit_json(rows)
+        return
+    if not rows:
+        out.print("No events yet: run `storyline ingest PATH` first.")
+        return
+    table = Table(title=f"{len(rows)} events", title_justify="left")
+    for column in ("event", "first seen", "articles", "outlets", "title"):
+        table.add_column(column, overflow="fold" if column == "title" else "ellipsis")
+    for row in rows:
+        table.add_row(
+            row["id"],
+            (row["first_seen"] or "unknown")[:10],
+            str(row["articles"]),
+            escape(", ".join(row["outlets"]) or "—"),
+            escape(_truncate(row["title"])),
+        )
+    out.print(table)
+
+
+@cli.command()
+@click.option("--event", "event_id", metavar="ID", help="Only the articles of this event.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_db_option
+@click.pass_obj
+def articles(obj: Context, event_id: str | None, as_json: bool) -> None:
+    """Stored articles, in publication order (undated last)."""
+    with obj.store() as store:
+        found = store.articles(event=event_id)
+    rows = [
+        {
+            "id": a.id,
+            "outlet": a.outlet,
+            "published": a.published,
+            "published_source": a.published_source,
+            "lang": a.lang,
+            "sentences": len(a.sentences),
+            "event": a.event,
+            "title": a.title,
+            "headline": a.headline,
+            "url": a.url,
+            "path": a.path,
+        }
+        for a in found
+    ]
+    if as_json:
+        _emit_json(rows)
+        return
+    if not rows:
+        out.print("No articles: run `storyline ingest PATH` first.")
+        return
+    table = Table(title=f"{len(rows)} articles", title_justify="left")
+    for column in ("article", "outlet", "published", "lang", "sent.", "headline"):
+        table.add_column(column, overflow="fold" if column == "headline" else "ellipsis")
+    for row in rows:
+        published = row["published"] or "unknown"
+        if row["published_source"]:
+            published += f" ({row['published_source']})"
+        table.add_row(
+            row["id"],
+            escape(row["outlet"] or "—"),
+            published,
+            row["lang"] or "—",
+            str(row["sentences"]),
+            escape(_truncate(row["headline"])),
+        )
+    out.print(table)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_db_option
+@click.pass_obj
+def search(obj: Context, query: str, limit: int, as_json: bool) -> None:
+    """Full-text search over titles and text (all words must match)."""
+    with obj.store() as store:
+        hits = store.search(query, limit)
+    if as_json:
+        _emit_json([{**asdict(h), "snippet": h.highlighted("**", "**")} for h in hits])
+        return
+    if not hits:
+        out.print(f"No article matches {escape(repr(query))}.")
+        return
+    table = Table(title=f"{len(hits)} matches for {escape(repr(query))}", title_justify="left")
+    for column in ("article", "outlet", "published", "match"):
+        table.add_column(column, overflow="fold" if column == "match" else "ellipsis")
+    for hit in hits:
+        snippet = " ".join(escape(hit.snippet).split())
+        snippet = snippet.replace(SNIPPET_OPEN, "[bold yellow]").replace(SNIPPET_CLOSE, "[/]")
+        table.add_row(hit.article, escape(hit.outlet or "—"), (hit.published or "unknown")[:10], snippet)
+    out.print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

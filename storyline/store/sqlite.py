@@ -1,0 +1,360 @@
+"""SQLite store: WAL mode, numbered migrations, one write connection, FTS5 search."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import Errors, StoreError
+from ..model import Article, Event, Sentence, Storyline, content_id
+
+ARTICLE_COLUMNS = (
+    "id", "path", "external_id", "url", "outlet", "title", "author",
+    "published", "published_source", "lang", "text", "duplicate_of", "event_id",
+)  # fmt: skip
+# Article fields a stage may write, and the column each is stored in.
+WRITABLE_FIELDS = {
+    "lang": "lang",
+    "published": "published",
+    "published_source": "published_source",
+    "duplicate_of": "duplicate_of",
+    "event": "event_id",
+}
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
+_BUSY_TIMEOUT_MS = 30_000
+_SEARCH_TERM = re.compile(r"\w+", re.UNICODE)
+# Control characters mark matches in snippets: they cannot occur in article text.
+SNIPPET_OPEN, SNIPPET_CLOSE = "\x02", "\x03"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One article matching a full-text query."""
+
+    article: str
+    title: str
+    outlet: str | None
+    published: str | None
+    event: str | None
+    snippet: str
+    score: float
+
+    def highlighted(self, before: str, after: str) -> str:
+        """The snippet with each matched word wrapped in ``before``/``after``."""
+        return self.snippet.replace(SNIPPET_OPEN, before).replace(SNIPPET_CLOSE, after)
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    folder = resources.files("storyline.store").joinpath("migrations")
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def schema_version() -> int:
+    """The newest schema this code knows."""
+    return _migrations()[-1][0]
+
+
+class SQLiteStore:
+    """The default store. All writes go through one connection, serialized by a lock."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the database ({exc}).") from exc
+        self._lock = threading.Lock()
+        self._migrate()
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it lands, or none of it."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        try:
+            current = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a storyline database ({exc}).") from exc
+        known = schema_version()
+        if current > known:
+            raise StoreError(Errors.E016.format(path=self.path, found=current, known=known))
+        for number, _name, sql in _migrations():
+            if number <= current:
+                continue
+            with self._write() as db:
+                for statement in _split_sql(sql):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
+
+    # -- writes --------------------------------------------------------------------
+
+    def add_articles(self, articles: Iterable[Article]) -> list[str]:
+        """Store articles not seen before; return the ids that were new."""
+        added: list[str] = []
+        with self._write() as db:
+            for article in articles:
+                cursor = db.execute(
+                    f"INSERT OR IGNORE INTO articles ({', '.join(ARTICLE_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * len(ARTICLE_COLUMNS))})",
+                    _article_row(article),
+                )
+                if cursor.rowcount:
+                    added.append(article.id)
+                    _insert_sentences(db, article)
+        return added
+
+    def save_stage(self, stage: str, version: int, articles: Sequence[Article], fields: Sequence[str]) -> None:
+        """Persist what ``stage`` wrote on ``articles`` and mark them done for it."""
+        columns = [WRITABLE_FIELDS[f] for f in fields if f in WRITABLE_FIELDS]
+        with self._write() as db:
+            if "event" in fields:
+                self._create_events(db, {a.event: a for a in reversed(articles) if a.event})
+            for article in articles:
+                if columns:
+                    values = [getattr(article, f) for f in fields if f in WRITABLE_FIELDS]
+                    db.execute(
+                        f"UPDATE articles SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+                        [*values, article.id],
+                    )
+                if "sentences" in fields:
+                    db.execute("DELETE FROM sentences WHERE article_id = ?", (article.id,))
+                    _insert_sentences(db, article)
+                db.execute(
+                    "INSERT OR REPLACE INTO stage_runs (article_id, stage, version) VALUES (?, ?, ?)",
+                    (article.id, stage, version),
+                )
+
+    def _create_events(self, db: sqlite3.Connection, first_articles: dict[str, Article]) -> None:
+        """Rows for events not stored yet, titled after their first article.
+
+        Until storylines are linked, each new event starts a storyline of its own.
+        """
+        for event_id in sorted(first_articles):
+            if db.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone():
+                continue
+            first = first_articles[event_id]
+            if not first.sentences:
+                first = _with_sentences(db, [first])[0]
+            storyline_id = content_id("s", event_id)
+            db.execute("INSERT OR IGNORE INTO storylines (id, title) VALUES (?, ?)", (storyline_id, first.headline))
+            db.execute(
+                "INSERT INTO events (id, title, storyline_id) VALUES (?, ?, ?)",
+                (event_id, first.headline, storyline_id),
+            )
+
+    def prune_events(self) -> None:
+        """Drop events no article points to any more, and storylines left without events."""
+        with self._write() as db:
+            db.execute(
+                "DELETE FROM events WHERE id NOT IN "
+                "(SELECT DISTINCT event_id FROM articles WHERE event_id IS NOT NULL)"
+            )
+            db.execute(
+                "DELETE FROM storylines WHERE id NOT IN "
+                "(SELECT DISTINCT storyline_id FROM events WHERE storyline_id IS NOT NULL)"
+            )
+
+    # -- reads ---------------------------------------------------------------------
+
+    def pending(self, stage: str, version: int, limit: int, with_sentences: bool = True) -> list[Article]:
+        """Articles ``stage`` (at ``version``) has not processed yet, oldest first."""
+        rows = self._db.execute(
+            f"SELECT {', '.join('a.' + c for c in ARTICLE_COLUMNS)} FROM articles a "
+            "LEFT JOIN stage_runs r ON r.article_id = a.id AND r.stage = ? AND r.version = ? "
+            "WHERE r.article_id IS NULL ORDER BY a.published IS NULL, a.published, a.seq LIMIT ?",
+            (stage, version, limit),
+        ).fetchall()
+        articles = [_article_from_row(row) for row in rows]
+        return _with_sentences(self._db, articles) if with_sentences else articles
+
+    def count_pending(self, stage: str, version: int) -> int:
+        return int(
+            self._db.execute(
+                "SELECT COUNT(*) FROM articles a LEFT JOIN stage_runs r ON r.article_id = a.id "
+                "AND r.stage = ? AND r.version = ? WHERE r.article_id IS NULL",
+                (stage, version),
+            ).fetchone()[0]
+        )
+
+    def count_articles(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+
+    def article(self, article_id: str) -> Article | None:
+        row = self._db.execute(
+            f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE id = ?", (article_id,)
+        ).fetchone()
+        return _with_sentences(self._db, [_article_from_row(row)])[0] if row else None
+
+    def articles(self, event: str | None = None, with_sentences: bool = True) -> list[Article]:
+        """Articles in publication order (undated last), optionally of one event."""
+        where, params = ("WHERE event_id = ?", (event,)) if event else ("", ())
+        rows = self._db.execute(
+            f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles {where} "
+            "ORDER BY published IS NULL, published, seq",
+            params,
+        ).fetchall()
+        articles = [_article_from_row(row) for row in rows]
+        return _with_sentences(self._db, articles) if with_sentences else articles
+
+    def events(self) -> list[Event]:
+        """Events ordered by when they were first reported (undated last), then id."""
+        rows = self._db.execute(
+            "SELECT e.id, e.title, e.storyline_id, MIN(a.published) AS first_seen, "
+            "MAX(a.published) AS last_seen, GROUP_CONCAT(a.id) AS article_ids "
+            "FROM events e JOIN (SELECT id, event_id, published FROM articles "
+            "ORDER BY published IS NULL, published, seq) a ON a.event_id = e.id "
+            "GROUP BY e.id ORDER BY first_seen IS NULL, first_seen, e.id"
+        ).fetchall()
+        return [
+            Event(
+                id=row["id"],
+                title=row["title"],
+                storyline=row["storyline_id"],
+                articles=tuple(row["article_ids"].split(",")),
+                first_seen=row["first_seen"],
+                last_seen=row["last_seen"],
+            )
+            for row in rows
+        ]
+
+    def storylines(self) -> list[Storyline]:
+        events_by_storyline: dict[str, list[str]] = {}
+        for event in self.events():
+            if event.storyline:
+                events_by_storyline.setdefault(event.storyline, []).append(event.id)
+        rows = self._db.execute("SELECT id, title FROM storylines ORDER BY id").fetchall()
+        found = [Storyline(row["id"], row["title"], tuple(events_by_storyline.get(row["id"], ()))) for row in rows]
+        # Ordered like their first events.
+        order = {event_id: i for i, event_id in enumerate(e.id for e in self.events())}
+        return sorted(found, key=lambda s: min((order.get(e, 0) for e in s.events), default=0))
+
+    def search(self, query: str, limit: int = 20) -> list[SearchHit]:
+        """Articles matching ``query`` (all its words, any order), best first."""
+        terms = _SEARCH_TERM.findall(query)
+        if not terms:
+            return []
+        match = " ".join(f'"{term}"' for term in terms)
+        rows = self._db.execute(
+            "SELECT a.id, a.title, a.text, a.outlet, a.published, a.event_id, "
+            "snippet(articles_fts, 1, char(2), char(3), '…', 16) AS snippet, bm25(articles_fts) AS score "
+            "FROM articles_fts JOIN articles a ON a.seq = articles_fts.rowid "
+            "WHERE articles_fts MATCH ? ORDER BY score, a.seq LIMIT ?",
+            (match, limit),
+        ).fetchall()
+        return [
+            SearchHit(
+                article=row["id"],
+                title=row["title"] or row["text"].split("\n", 1)[0],
+                outlet=row["outlet"],
+                published=row["published"],
+                event=row["event_id"],
+                snippet=row["snippet"],
+                score=-float(row["score"]),
+            )
+            for row in rows
+        ]
+
+
+def _split_sql(sql: str) -> list[str]:
+    """Statements of a migration file; trigger bodies keep their inner semicolons."""
+    statements: list[str] = []
+    buffer: list[str] = []
+    for line in sql.splitlines():
+        if line.strip().startswith("--") and not buffer:
+            continue
+        buffer.append(line)
+        candidate = "\n".join(buffer)
+        if sqlite3.complete_statement(candidate):
+            statements.append(candidate.strip())
+            buffer = []
+    if "\n".join(buffer).strip():
+        statements.append("\n".join(buffer).strip())
+    return statements
+
+
+def _article_row(article: Article) -> tuple[Any, ...]:
+    return (
+        article.id, article.path, article.external_id, article.url, article.outlet, article.title,
+        article.author, article.published, article.published_source, article.lang, article.text,
+        article.duplicate_of, article.event,
+    )  # fmt: skip
+
+
+def _article_from_row(row: sqlite3.Row) -> Article:
+    return Article(
+        id=row["id"],
+        text=row["text"],
+        title=row["title"],
+        url=row["url"],
+        outlet=row["outlet"],
+        path=row["path"],
+        external_id=row["external_id"],
+        author=row["author"],
+        published=row["published"],
+        published_source=row["published_source"],
+        lang=row["lang"],
+        duplicate_of=row["duplicate_of"],
+        event=row["event_id"],
+    )
+
+
+def _insert_sentences(db: sqlite3.Connection, article: Article) -> None:
+    db.executemany(
+        'INSERT INTO sentences (article_id, idx, paragraph, start, "end", text) VALUES (?, ?, ?, ?, ?, ?)',
+        [(article.id, s.index, s.paragraph, s.start, s.end, s.text) for s in article.sentences],
+    )
+
+
+def _with_sentences(db: sqlite3.Connection, articles: list[Article]) -> list[Article]:
+    if not articles:
+        return articles
+    by_article: dict[str, list[Sentence]] = {a.id: [] for a in articles}
+    ids = list(by_article)
+    # SQLite caps bound parameters; fetch in chunks.
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start : chunk_start + 500]
+        for row in db.execute(
+            f'SELECT article_id, idx, paragraph, start, "end", text FROM sentences '
+            f"WHERE article_id IN ({', '.join('?' * len(chunk))}) ORDER BY article_id, idx",
+            chunk,
+        ):
+            by_article[row[0]].append(Sentence(row[1], row[3], row[4], row[2], row[5]))
+    return [replace(a, sentences=tuple(by_article[a.id])) for a in articles]
