@@ -19,10 +19,10 @@ def singleton_event_id(article_id: str) -> str:
 class SingletonEventStage:
     """Puts each article that has no event yet into an event of its own."""
 
-    name = "events"
-    version = 1
-    reads = ("text",)
-    writes = ("event",)
+    name: str = "events"
+    version: int = 1
+    reads: tuple[str, ...] = ("text",)
+    writes: tuple[str, ...] = ("event",)
 
     def __call__(self, articles: list[Article]) -> list[Article]:
         return [a if a.event else replace(a, event=singleton_event_id(a.id)) for a in articles]

@@ -27,6 +27,7 @@ class StoreSettings:
 @dataclass(frozen=True, slots=True)
 class IngestSettings:
     max_file_bytes: int
+    html_min_chars: int
     date_line_max_paragraphs: int
     date_line_max_chars: int
     furniture_patterns: tuple[str, ...]
@@ -84,9 +85,7 @@ def _merge(base: dict[str, dict[str, Any]], override: dict[str, Any], origin: st
             raise ConfigError(Errors.E013.format(path=origin, reason=f"unknown section [{section}]"))
         for key, value in values.items():
             if key not in base[section]:
-                raise ConfigError(
-                    Errors.E013.format(path=origin, reason=f"unknown key '{key}' in [{section}]")
-                )
+                raise ConfigError(Errors.E013.format(path=origin, reason=f"unknown key '{key}' in [{section}]"))
             expected = type(base[section][key])
             if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
                 raise ConfigError(

@@ -6,22 +6,22 @@ Format them with keyword arguments: ``Errors.E001.format(path=..., reason=...)``
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Errors(str, Enum):
+class Errors(StrEnum):
     """Coded message templates (spaCy style)."""
 
     E001 = "[E001] {path}: cannot read the file ({reason})."
-    E002 = (
-        "[E002] {path}: unsupported file type '{suffix}'. Supported: {supported}. "
-        "Rename the file or convert it."
-    )
+    E002 = "[E002] {path}: unsupported file type '{suffix}'. Supported: {supported}. Rename the file or convert it."
     E003 = "[E003] {path}: cannot decode the text: {reason}. Is it a binary file?"
     E004 = "[E004] {path}: no article text left after cleaning; nothing to store."
     E005 = "[E005] {path}: line {line} is not valid JSON ({reason})."
     E006 = "[E006] {path}: line {line} has no non-empty string field 'text'."
-    E007 = "[E007] {path}: the HTML page yielded no article text (trafilatura found no main content)."
+    E007 = (
+        "[E007] {path}: the HTML page holds no article text (trafilatura found no main content "
+        "of at least ingest.html_min_chars characters)."
+    )
     E008 = "[E008] {path}: not a readable RSS/Atom feed ({reason})."
     E009 = "[E009] {path}: no such file or directory, and no file matches it as a pattern."
     E010 = "[E010] {path}: the input is empty."
@@ -37,18 +37,12 @@ class Errors(str, Enum):
     E017 = "[E017] {path}: the feed has no entries."
     E018 = "[E018] {path}: file is {size} bytes, over the limit of {limit} (ingest.max_file_bytes)."
 
-    def format(self, *args: object, **kwargs: object) -> str:  # type: ignore[override]
-        return self.value.format(*args, **kwargs)
 
-
-class Warnings(str, Enum):
+class Warnings(StrEnum):
     """Coded warnings: the run goes on, but the user should know."""
 
     W001 = "[W001] {path}: {count} file(s) skipped inside the folder: unsupported types ({suffixes})."
     W002 = "[W002] {path}: date '{value}' could not be parsed; the publication date is left unknown."
-
-    def format(self, *args: object, **kwargs: object) -> str:  # type: ignore[override]
-        return self.value.format(*args, **kwargs)
 
 
 class StorylineError(Exception):

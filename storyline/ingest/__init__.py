@@ -87,9 +87,7 @@ def _expand(path_arg: str) -> Iterator[str | InputError | Notice]:
         if skipped:
             yield Notice(
                 path_arg,
-                Warnings.W001.format(
-                    path=path_arg, count=sum(skipped.values()), suffixes=", ".join(sorted(skipped))
-                ),
+                Warnings.W001.format(path=path_arg, count=sum(skipped.values()), suffixes=", ".join(sorted(skipped))),
             )
         return
     if path.exists():
@@ -116,9 +114,7 @@ def _read_one(path: str, settings: IngestSettings) -> Iterator[Article | InputEr
         try:
             size = Path(path).stat().st_size
             if size > settings.max_file_bytes:
-                yield InputError(
-                    path, Errors.E018.format(path=path, size=size, limit=settings.max_file_bytes)
-                )
+                yield InputError(path, Errors.E018.format(path=path, size=size, limit=settings.max_file_bytes))
                 return
             data = Path(path).read_bytes()
         except OSError as exc:
@@ -133,9 +129,7 @@ def _read_one(path: str, settings: IngestSettings) -> Iterator[Article | InputEr
         yield exc
 
 
-def read_inputs(
-    path_args: Iterable[str], settings: IngestSettings
-) -> Iterator[Article | InputError | Notice]:
+def read_inputs(path_args: Iterable[str], settings: IngestSettings) -> Iterator[Article | InputError | Notice]:
     """Every article the arguments lead to, in a stable order, with errors in place.
 
     A file that fails is reported and skipped; reading goes on with the rest.

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 import lxml.html
 import trafilatura
+from trafilatura.settings import Document
 
 from ..config import IngestSettings
 from ..errors import Errors, InputError
@@ -15,7 +17,29 @@ from .build import build_article
 from .metadata import outlet_from_url, parse_date
 
 _BLOCK_TAGS = frozenset(
-    "p div li ul ol h1 h2 h3 h4 h5 h6 blockquote pre tr table section article header footer br hr".split()
+    [
+        "p",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "tr",
+        "table",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "br",
+        "hr",
+    ]
 )
 _LINES = re.compile(r"\s*\n\s*")
 
@@ -43,10 +67,11 @@ def html_fragment_paragraphs(fragment: str) -> list[str]:
 
 def read_html(source: str, path: str, settings: IngestSettings) -> list[Article]:
     """One article from a web page: main text, title, author, date, canonical URL, outlet."""
-    document = trafilatura.bare_extraction(
-        source, with_metadata=True, include_comments=False, include_tables=False, as_dict=True
-    )
-    if not document or not (document.get("text") or "").strip():
+    extracted = trafilatura.bare_extraction(source, with_metadata=True, include_comments=False, include_tables=False)
+    document: dict[str, Any] | None = None
+    if isinstance(extracted, Document):
+        document = extracted.as_dict()
+    if not document or len((document.get("text") or "").strip()) < settings.html_min_chars:
         raise InputError(path, Errors.E007.format(path=path))
     url = document.get("url")
     outlet = outlet_from_url(url) or outlet_from_url(document.get("hostname"))

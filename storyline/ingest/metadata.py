@@ -15,10 +15,9 @@ from htmldate import find_date
 # under both was present in the input, which gives the precision.
 _DEFAULT_A = datetime(2001, 1, 1, 0, 0, 0)
 _DEFAULT_B = datetime(2002, 2, 2, 1, 1, 1)
-_MONTH_NAME = re.compile(
-    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?(?=\W|\d|$)", re.IGNORECASE
-)
+_MONTH_NAME = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?(?=\W|\d|$)", re.IGNORECASE)
 _NUMERIC_DATE = re.compile(r"\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\b\d{1,2}[-/.]\d{1,2}[-/.]\d{4}\b")
+_HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 _YEAR = re.compile(r"\b(1[89]\d\d|2[01]\d\d)\b")
 # Words a dateline may carry besides the date itself ("Published: Friday, March 17, 2023 at 10:30 GMT").
 _DATELINE_WORDS = {
@@ -38,8 +37,8 @@ def outlet_from_url(url: str | None) -> str | None:
     """The publisher's registered domain (``www.bbc.co.uk`` -> ``bbc.co.uk``), else None."""
     if not url:
         return None
-    host = urlsplit(url if "//" in url else f"//{url}").hostname
-    if not host:
+    host = urlsplit(url.strip() if "//" in url else f"//{url.strip()}").hostname
+    if not host or not _HOSTNAME.match(host):
         return None
     parts = _domain_extractor()(host)
     if parts.domain and parts.suffix:

@@ -31,10 +31,10 @@ def detect_language(text: str, settings: NlpSettings) -> str | None:
 class LanguageStage:
     """Fills ``Article.lang`` where the source did not give it."""
 
-    name = "language"
-    version = 1
-    reads = ("text",)
-    writes = ("lang",)
+    name: str = "language"
+    version: int = 1
+    reads: tuple[str, ...] = ("text",)
+    writes: tuple[str, ...] = ("lang",)
 
     def __init__(self, settings: NlpSettings) -> None:
         self.settings = settings

@@ -59,10 +59,10 @@ def split_sentences(text: str, lang: str | None, settings: NlpSettings) -> tuple
 class SentenceStage:
     """Splits each article into sentences with stable 0-based indices."""
 
-    name = "sentences"
-    version = 1
-    reads = ("text", "lang")
-    writes = ("sentences",)
+    name: str = "sentences"
+    version: int = 1
+    reads: tuple[str, ...] = ("text", "lang")
+    writes: tuple[str, ...] = ("sentences",)
 
     def __init__(self, settings: NlpSettings) -> None:
         self.settings = settings

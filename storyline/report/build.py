@@ -103,9 +103,7 @@ def build_report(store: SQLiteStore, settings: ReportSettings, event_id: str | N
     return {
         "schema": SCHEMA_ID,
         "generated": generated_at(),
-        "articles": [
-            _article_json(a) for a in articles if event_id is None or a.event in wanted_events
-        ],
+        "articles": [_article_json(a) for a in articles if event_id is None or a.event in wanted_events],
         "events": [_event_json(e, by_event.get(e.id, []), settings) for e in events],
         "storylines": storylines,
     }

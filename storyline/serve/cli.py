@@ -186,7 +186,7 @@ def events(obj: Context, as_json: bool) -> None:
     with obj.store() as store:
         found = store.events()
         outlets = {a.id: a.outlet for a in store.articles(with_sentences=False)}
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": e.id,
             "title": e.title,
@@ -227,7 +227,7 @@ def articles(obj: Context, event_id: str | None, as_json: bool) -> None:
     """Stored articles, in publication order (undated last)."""
     with obj.store() as store:
         found = store.articles(event=event_id)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": a.id,
             "outlet": a.outlet,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import ConfigError, Errors
 from .sqlite import SearchHit, SQLiteStore
 
-__all__ = ["SearchHit", "SQLiteStore", "open_store"]
+__all__ = ["SQLiteStore", "SearchHit", "open_store"]
 
 BACKENDS = {"sqlite": SQLiteStore}
 

@@ -132,8 +132,9 @@ class SQLiteStore:
         with self._write() as db:
             for article in articles:
                 cursor = db.execute(
-                    f"INSERT OR IGNORE INTO articles ({', '.join(ARTICLE_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' * len(ARTICLE_COLUMNS))})",
+                    # Only an existing id is skipped; any other constraint failure is an error.
+                    f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * len(ARTICLE_COLUMNS))}) ON CONFLICT(id) DO NOTHING",
                     _article_row(article),
                 )
                 if cursor.rowcount:
@@ -184,8 +185,7 @@ class SQLiteStore:
         """Drop events no article points to any more, and storylines left without events."""
         with self._write() as db:
             db.execute(
-                "DELETE FROM events WHERE id NOT IN "
-                "(SELECT DISTINCT event_id FROM articles WHERE event_id IS NOT NULL)"
+                "DELETE FROM events WHERE id NOT IN (SELECT DISTINCT event_id FROM articles WHERE event_id IS NOT NULL)"
             )
             db.execute(
                 "DELETE FROM storylines WHERE id NOT IN "
@@ -227,8 +227,7 @@ class SQLiteStore:
         """Articles in publication order (undated last), optionally of one event."""
         where, params = ("WHERE event_id = ?", (event,)) if event else ("", ())
         rows = self._db.execute(
-            f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles {where} "
-            "ORDER BY published IS NULL, published, seq",
+            f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles {where} ORDER BY published IS NULL, published, seq",
             params,
         ).fetchall()
         articles = [_article_from_row(row) for row in rows]

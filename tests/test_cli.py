@@ -1,0 +1,102 @@
+"""End to end through the command line, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from storyline.report import validate_report
+from storyline.serve.cli import cli
+
+from .conftest import EXAMPLES, FIXTURES
+
+pytestmark = pytest.mark.slow
+
+
+def run(*args: str, input: bytes | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_ingest_sample_twice_stores_it_once(tmp_path: Path) -> None:
+    db = str(tmp_path / "s.db")
+    code, out, _ = run("ingest", str(EXAMPLES), "--db", db)
+    assert code == 0 and "5 new" in out
+    code, out, _ = run("ingest", str(EXAMPLES), "--db", db)
+    assert code == 0 and "0 new, 5 already stored" in out and "holds 5" in out
+
+
+def test_cli_failures_are_reported_the_rest_stored_exit_1(tmp_path: Path) -> None:
+    db = str(tmp_path / "s.db")
+    code, out, err = run("--db", db, "ingest", str(FIXTURES / "articles.jsonl"), str(FIXTURES / "binary.txt"))
+    assert code == 1
+    assert "3 new" in out
+    assert "E003" in err and "binary.txt" in err and "line 4" in err
+    code, out, _ = run("--db", db, "articles", "--json")
+    assert len(json.loads(out)) == 3
+
+
+def test_cli_empty_folder_says_so(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    code, _, err = run("--db", str(tmp_path / "s.db"), "ingest", str(tmp_path / "empty"))
+    assert code == 1 and "no articles found" in err
+
+
+def test_cli_stdin(tmp_path: Path) -> None:
+    text = (EXAMPLES / next(p.name for p in sorted(EXAMPLES.iterdir()))).read_bytes()
+    code, out, _ = run("--db", str(tmp_path / "s.db"), "ingest", "-", input=text)
+    assert code == 0 and "1 new" in out
+
+
+def test_cli_events_articles_search_report(tmp_path: Path) -> None:
+    db = str(tmp_path / "s.db")
+    run("--db", db, "ingest", str(EXAMPLES))
+
+    code, out, _ = run("--db", db, "events", "--json")
+    events = json.loads(out)
+    assert code == 0 and len(events) == 5
+    assert events[0]["outlets"] == ["themoscowtimes.com"] and events[0]["first_seen"] == "2023-03-17"
+
+    code, out, _ = run("--db", db, "events")
+    assert code == 0 and "5 events" in out
+
+    code, out, _ = run("--db", db, "articles", "--json")
+    articles = json.loads(out)
+    assert {a["lang"] for a in articles} == {"en"} and all(a["sentences"] > 5 for a in articles)
+
+    code, out, _ = run("--db", db, "search", "Ushakov", "--json")
+    hits = json.loads(out)
+    assert len(hits) == 2 and all("**Ushakov**" in h["snippet"] for h in hits)
+    code, out, _ = run("--db", db, "search", "zzzzunmatched")
+    assert code == 0 and "No article matches" in out
+
+    report_path = tmp_path / "r.json"
+    code, _, _ = run("--db", db, "report", "-o", str(report_path))
+    assert code == 0
+    validate_report(json.loads(report_path.read_text()))
+    for fmt in ("md", "html"):
+        code, out, _ = run("--db", db, "report", "--format", fmt)
+        assert code == 0 and "Ushakov" in out
+
+    code, _, err = run("--db", db, "report", "--event", "e-missing")
+    assert code == 1 and "E015" in err
+
+
+def test_cli_bad_config_is_one_clear_line(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[store]\nnope = 1\n")
+    code, _, err = run("--config", str(config), "events")
+    assert code == 1 and "E013" in err and "nope" in err and "Traceback" not in err
+
+
+def test_cli_reingest_after_copy_to_other_folder_is_a_no_op(tmp_path: Path) -> None:
+    db = str(tmp_path / "s.db")
+    copy = tmp_path / "copy"
+    shutil.copytree(EXAMPLES, copy)
+    run("--db", db, "ingest", str(EXAMPLES))
+    code, out, _ = run("--db", db, "ingest", str(copy))
+    assert code == 0 and "0 new" in out

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storyline.errors import ConfigError, StoreError
+from storyline.model import Article, Sentence
+from storyline.store import SQLiteStore, open_store
+from storyline.store.sqlite import schema_version
+
+
+def make_article(text: str) -> Article:
+    sentence = Sentence(index=0, start=0, end=len(text), paragraph=0, text=text)
+    return Article(id=Article.make_id(text, None, None, None), text=text, path="mem.txt", sentences=(sentence,))
+
+
+def test_store_schema_is_migrated_and_in_wal_mode(store: SQLiteStore) -> None:
+    db = sqlite3.connect(store.path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == schema_version()
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table')")}
+    assert {"articles", "sentences", "events", "storylines", "stage_runs", "articles_fts"} <= tables
+
+
+def test_store_adding_the_same_article_twice_is_a_no_op(store: SQLiteStore) -> None:
+    article = make_article("The bridge reopened on Thursday.")
+    assert store.add_articles([article]) == [article.id]
+    assert store.add_articles([article]) == []
+    assert store.count_articles() == 1
+    stored = store.article(article.id)
+    assert stored is not None and stored.sentences == article.sentences
+
+
+def test_store_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "persist.db"
+    article = make_article("Ferries were suspended in high winds.")
+    with open_store(str(path)) as first:
+        first.add_articles([article])
+    with open_store(str(path)) as second:
+        assert second.article(article.id) == article
+
+
+def test_store_search_matches_all_words_and_ranks(store: SQLiteStore) -> None:
+    store.add_articles(
+        [
+            make_article("The harbour bridge reopened after repairs."),
+            make_article("A bridge tournament was held in the library."),
+            make_article("Unrelated: ferries and winds."),
+        ]
+    )
+    hits = store.search("bridge reopened")
+    assert len(hits) == 1 and "reopened" in hits[0].highlighted("<", ">")
+    assert "<bridge>" in hits[0].highlighted("<", ">")
+    assert len(store.search("bridge")) == 2
+    assert store.search('"; DROP TABLE articles; --') == []
+    assert store.count_articles() == 3
+
+
+def test_store_refuses_a_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 999")
+    db.close()
+    with pytest.raises(StoreError, match="E016"):
+        open_store(str(path))
+
+
+def test_store_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("hello, I am a text file, not SQLite " * 50)
+    with pytest.raises(StoreError, match=r"notes\.db"):
+        open_store(str(path))
+
+
+def test_store_unknown_backend_is_an_error() -> None:
+    with pytest.raises(ConfigError, match="E012"):
+        open_store("x.db", backend="mongodb")
+
+
+def test_store_failed_write_leaves_nothing_behind(store: SQLiteStore) -> None:
+    good = make_article("The council approved the budget.")
+    broken = Article(id="a-broken", text="x", published_source="guessed")
+    with pytest.raises(sqlite3.IntegrityError):
+        store.add_articles([good, broken])
+    assert store.count_articles() == 0
