@@ -31,8 +31,8 @@ demo: $(VENV)/.installed
 	$(BIN)/storyline --db $(DEMO_DB) report --format html -o report.html
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check storyline tests benchmarks
-	$(BIN)/ruff format --check storyline tests benchmarks
+	$(BIN)/ruff check storyline tests benchmarks tools
+	$(BIN)/ruff format --check storyline tests benchmarks tools
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy

@@ -1,28 +1,542 @@
-"""Assigning articles to events.
+"""Online event clustering and storyline linking, in one pass in time order.
 
-Until online clustering lands, every article is an event of its own; the
-stage already has the interface the clustering stage will keep.
+Following Miranda et al. (2018): for an arriving article, candidate events come
+from a vector index over the *active* (recent) events; several similarities
+between the article and each candidate (dense embedding, TF-IDF of words, of
+title words and of names, time gaps to the event's first, last and mean
+timestamps) are combined by a learned model into a score; a second learned
+model decides whether to join the best candidate or to start a new event.
+Events that fall out of the time window leave the index, so the cost and the
+memory per article stay flat however long the stream. Storylines link events
+weeks or years apart by the same principal actors and theme.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import io
+import json
+import math
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
 
+import faiss
+import numpy as np
+import numpy.typing as npt
+
+from .config import ClusterSettings
+from .errors import ConfigError, Errors
 from .model import Article, content_id
+from .nlp.dates import date_from_own_text
+from .nlp.terms import HASH_SIZE, TermBags, term_bags
+
+Vector = npt.NDArray[np.float32]
+
+PAIR_FEATURES = (
+    "dense_centroid",
+    "dense_max",
+    "body_tfidf",
+    "title_tfidf",
+    "names_tfidf",
+    "log_days_first",
+    "log_days_last",
+    "log_days_mean",
+    "dated",
+    "log_size",
+)
+DECISION_FEATURES = ("best", "second", "margin", "best_dense", "best_log_days_last", "dated")
+# Most frequent terms kept per event bag: bounds memory without losing what identifies the event.
+_EVENT_BAG_TERMS = 400
+# Eviction scans the active pool, so it runs every so many articles, not on each.
+_EVICT_EVERY = 32
+# Member embeddings kept per event for the "closest member" feature.
+_EVENT_MEMBERS = 8
 
 
-def singleton_event_id(article_id: str) -> str:
-    """The id of the event made of one article alone."""
-    return content_id("e", article_id)
+def timestamp_days(published: str | None) -> float | None:
+    """Days since 1970 of an ISO date or timestamp (any precision), or None."""
+    if not published:
+        return None
+    text = published.replace("Z", "+00:00")
+    padded = {4: "-07-01", 7: "-15"}.get(len(text), "")  # mid-year / mid-month for coarse dates
+    try:
+        moment = datetime.fromisoformat(text + padded)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp() / 86400.0
 
 
-class SingletonEventStage:
-    """Puts each article that has no event yet into an event of its own."""
+# -- the learned models --------------------------------------------------------------
 
-    name: str = "events"
+
+@dataclass(frozen=True, slots=True)
+class LinearModel:
+    """Logistic regression weights over named features (trained by `storyline train clustering`)."""
+
+    features: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+
+    def probability(self, rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        z = ((rows - np.array(self.mean)) / np.array(self.scale)) @ np.array(self.weights) + self.bias
+        probability: npt.NDArray[np.float64] = 1.0 / (1.0 + np.exp(-z))
+        return probability
+
+    def to_json(self) -> dict[str, Any]:
+        return {"features": list(self.features), "weights": list(self.weights), "bias": self.bias,
+                "mean": list(self.mean), "scale": list(self.scale)}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LinearModel:
+        return cls(tuple(data["features"]), tuple(data["weights"]), float(data["bias"]),
+                   tuple(data["mean"]), tuple(data["scale"]))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ClusteringModel:
+    """The pair scorer and the join-or-new decision, with what they were trained on."""
+
+    pair: LinearModel
+    decision: LinearModel
+    trained_on: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pair": self.pair.to_json(), "decision": self.decision.to_json(), "trained_on": list(self.trained_on)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ClusteringModel:
+        pair, decision = LinearModel.from_json(data["pair"]), LinearModel.from_json(data["decision"])
+        if pair.features != PAIR_FEATURES or decision.features != DECISION_FEATURES:
+            raise ConfigError("[E013] clustering model: its features do not match this version of storyline.")
+        return cls(pair, decision, tuple(data.get("trained_on", ())))
+
+
+def load_clustering_model(path: str) -> ClusteringModel:
+    """A model file; an empty path means the shipped model."""
+    if path:
+        text = Path(path).read_text(encoding="utf-8")
+    else:
+        text = resources.files("storyline").joinpath("models", "clustering.json").read_text(encoding="utf-8")
+    return ClusteringModel.from_json(json.loads(text))
+
+
+# -- sparse similarity ---------------------------------------------------------------
+
+
+class DocumentFrequencies:
+    """Online document frequencies over hashed terms: a fixed-size array."""
+
+    def __init__(self) -> None:
+        self.counts = np.zeros(HASH_SIZE, dtype=np.int32)
+        self.documents = 0
+
+    def add(self, bag: Counter[int]) -> None:
+        if bag:
+            self.counts[np.fromiter(bag.keys(), dtype=np.int64)] += 1
+        self.documents += 1
+
+    def weights(self, bag: Counter[int]) -> dict[int, float]:
+        """TF-IDF weights (sublinear tf, smoothed idf) of ``bag``."""
+        if not bag:
+            return {}
+        keys = np.fromiter(bag.keys(), dtype=np.int64)
+        idf = np.log((1.0 + self.documents) / (1.0 + self.counts[keys])) + 1.0
+        tf = 1.0 + np.log(np.fromiter(bag.values(), dtype=np.float64))
+        return dict(zip(keys.tolist(), (tf * idf).tolist(), strict=True))
+
+
+def _cosine(a: dict[int, float], b: dict[int, float]) -> float:
+    if not a or not b:
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    dot = sum(w * b.get(t, 0.0) for t, w in a.items())
+    if dot == 0.0:
+        return 0.0
+    return dot / math.sqrt(sum(w * w for w in a.values()) * sum(w * w for w in b.values()))
+
+
+def _trim(bag: Counter[int]) -> Counter[int]:
+    return bag if len(bag) <= _EVENT_BAG_TERMS else Counter(dict(bag.most_common(_EVENT_BAG_TERMS)))
+
+
+# -- state ---------------------------------------------------------------------------
+
+
+@dataclass
+class ActiveEvent:
+    """What the clusterer remembers of an event while it is active."""
+
+    id: str
+    storyline: str
+    key: int
+    centroid: Vector
+    members: list[Vector]
+    size: int
+    body: Counter[int]
+    title: Counter[int]
+    names: Counter[int]
+    first: float | None = None
+    last: float | None = None
+    time_sum: float = 0.0
+    time_count: int = 0
+    touched: int = 0
+
+    def add(self, embedding: Vector, bags: TermBags, when: float | None, tick: int) -> None:
+        self.centroid = self.centroid + embedding
+        self.members = [*self.members[-(_EVENT_MEMBERS - 1) :], embedding]
+        self.size += 1
+        self.body = _trim(self.body + bags.body)
+        self.title = _trim(self.title + bags.title)
+        self.names = _trim(self.names + bags.names)
+        if when is not None:
+            self.first = when if self.first is None else min(self.first, when)
+            self.last = when if self.last is None else max(self.last, when)
+            self.time_sum += when
+            self.time_count += 1
+        self.touched = tick
+
+    @property
+    def unit_centroid(self) -> Vector:
+        norm = float(np.linalg.norm(self.centroid))
+        return self.centroid / norm if norm > 0 else self.centroid
+
+
+@dataclass
+class ActiveStoryline:
+    """A storyline's running centre: the sum of its events' first embeddings, and their names."""
+
+    id: str
+    key: int
+    centroid: Vector
+    names: Counter[int]
+    last: float | None
+    touched: int
+
+
+@dataclass
+class Decision:
+    """Why an article went where it went: the features, for training and for inspection."""
+
+    candidates: list[str] = field(default_factory=list)
+    pair_rows: list[list[float]] = field(default_factory=list)
+    decision_row: list[float] | None = None
+    joined: str | None = None
+
+
+class _Index:
+    """Exact inner-product search over unit vectors (faiss), keyed by integers, with removal."""
+
+    def __init__(self, dimensions: int) -> None:
+        self.index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimensions))
+
+    def upsert(self, key: int, vector: Vector) -> None:
+        self.remove(key)
+        self.index.add_with_ids(vector.reshape(1, -1).astype(np.float32), np.array([key], dtype=np.int64))
+
+    def remove(self, key: int) -> None:
+        self.index.remove_ids(np.array([key], dtype=np.int64))  # type: ignore[arg-type]
+
+    def search(self, vector: Vector, k: int) -> list[int]:
+        if self.index.ntotal == 0:
+            return []
+        _, keys = self.index.search(vector.reshape(1, -1).astype(np.float32), min(k, self.index.ntotal))
+        return [int(x) for x in keys[0] if x >= 0]
+
+
+class OnlineClusterer:
+    """Assigns articles, one at a time in time order, to events and storylines."""
+
+    def __init__(self, model: ClusteringModel, settings: ClusterSettings, dimensions: int) -> None:
+        self.model = model
+        self.settings = settings
+        self.dimensions = dimensions
+        self.df_body = DocumentFrequencies()
+        self.df_title = DocumentFrequencies()
+        self.df_names = DocumentFrequencies()
+        self.events: dict[int, ActiveEvent] = {}
+        self.event_keys: dict[str, int] = {}
+        self.storylines: dict[int, ActiveStoryline] = {}
+        self.event_index = _Index(dimensions)
+        self.storyline_index = _Index(dimensions)
+        self.article_events: OrderedDict[str, str] = OrderedDict()
+        self.next_key = 0
+        self.tick = 0
+        self.now: float | None = None
+
+    # -- features ------------------------------------------------------------------
+
+    def _pair_features(
+        self, embedding: Vector, weights: tuple[dict[int, float], ...], when: float | None, event: ActiveEvent
+    ) -> list[float]:
+        body, title, names = weights
+        dense_centroid = float(embedding @ event.unit_centroid)
+        dense_max = max(float(embedding @ m) for m in event.members)
+        dated = when is not None and event.first is not None and event.last is not None
+        if dated:
+            assert when is not None and event.first is not None and event.last is not None
+            mean = event.time_sum / max(event.time_count, 1)
+            gaps = [math.log1p(abs(when - t)) for t in (event.first, event.last, mean)]
+        else:
+            gaps = [0.0, 0.0, 0.0]
+        return [
+            dense_centroid,
+            dense_max,
+            _cosine(body, self.df_body.weights(event.body)),
+            _cosine(title, self.df_title.weights(event.title)),
+            _cosine(names, self.df_names.weights(event.names)),
+            *gaps,
+            1.0 if dated else 0.0,
+            math.log(event.size),
+        ]
+
+    @staticmethod
+    def decision_row(scores: list[float], pair_rows: list[list[float]], best: int) -> list[float]:
+        """Features of the join-or-new decision, from the scored candidates."""
+        ordered = sorted(scores, reverse=True)
+        second = ordered[1] if len(ordered) > 1 else 0.0
+        row = pair_rows[best]
+        return [ordered[0], second, ordered[0] - second, row[0], row[6], row[8]]
+
+    # -- the pass ------------------------------------------------------------------
+
+    def assign(self, article: Article, gold: str | None = None) -> tuple[str, str, Decision]:
+        """The (event id, storyline id) for ``article``; ``gold`` (training) forces the event."""
+        if article.embedding is None:
+            raise ConfigError(f"Article {article.id} reaches clustering without an embedding.")
+        embedding = article.embedding.astype(np.float32)
+        when = timestamp_days(article.published)
+        self.tick += 1
+        if when is not None:
+            self.now = when if self.now is None else max(self.now, when)
+        bags = term_bags(article.title, article.text)
+        weights = (self.df_body.weights(bags.body), self.df_title.weights(bags.title),
+                   self.df_names.weights(bags.names))  # fmt: skip
+        decision = Decision()
+        chosen: ActiveEvent | None = None
+
+        original = self.article_events.get(article.duplicate_of or "")
+        if original is not None and original in self.event_keys:
+            chosen = self.events[self.event_keys[original]]
+        if chosen is None:
+            keys = self.event_index.search(embedding, self.settings.candidates)
+            candidates = [self.events[k] for k in keys]
+            bound = timestamp_days(article.not_before) if when is None else None
+            if bound is not None:
+                # It reports, in the past, something later than everything in these events.
+                candidates = [e for e in candidates if e.last is None or e.last >= bound - 1]
+            decision.candidates = [e.id for e in candidates]
+            decision.pair_rows = [self._pair_features(embedding, weights, when, e) for e in candidates]
+            if gold is not None:
+                chosen = self.events[self.event_keys[gold]] if gold in self.event_keys else None
+            elif candidates:
+                scores = self.model.pair.probability(np.array(decision.pair_rows)).tolist()
+                best = int(np.argmax(scores))
+                decision.decision_row = self.decision_row(scores, decision.pair_rows, best)
+                join = self.model.decision.probability(np.array([decision.decision_row]))[0]
+                if join >= self.settings.join_probability:
+                    chosen = candidates[best]
+
+        if chosen is None:
+            chosen = self._new_event(article, embedding, bags, when, gold)
+        chosen.add(embedding, bags, when, self.tick)
+        self.event_index.upsert(chosen.key, chosen.unit_centroid)
+        decision.joined = chosen.id
+        self.df_body.add(bags.body)
+        self.df_title.add(bags.title)
+        self.df_names.add(bags.names)
+        self._remember(article.id, chosen.id)
+        if self.tick % _EVICT_EVERY == 0:
+            self._evict()
+        return chosen.id, chosen.storyline, decision
+
+    def _new_event(
+        self, article: Article, embedding: Vector, bags: TermBags, when: float | None, gold: str | None
+    ) -> ActiveEvent:
+        key = self.next_key
+        self.next_key += 1
+        event_id = gold or content_id("e", article.id)
+        event = ActiveEvent(
+            id=event_id,
+            storyline=self._link_storyline(event_id, embedding, bags, when),
+            key=key,
+            centroid=np.zeros(self.dimensions, dtype=np.float32),
+            members=[],
+            size=0,
+            body=Counter(),
+            title=Counter(),
+            names=Counter(),
+        )
+        self.events[key] = event
+        self.event_keys[event_id] = key
+        return event
+
+    def _link_storyline(self, event_id: str, embedding: Vector, bags: TermBags, when: float | None) -> str:
+        """Join the closest active storyline if it is close enough, else start one."""
+        names = self.df_names.weights(bags.names)
+        best: ActiveStoryline | None = None
+        best_score = -1.0
+        for key in self.storyline_index.search(embedding, self.settings.candidates):
+            storyline = self.storylines[key]
+            norm = float(np.linalg.norm(storyline.centroid)) or 1.0
+            dense = float(embedding @ storyline.centroid) / norm
+            score = dense + self.settings.storyline_names_weight * _cosine(
+                names, self.df_names.weights(storyline.names)
+            )
+            if score > best_score:
+                best, best_score = storyline, score
+        if best is None or best_score < self.settings.storyline_threshold:
+            key = self.next_key
+            self.next_key += 1
+            best = ActiveStoryline(content_id("s", event_id), key, np.zeros(self.dimensions, np.float32),
+                                   Counter(), when, self.tick)  # fmt: skip
+            self.storylines[key] = best
+        best.centroid = best.centroid + embedding
+        best.names = _trim(best.names + bags.names)
+        best.touched = self.tick
+        if when is not None:
+            best.last = when if best.last is None else max(best.last, when)
+        self.storyline_index.upsert(best.key, best.centroid / (float(np.linalg.norm(best.centroid)) or 1.0))
+        return best.id
+
+    def _remember(self, article_id: str, event_id: str) -> None:
+        self.article_events[article_id] = event_id
+        while len(self.article_events) > self.settings.remembered_articles:
+            self.article_events.popitem(last=False)
+
+    def _evict(self) -> None:
+        """Forget events (and storylines) that are too old or too many: memory stays bounded."""
+        for pool, index, window, limit in (
+            (self.events, self.event_index, self.settings.event_window_days, self.settings.max_active_events),
+            (self.storylines, self.storyline_index, self.settings.storyline_window_days,
+             self.settings.max_active_storylines),
+        ):  # fmt: skip
+            stale = [k for k, item in pool.items() if self.now is not None and item.last is not None
+                     and self.now - item.last > window]  # fmt: skip
+            if len(pool) - len(stale) > limit:
+                by_age = sorted((item.touched, k) for k, item in pool.items() if k not in stale)
+                stale += [k for _, k in by_age[: len(pool) - len(stale) - limit]]
+            for key in stale:
+                removed = pool.pop(key)
+                index.remove(key)
+                if isinstance(removed, ActiveEvent):
+                    self.event_keys.pop(removed.id, None)
+
+    def event_date(self, event_id: str) -> str | None:
+        """The first day of an active event with dated articles (ISO), else None."""
+        key = self.event_keys.get(event_id)
+        first = self.events[key].first if key is not None else None
+        return datetime.fromtimestamp(first * 86400.0, UTC).date().isoformat() if first is not None else None
+
+    # -- persistence ---------------------------------------------------------------
+
+    def snapshot(self) -> bytes:
+        """The state as bytes (numpy arrays and JSON), to resume in a later run."""
+        events = [
+            {"id": e.id, "storyline": e.storyline, "key": e.key, "size": e.size, "first": e.first, "last": e.last,
+             "time_sum": e.time_sum, "time_count": e.time_count, "touched": e.touched,
+             "body": list(e.body.items()), "title": list(e.title.items()), "names": list(e.names.items())}
+            for e in self.events.values()
+        ]  # fmt: skip
+        storylines = [
+            {"id": s.id, "key": s.key, "names": list(s.names.items()), "last": s.last, "touched": s.touched}
+            for s in self.storylines.values()
+        ]
+        meta = {"events": events, "storylines": storylines, "article_events": list(self.article_events.items()),
+                "next_key": self.next_key, "tick": self.tick, "now": self.now,
+                "documents": [self.df_body.documents, self.df_title.documents, self.df_names.documents]}  # fmt: skip
+        buffer = io.BytesIO()
+        empty = np.zeros((0, self.dimensions), np.float32)
+        np.savez_compressed(
+            buffer,
+            meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
+            df=np.stack([self.df_body.counts, self.df_title.counts, self.df_names.counts]),
+            centroids=np.stack([e.centroid for e in self.events.values()]) if events else empty,
+            members=np.concatenate([np.stack(e.members) for e in self.events.values()]) if events else empty,
+            member_counts=np.array([len(e.members) for e in self.events.values()], dtype=np.int64),
+            storyline_centroids=np.stack([s.centroid for s in self.storylines.values()]) if storylines else empty,
+        )
+        return buffer.getvalue()
+
+    def restore(self, data: bytes) -> None:
+        """Resume from a snapshot."""
+        arrays = np.load(io.BytesIO(data))
+        meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+        self.df_body.counts, self.df_title.counts, self.df_names.counts = (a.copy() for a in arrays["df"])
+        self.df_body.documents, self.df_title.documents, self.df_names.documents = meta["documents"]
+        self.next_key, self.tick, self.now = meta["next_key"], meta["tick"], meta["now"]
+        self.article_events = OrderedDict((a, e) for a, e in meta["article_events"])
+        offsets = np.concatenate([[0], np.cumsum(arrays["member_counts"])]).astype(int)
+        for i, item in enumerate(meta["events"]):
+            members = arrays["members"][offsets[i] : offsets[i + 1]]
+            event = ActiveEvent(
+                id=item["id"], storyline=item["storyline"], key=item["key"], centroid=arrays["centroids"][i],
+                members=list(members), size=item["size"], body=Counter(dict(map(tuple, item["body"]))),
+                title=Counter(dict(map(tuple, item["title"]))), names=Counter(dict(map(tuple, item["names"]))),
+                first=item["first"], last=item["last"], time_sum=item["time_sum"],
+                time_count=item["time_count"], touched=item["touched"],
+            )  # fmt: skip
+            self.events[event.key] = event
+            self.event_keys[event.id] = event.key
+            self.event_index.upsert(event.key, event.unit_centroid)
+        for i, item in enumerate(meta["storylines"]):
+            storyline = ActiveStoryline(
+                item["id"],
+                item["key"],
+                arrays["storyline_centroids"][i],
+                Counter(dict(map(tuple, item["names"]))),
+                item["last"],
+                item["touched"],
+            )
+            self.storylines[storyline.key] = storyline
+            norm = float(np.linalg.norm(storyline.centroid)) or 1.0
+            self.storyline_index.upsert(storyline.key, storyline.centroid / norm)
+
+
+class ClusterStage:
+    """Assigns each new article to an event (and each new event to a storyline), in time order."""
+
+    name: str = "cluster"
     version: int = 1
-    reads: tuple[str, ...] = ("text",)
-    writes: tuple[str, ...] = ("event",)
+    reads: tuple[str, ...] = ("text", "sentences", "embedding", "duplicate_of", "published", "not_before")
+    writes: tuple[str, ...] = ("event", "storyline", "published", "published_source")
+
+    def __init__(self, settings: ClusterSettings, dimensions: int) -> None:
+        self.settings = settings
+        self.dimensions = dimensions
+        self.model = load_clustering_model(settings.model)
+        self.clusterer = OnlineClusterer(self.model, settings, dimensions)
+
+    def restore(self, state: bytes | None) -> None:
+        """Start from the saved state (or from nothing), whatever this instance saw before."""
+        self.clusterer = OnlineClusterer(self.model, self.settings, self.dimensions)
+        if state:
+            self.clusterer.restore(state)
+
+    def snapshot(self) -> bytes:
+        return self.clusterer.snapshot()
 
     def __call__(self, articles: list[Article]) -> list[Article]:
-        return [a if a.event else replace(a, event=singleton_event_id(a.id)) for a in articles]
+        out = []
+        for article in articles:
+            event, storyline, _ = self.clusterer.assign(article)
+            article = replace(article, event=event, storyline=storyline)
+            if article.published is None:
+                inferred = self.clusterer.event_date(event) or date_from_own_text([s.text for s in article.sentences])
+                if inferred:
+                    article = replace(article, published=inferred, published_source="inferred")
+            out.append(article)
+        return out
+
+
+def check_model_name(name: str) -> None:
+    """Fail early on a model path that does not exist."""
+    if name and not Path(name).is_file():
+        raise ConfigError(Errors.E012.format(kind="clustering model file", name=name, known="a path to a .json file"))

@@ -44,6 +44,37 @@ class NlpSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class EmbedSettings:
+    model: str
+    max_tokens: int
+    batch_size: int
+    threads: int
+    lead_chars: int
+
+
+@dataclass(frozen=True, slots=True)
+class DedupeSettings:
+    shingle_words: int
+    permutations: int
+    threshold: float
+    remembered_articles: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSettings:
+    model: str
+    candidates: int
+    join_probability: float
+    event_window_days: float
+    max_active_events: int
+    storyline_threshold: float
+    storyline_names_weight: float
+    storyline_window_days: float
+    max_active_storylines: int
+    remembered_articles: int
+
+
+@dataclass(frozen=True, slots=True)
 class PipelineSettings:
     batch_size: int
     progress_min_articles: int
@@ -59,6 +90,9 @@ class Settings:
     store: StoreSettings
     ingest: IngestSettings
     nlp: NlpSettings
+    embed: EmbedSettings
+    dedupe: DedupeSettings
+    cluster: ClusterSettings
     pipeline: PipelineSettings
     report: ReportSettings
 
@@ -67,6 +101,9 @@ _SECTIONS: dict[str, type] = {
     "store": StoreSettings,
     "ingest": IngestSettings,
     "nlp": NlpSettings,
+    "embed": EmbedSettings,
+    "dedupe": DedupeSettings,
+    "cluster": ClusterSettings,
     "pipeline": PipelineSettings,
     "report": ReportSettings,
 }
@@ -87,6 +124,8 @@ def _merge(base: dict[str, dict[str, Any]], override: dict[str, Any], origin: st
             if key not in base[section]:
                 raise ConfigError(Errors.E013.format(path=origin, reason=f"unknown key '{key}' in [{section}]"))
             expected = type(base[section][key])
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
             if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
                 raise ConfigError(
                     Errors.E013.format(

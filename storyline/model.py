@@ -13,6 +13,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
+
 PublishedSource = Literal["metadata", "text", "feed", "inferred"]
 PUBLISHED_SOURCES: tuple[str, ...] = ("metadata", "text", "feed", "inferred")
 
@@ -66,6 +69,12 @@ class Article:
     sentences: tuple[Sentence, ...] = ()
     duplicate_of: str | None = None
     event: str | None = None
+    # The storyline chosen for the article's event when the event was created.
+    storyline: str | None = None
+    # Undated articles: the earliest date they can have been written (ISO), from their own text.
+    not_before: str | None = None
+    # L2-normalized embedding of the headline and lead, once the embedding stage has run.
+    embedding: npt.NDArray[np.float32] | None = field(default=None, compare=False, repr=False)
 
     @staticmethod
     def make_id(text: str, title: str | None, url: str | None, outlet: str | None) -> str:

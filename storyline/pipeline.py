@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from .cluster import SingletonEventStage
+from .cluster import ClusterStage
 from .config import Settings
+from .dedupe import DedupeStage
+from .embed import EmbeddingStage, load_embedder
 from .errors import ConfigError, Errors
 from .model import Article
+from .nlp.dates import DateBoundStage
 from .nlp.language import LanguageStage
 from .nlp.sentences import SentenceStage
 from .store import SQLiteStore
@@ -32,15 +36,25 @@ class Stage(Protocol):
     def __call__(self, articles: list[Article]) -> list[Article]: ...
 
 
+@runtime_checkable
+class StatefulStage(Stage, Protocol):
+    """A stage that carries state across batches and runs (the online clusterer, the deduplicator)."""
+
+    def restore(self, state: bytes | None) -> None: ...
+
+    def snapshot(self) -> bytes: ...
+
+
 Progress = Callable[[str, int], None]
 """Called with (stage name, number of articles just processed)."""
 
 
 @dataclass
 class PipelineRun:
-    """What one run did: articles processed per stage."""
+    """What one run did: articles processed and seconds spent, per stage."""
 
     processed: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def check_order(stages: Sequence[Stage]) -> None:
@@ -53,9 +67,21 @@ def check_order(stages: Sequence[Stage]) -> None:
         available.update(stage.writes)
 
 
+def preparation_stages(settings: Settings) -> list[Stage]:
+    """The stages before clustering: language, sentences, duplicates, embeddings."""
+    return [
+        LanguageStage(settings.nlp),
+        SentenceStage(settings.nlp),
+        DateBoundStage(),
+        DedupeStage(settings.dedupe),
+        EmbeddingStage(settings.embed),
+    ]
+
+
 def default_stages(settings: Settings) -> list[Stage]:
     """The engine's stages, in order."""
-    return [LanguageStage(settings.nlp), SentenceStage(settings.nlp), SingletonEventStage()]
+    dimensions = load_embedder(settings.embed).dimensions
+    return [*preparation_stages(settings), ClusterStage(settings.cluster, dimensions)]
 
 
 class Pipeline:
@@ -77,14 +103,23 @@ class Pipeline:
         run = PipelineRun()
         for stage in self.stages:
             needs_sentences = "sentences" in stage.reads
-            while batch := store.pending(stage.name, stage.version, self.batch_size, needs_sentences):
+            needs_embeddings = "embedding" in stage.reads
+            stateful = stage if isinstance(stage, StatefulStage) else None
+            started = time.perf_counter()
+            if stateful:
+                stateful.restore(store.load_state(stage.name))
+            while batch := store.pending(stage.name, stage.version, self.batch_size, needs_sentences, needs_embeddings):
                 done = stage(batch)
                 if [a.id for a in done] != [a.id for a in batch]:
                     # Otherwise the same batch would come back forever.
                     raise ConfigError(f"Stage '{stage.name}' must return the articles it was given, in order.")
                 store.save_stage(stage.name, stage.version, done, stage.writes)
+                if stateful:
+                    # After every batch: a crash loses at most the batch in flight.
+                    store.save_state(stage.name, stateful.snapshot())
                 run.processed[stage.name] = run.processed.get(stage.name, 0) + len(batch)
                 if progress:
                     progress(stage.name, len(batch))
+            run.seconds[stage.name] = time.perf_counter() - started
         store.prune_events()
         return run

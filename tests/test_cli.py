@@ -58,11 +58,12 @@ def test_cli_events_articles_search_report(tmp_path: Path) -> None:
 
     code, out, _ = run("--db", db, "events", "--json")
     events = json.loads(out)
-    assert code == 0 and len(events) == 5
+    assert code == 0 and [e["articles"] for e in events] == [4, 1]
     assert events[0]["outlets"] == ["themoscowtimes.com"] and events[0]["first_seen"] == "2023-03-17"
+    assert events[0]["storyline"] == events[1]["storyline"]
 
     code, out, _ = run("--db", db, "events")
-    assert code == 0 and "5 events" in out
+    assert code == 0 and "2 events" in out
 
     code, out, _ = run("--db", db, "articles", "--json")
     articles = json.loads(out)

@@ -43,6 +43,7 @@ def test_pipeline_is_incremental(ingested: SQLiteStore, settings: Settings) -> N
     stages = [*default_stages(settings), recorder]
     first = Pipeline(stages, batch_size=2).run(ingested)
     assert first.processed == {"recorder": 5}, "earlier stages already ran on ingest"
+    assert set(first.seconds) == {s.name for s in stages}
     assert len(recorder.seen) == 5
     second = Pipeline(stages, batch_size=2).run(ingested)
     assert second.processed == {} and len(recorder.seen) == 5
@@ -71,9 +72,25 @@ def test_pipeline_stages_fill_language_sentences_and_events(ingested: SQLiteStor
     assert article.lang == "en"
     assert article.sentences[0].text.startswith("Chinese leader Xi Jinping will travel to Russia")
     assert article.event is not None
+
+
+def test_pipeline_sample_events_and_storyline(ingested: SQLiteStore) -> None:
+    """000-003 report the March 2023 visit; 004 the one expected in 2025: two events, one storyline."""
+    visit = {sample_article(ingested, p).event for p in ("000", "001", "002", "003")}
+    later = sample_article(ingested, "004").event
+    assert len(visit) == 1 and later not in visit
     events = ingested.events()
-    assert len(events) == 5 and all(len(e.articles) == 1 for e in events)
-    assert {e.storyline for e in events} == {s.id for s in ingested.storylines()}
+    assert len(events) == 2
+    assert len({e.storyline for e in events}) == 1 == len(ingested.storylines())
+
+
+def test_pipeline_sample_dates_inferred(ingested: SQLiteStore) -> None:
+    for prefix in ("000", "001", "003"):
+        article = sample_article(ingested, prefix)
+        assert (article.published, article.published_source) == ("2023-03-17", "inferred")
+    # "said on Dec. 27", after a reference to May 2024.
+    late = sample_article(ingested, "004")
+    assert (late.published, late.published_source) == ("2024-12-27", "inferred")
 
 
 def test_pipeline_keeps_language_given_by_the_source(store: SQLiteStore, settings: Settings) -> None:

@@ -49,8 +49,9 @@ def test_report_sample_facts_about_articles(report: dict, ingested: SQLiteStore)
     moscow_times = by_id[sample_article(ingested, "002").id]
     assert moscow_times["outlet"] == "themoscowtimes.com"
     assert moscow_times["published"] == "2023-03-17" and moscow_times["published_source"] == "text"
-    assert by_id[sample_article(ingested, "004").id]["published"] is None
-    assert len(report["articles"]) == 5 and len(report["events"]) == 5
+    late = by_id[sample_article(ingested, "004").id]
+    assert (late["published"], late["published_source"]) == ("2024-12-27", "inferred")
+    assert len(report["articles"]) == 5 and len(report["events"]) == 2 and len(report["storylines"]) == 1
 
 
 def test_report_citations_quote_their_sentences(report: dict) -> None:
@@ -61,7 +62,7 @@ def test_report_citations_quote_their_sentences(report: dict) -> None:
             for source in line["sources"]:
                 assert sentences[source["article"]][source["sentence"]] == source["text"]
                 cited += 1
-    assert cited >= 5
+    assert cited >= 2
 
 
 def test_report_is_deterministic(ingested: SQLiteStore, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -77,7 +78,7 @@ def test_report_for_one_event(ingested: SQLiteStore, settings: Settings) -> None
     validate_report(one)
     assert [e["id"] for e in one["events"]] == [event.id]
     assert [a["id"] for a in one["articles"]] == list(event.articles)
-    assert [s["events"] for s in one["storylines"]] == [[event.id]]
+    assert [s["events"] for s in one["storylines"]] == [[event.id]], "only the asked event of its storyline"
 
 
 def test_report_unknown_event_is_an_error(ingested: SQLiteStore, settings: Settings) -> None:

@@ -205,7 +205,8 @@ def events(obj: Context, as_json: bool) -> None:
         out.print("No events yet: run `storyline ingest PATH` first.")
         return
     table = Table(title=f"{len(rows)} events", title_justify="left")
-    for column in ("event", "first seen", "articles", "outlets", "title"):
+    table.add_column("event", no_wrap=True, min_width=18)
+    for column in ("first seen", "articles", "outlets", "title"):
         table.add_column(column, overflow="fold" if column == "title" else "ellipsis")
     for row in rows:
         table.add_row(
@@ -250,7 +251,8 @@ def articles(obj: Context, event_id: str | None, as_json: bool) -> None:
         out.print("No articles: run `storyline ingest PATH` first.")
         return
     table = Table(title=f"{len(rows)} articles", title_justify="left")
-    for column in ("article", "outlet", "published", "lang", "sent.", "headline"):
+    table.add_column("article", no_wrap=True, min_width=18)
+    for column in ("outlet", "published", "lang", "sent.", "event", "headline"):
         table.add_column(column, overflow="fold" if column == "headline" else "ellipsis")
     for row in rows:
         published = row["published"] or "unknown"
@@ -262,6 +264,7 @@ def articles(obj: Context, event_id: str | None, as_json: bool) -> None:
             published,
             row["lang"] or "—",
             str(row["sentences"]),
+            row["event"] or "—",
             escape(_truncate(row["headline"])),
         )
     out.print(table)
@@ -284,7 +287,8 @@ def search(obj: Context, query: str, limit: int, as_json: bool) -> None:
         out.print(f"No article matches {escape(repr(query))}.")
         return
     table = Table(title=f"{len(hits)} matches for {escape(repr(query))}", title_justify="left")
-    for column in ("article", "outlet", "published", "match"):
+    table.add_column("article", no_wrap=True, min_width=18)
+    for column in ("outlet", "published", "match"):
         table.add_column(column, overflow="fold" if column == "match" else "ellipsis")
     for hit in hits:
         snippet = " ".join(escape(hit.snippet).split())

@@ -12,12 +12,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import Errors, StoreError
 from ..model import Article, Event, Sentence, Storyline, content_id
 
 ARTICLE_COLUMNS = (
     "id", "path", "external_id", "url", "outlet", "title", "author",
-    "published", "published_source", "lang", "text", "duplicate_of", "event_id",
+    "published", "published_source", "lang", "text", "duplicate_of", "event_id", "not_before",
 )  # fmt: skip
 # Article fields a stage may write, and the column each is stored in.
 WRITABLE_FIELDS = {
@@ -26,6 +28,7 @@ WRITABLE_FIELDS = {
     "published_source": "published_source",
     "duplicate_of": "duplicate_of",
     "event": "event_id",
+    "not_before": "not_before",
 }
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 _BUSY_TIMEOUT_MS = 30_000
@@ -158,6 +161,11 @@ class SQLiteStore:
                 if "sentences" in fields:
                     db.execute("DELETE FROM sentences WHERE article_id = ?", (article.id,))
                     _insert_sentences(db, article)
+                if "embedding" in fields and article.embedding is not None:
+                    db.execute(
+                        "INSERT OR REPLACE INTO embeddings (article_id, model, vector) VALUES (?, ?, ?)",
+                        (article.id, stage, article.embedding.astype(np.float32).tobytes()),
+                    )
                 db.execute(
                     "INSERT OR REPLACE INTO stage_runs (article_id, stage, version) VALUES (?, ?, ?)",
                     (article.id, stage, version),
@@ -174,7 +182,7 @@ class SQLiteStore:
             first = first_articles[event_id]
             if not first.sentences:
                 first = _with_sentences(db, [first])[0]
-            storyline_id = content_id("s", event_id)
+            storyline_id = first.storyline or content_id("s", event_id)
             db.execute("INSERT OR IGNORE INTO storylines (id, title) VALUES (?, ?)", (storyline_id, first.headline))
             db.execute(
                 "INSERT INTO events (id, title, storyline_id) VALUES (?, ?, ?)",
@@ -194,7 +202,30 @@ class SQLiteStore:
 
     # -- reads ---------------------------------------------------------------------
 
-    def pending(self, stage: str, version: int, limit: int, with_sentences: bool = True) -> list[Article]:
+    def reset_stage(self, stage: str, fields: Sequence[str]) -> None:
+        """Forget what ``stage`` did, so the next run redoes it from scratch (e.g. with a new model)."""
+        columns = [WRITABLE_FIELDS[f] for f in fields if f in WRITABLE_FIELDS]
+        with self._write() as db:
+            db.execute("DELETE FROM stage_runs WHERE stage = ?", (stage,))
+            db.execute("DELETE FROM stage_state WHERE stage = ?", (stage,))
+            if columns:
+                db.execute(f"UPDATE articles SET {', '.join(f'{c} = NULL' for c in columns)}")
+            if "embedding" in fields:
+                db.execute("DELETE FROM embeddings")
+        self.prune_events()
+
+    def load_state(self, stage: str) -> bytes | None:
+        """The saved state of a stateful stage, if any."""
+        row = self._db.execute("SELECT data FROM stage_state WHERE stage = ?", (stage,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def save_state(self, stage: str, data: bytes) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO stage_state (stage, data) VALUES (?, ?)", (stage, data))
+
+    def pending(
+        self, stage: str, version: int, limit: int, with_sentences: bool = True, with_embeddings: bool = False
+    ) -> list[Article]:
         """Articles ``stage`` (at ``version``) has not processed yet, oldest first."""
         rows = self._db.execute(
             f"SELECT {', '.join('a.' + c for c in ARTICLE_COLUMNS)} FROM articles a "
@@ -203,6 +234,8 @@ class SQLiteStore:
             (stage, version, limit),
         ).fetchall()
         articles = [_article_from_row(row) for row in rows]
+        if with_embeddings:
+            articles = _with_embeddings(self._db, articles)
         return _with_sentences(self._db, articles) if with_sentences else articles
 
     def count_pending(self, stage: str, version: int) -> int:
@@ -223,7 +256,9 @@ class SQLiteStore:
         ).fetchone()
         return _with_sentences(self._db, [_article_from_row(row)])[0] if row else None
 
-    def articles(self, event: str | None = None, with_sentences: bool = True) -> list[Article]:
+    def articles(
+        self, event: str | None = None, with_sentences: bool = True, with_embeddings: bool = False
+    ) -> list[Article]:
         """Articles in publication order (undated last), optionally of one event."""
         where, params = ("WHERE event_id = ?", (event,)) if event else ("", ())
         rows = self._db.execute(
@@ -231,6 +266,8 @@ class SQLiteStore:
             params,
         ).fetchall()
         articles = [_article_from_row(row) for row in rows]
+        if with_embeddings:
+            articles = _with_embeddings(self._db, articles)
         return _with_sentences(self._db, articles) if with_sentences else articles
 
     def events(self) -> list[Event]:
@@ -313,7 +350,7 @@ def _article_row(article: Article) -> tuple[Any, ...]:
     return (
         article.id, article.path, article.external_id, article.url, article.outlet, article.title,
         article.author, article.published, article.published_source, article.lang, article.text,
-        article.duplicate_of, article.event,
+        article.duplicate_of, article.event, article.not_before,
     )  # fmt: skip
 
 
@@ -332,6 +369,7 @@ def _article_from_row(row: sqlite3.Row) -> Article:
         lang=row["lang"],
         duplicate_of=row["duplicate_of"],
         event=row["event_id"],
+        not_before=row["not_before"],
     )
 
 
@@ -340,6 +378,20 @@ def _insert_sentences(db: sqlite3.Connection, article: Article) -> None:
         'INSERT INTO sentences (article_id, idx, paragraph, start, "end", text) VALUES (?, ?, ?, ?, ?, ?)',
         [(article.id, s.index, s.paragraph, s.start, s.end, s.text) for s in article.sentences],
     )
+
+
+def _with_embeddings(db: sqlite3.Connection, articles: list[Article]) -> list[Article]:
+    found: dict[str, bytes] = {}
+    ids = [a.id for a in articles]
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start : chunk_start + 500]
+        for row in db.execute(
+            f"SELECT article_id, vector FROM embeddings WHERE article_id IN ({', '.join('?' * len(chunk))})", chunk
+        ):
+            found[row[0]] = row[1]
+    return [
+        replace(a, embedding=np.frombuffer(found[a.id], dtype=np.float32)) if a.id in found else a for a in articles
+    ]
 
 
 def _with_sentences(db: sqlite3.Connection, articles: list[Article]) -> list[Article]:

@@ -1,0 +1,130 @@
+"""Exact and near-duplicate detection: wire copies and re-posts count as one source.
+
+Exact duplicates share a hash of their normalized text; near-duplicates are
+found by MinHash LSH over word shingles (datasketch), with a fixed seed, so the
+same input always gives the same answer. The first article seen is the
+original; later copies point to it with ``duplicate_of``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from collections import OrderedDict
+from dataclasses import replace
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+from .config import DedupeSettings
+from .model import Article, normalize_text
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SEED = 1
+# datasketch >= 2 hashing scheme; named so stored signatures reload with the same one.
+_SCHEME = "affine64"
+
+
+def exact_key(text: str) -> str:
+    """Hash of the text with case, punctuation and spacing folded away."""
+    return hashlib.sha256(" ".join(_WORD.findall(normalize_text(text).lower())).encode("utf-8")).hexdigest()
+
+
+def shingles(text: str, width: int) -> set[bytes]:
+    """Overlapping runs of ``width`` words (the whole text when shorter)."""
+    words = _WORD.findall(normalize_text(text).lower())
+    if len(words) <= width:
+        return {" ".join(words).encode("utf-8")}
+    return {" ".join(words[i : i + width]).encode("utf-8") for i in range(len(words) - width + 1)}
+
+
+class Deduplicator:
+    """Remembers recent articles and names the original of each new copy."""
+
+    def __init__(self, settings: DedupeSettings) -> None:
+        self.settings = settings
+        self.lsh = MinHashLSH(threshold=settings.threshold, num_perm=settings.permutations)
+        self.exact: OrderedDict[str, str] = OrderedDict()
+        self.signatures: OrderedDict[str, MinHash] = OrderedDict()
+        self.arrival: dict[str, int] = {}
+        self.count = 0
+
+    def _minhash(self, text: str) -> MinHash:
+        signature = MinHash(num_perm=self.settings.permutations, seed=_SEED, scheme=_SCHEME)
+        signature.update_batch(list(shingles(text, self.settings.shingle_words)))
+        return signature
+
+    def original_of(self, article: Article) -> str | None:
+        """The id of an earlier article this one duplicates, else None; then remember it."""
+        key = exact_key(article.text)
+        found = self.exact.get(key)
+        signature = self._minhash(article.text)
+        if found is None:
+            matches = sorted(self.lsh.query(signature))
+            # Confirm the LSH candidates by estimated Jaccard; the oldest close one is the original.
+            close = [m for m in matches if self.signatures[m].jaccard(signature) >= self.settings.threshold]
+            found = min(close, key=self.arrival.__getitem__) if close else None
+        if article.id not in self.signatures:
+            self.exact.setdefault(key, article.id)
+            self.signatures[article.id] = signature
+            self.arrival[article.id] = self.count
+            self.count += 1
+            self.lsh.insert(article.id, signature)
+            self._forget()
+        return found if found != article.id else None
+
+    def _forget(self) -> None:
+        while len(self.signatures) > self.settings.remembered_articles:
+            old, _ = self.signatures.popitem(last=False)
+            self.arrival.pop(old, None)
+            self.lsh.remove(old)
+        while len(self.exact) > self.settings.remembered_articles:
+            self.exact.popitem(last=False)
+
+    def snapshot(self) -> bytes:
+        ids = list(self.signatures)
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            meta=np.frombuffer(json.dumps({"ids": ids, "exact": list(self.exact.items())}).encode(), dtype=np.uint8),
+            hashvalues=np.stack([self.signatures[i].hashvalues for i in ids]) if ids else np.zeros((0, 1)),
+        )
+        return buffer.getvalue()
+
+    def restore(self, data: bytes) -> None:
+        arrays = np.load(io.BytesIO(data))
+        meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+        self.exact = OrderedDict((k, v) for k, v in meta["exact"])
+        for article_id, values in zip(meta["ids"], arrays["hashvalues"], strict=True):
+            signature = MinHash(num_perm=self.settings.permutations, seed=_SEED, hashvalues=values, scheme=_SCHEME)
+            self.signatures[article_id] = signature
+            self.arrival[article_id] = self.count
+            self.count += 1
+            self.lsh.insert(article_id, signature)
+
+
+class DedupeStage:
+    """Marks exact and near-duplicate copies of earlier articles."""
+
+    name: str = "dedupe"
+    version: int = 1
+    reads: tuple[str, ...] = ("text",)
+    writes: tuple[str, ...] = ("duplicate_of",)
+
+    def __init__(self, settings: DedupeSettings) -> None:
+        self.settings = settings
+        self.deduplicator = Deduplicator(settings)
+
+    def restore(self, state: bytes | None) -> None:
+        """Start from the saved state (or from nothing), whatever this instance saw before."""
+        self.deduplicator = Deduplicator(self.settings)
+        if state:
+            self.deduplicator.restore(state)
+
+    def snapshot(self) -> bytes:
+        return self.deduplicator.snapshot()
+
+    def __call__(self, articles: list[Article]) -> list[Article]:
+        return [replace(a, duplicate_of=self.deduplicator.original_of(a)) for a in articles]

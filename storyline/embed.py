@@ -1,0 +1,122 @@
+"""Sentence embeddings: all-MiniLM-L6-v2, int8 ONNX, run by onnxruntime (no torch needed).
+
+The model files ship in ``storyline/models/minilm-l6-v2`` (exported by
+``tools/export_embedding_model.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+import onnxruntime
+from tokenizers import Tokenizer
+
+from .config import EmbedSettings
+from .errors import ConfigError, Errors
+from .model import Article
+
+Vectors = npt.NDArray[np.float32]
+
+
+class Embedder(Protocol):
+    """Texts in, L2-normalized float32 vectors out, one row per text."""
+
+    name: str
+    dimensions: int
+
+    def embed(self, texts: list[str]) -> Vectors: ...
+
+
+def _model_dir(name: str) -> Path:
+    return Path(str(resources.files("storyline").joinpath("models", name)))
+
+
+class OnnxEmbedder:
+    """A BERT-style encoder exported to ONNX, with mean pooling."""
+
+    def __init__(self, model_name: str, max_tokens: int, batch_size: int, threads: int = 0) -> None:
+        folder = _model_dir(model_name)
+        if not (folder / "model-int8.onnx").is_file():
+            raise ConfigError(Errors.E012.format(kind="embedding model", name=model_name, known=", ".join(MODELS)))
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        self.name = model_name
+        self.dimensions = int(config["dimensions"])
+        self.batch_size = batch_size
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_tokens)
+        self.tokenizer.no_padding()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = onnxruntime.InferenceSession(
+            str(folder / "model-int8.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+
+    def embed(self, texts: list[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        encodings = self.tokenizer.encode_batch(texts)
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        # Batches of similar length waste little on padding.
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start : start + self.batch_size]
+            width = max(len(encodings[i].ids) for i in chunk)
+            ids = np.zeros((len(chunk), width), dtype=np.int64)
+            mask = np.zeros((len(chunk), width), dtype=np.int64)
+            for row, i in enumerate(chunk):
+                n = len(encodings[i].ids)
+                ids[row, :n] = encodings[i].ids
+                mask[row, :n] = 1
+            hidden = self.session.run(
+                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            )[0]
+            summed = (hidden * mask[..., None]).sum(axis=1)
+            pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            out[chunk] = pooled / np.maximum(norms, 1e-12)
+        return out
+
+
+MODELS = ("minilm-l6-v2",)
+
+
+@lru_cache(maxsize=2)
+def load_embedder(settings: EmbedSettings) -> OnnxEmbedder:
+    """The configured embedder, loaded once per process."""
+    if settings.model not in MODELS:
+        raise ConfigError(Errors.E012.format(kind="embedding model", name=settings.model, known=", ".join(MODELS)))
+    return OnnxEmbedder(settings.model, settings.max_tokens, settings.batch_size, settings.threads)
+
+
+def embedding_text(article: Article, max_chars: int) -> str:
+    """What represents an article for clustering: its headline and lead, not the whole body."""
+    parts = [article.title] if article.title else []
+    body = " ".join(s.text for s in article.sentences) if article.sentences else article.text
+    parts.append(body[:max_chars])
+    return "\n".join(parts)
+
+
+class EmbeddingStage:
+    """Embeds each article's headline and lead (cached in the store with the article)."""
+
+    name: str = "embed"
+    version: int = 1
+    reads: tuple[str, ...] = ("text", "sentences")
+    writes: tuple[str, ...] = ("embedding",)
+
+    def __init__(self, settings: EmbedSettings) -> None:
+        self.settings = settings
+
+    def __call__(self, articles: list[Article]) -> list[Article]:
+        vectors = load_embedder(self.settings).embed([embedding_text(a, self.settings.lead_chars) for a in articles])
+        return [replace(a, embedding=v) for a, v in zip(articles, vectors, strict=True)]

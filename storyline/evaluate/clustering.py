@@ -1,0 +1,203 @@
+"""`storyline eval clustering` and `storyline train clustering`, on files in the clustering format.
+
+A file is streamed in publication order (file order where there are no dates)
+through the real pipeline and store; predicted events are compared with the
+gold ``cluster`` labels.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..cluster import DECISION_FEATURES, PAIR_FEATURES, ClusteringModel, LinearModel, OnlineClusterer
+from ..config import Settings
+from ..embed import load_embedder
+from ..errors import InputError, StorylineError
+from ..ingest import read_inputs
+from ..model import Article
+from ..pipeline import Pipeline, default_stages, preparation_stages
+from ..store import SQLiteStore, open_store
+from .metrics import Scores, bcubed, pairwise
+
+
+@dataclass(frozen=True, slots=True)
+class ClusteringResult:
+    file: str
+    articles: int
+    gold_clusters: int
+    predicted_clusters: int
+    bcubed: Scores
+    pairwise: Scores
+    seconds: float
+    stage_seconds: dict[str, float]
+    model: str
+
+    @property
+    def articles_per_second(self) -> float:
+        return self.articles / self.seconds if self.seconds else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file, "articles": self.articles, "gold_clusters": self.gold_clusters,
+            "predicted_clusters": self.predicted_clusters,
+            "bcubed": {"precision": self.bcubed.precision, "recall": self.bcubed.recall, "f1": self.bcubed.f1},
+            "pairwise": {"precision": self.pairwise.precision, "recall": self.pairwise.recall,
+                         "f1": self.pairwise.f1},
+            "seconds": round(self.seconds, 2), "articles_per_second": round(self.articles_per_second, 2),
+            "stage_seconds": {k: round(v, 2) for k, v in self.stage_seconds.items()}, "model": self.model,
+        }  # fmt: skip
+
+
+def gold_labels(path: str) -> dict[str, str]:
+    """Record id -> gold cluster, from a clustering file."""
+    labels: dict[str, str] = {}
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        if "cluster" not in record or "id" not in record:
+            raise StorylineError(f"[E014] {path}: line {number}: a clustering file needs 'id' and 'cluster'.")
+        labels[str(record["id"])] = str(record["cluster"])
+    return labels
+
+
+@contextmanager
+def _store(path: str, cache: str | None) -> Iterator[SQLiteStore]:
+    if cache:
+        Path(cache).mkdir(parents=True, exist_ok=True)
+        with open_store(str(Path(cache) / (Path(path).stem + ".db"))) as store:
+            yield store
+        return
+    with tempfile.TemporaryDirectory(prefix="storyline-eval-") as folder, open_store(f"{folder}/eval.db") as store:
+        yield store
+
+
+def _ingest(store: SQLiteStore, path: str, settings: Settings) -> None:
+    articles = []
+    for item in read_inputs([path], settings.ingest):
+        if isinstance(item, InputError):
+            raise StorylineError(item.message)
+        if isinstance(item, Article):
+            articles.append(item)
+    store.add_articles(articles)
+
+
+def _predictions(store: SQLiteStore, labels: dict[str, str]) -> tuple[list[str], list[str]]:
+    gold, predicted = [], []
+    for article in store.articles(with_sentences=False):
+        if article.external_id in labels and article.event:
+            gold.append(labels[article.external_id])
+            predicted.append(article.event)
+    return gold, predicted
+
+
+def evaluate_clustering(path: str, settings: Settings, cache: str | None = None) -> ClusteringResult:
+    """Stream ``path`` through the pipeline and score the events against the gold clusters.
+
+    With ``cache`` (a folder), articles and embeddings are kept between runs and only
+    clustering is redone; the speed figure then covers clustering alone.
+    """
+    labels = gold_labels(path)
+    pipeline = Pipeline(default_stages(settings), settings.pipeline.batch_size)
+    with _store(path, cache) as store:
+        started = time.perf_counter()
+        _ingest(store, path, settings)
+        store.reset_stage("cluster", ("event",))
+        run = pipeline.run(store)
+        seconds = time.perf_counter() - started
+        gold, predicted = _predictions(store, labels)
+    return ClusteringResult(
+        file=path,
+        articles=len(gold),
+        gold_clusters=len(set(gold)),
+        predicted_clusters=len(set(predicted)),
+        bcubed=bcubed(gold, predicted),
+        pairwise=pairwise(gold, predicted),
+        seconds=seconds,
+        stage_seconds=run.seconds,
+        model=settings.cluster.model or "shipped",
+    )
+
+
+# -- training ------------------------------------------------------------------------
+
+
+@dataclass
+class TrainingRows:
+    """Pair rows (article x candidate event) and the candidate groups of each article."""
+
+    pair_rows: list[list[float]]
+    pair_labels: list[int]
+    groups: list[tuple[int, int, int]]  # (first row, row count, index of the gold candidate or -1)
+
+
+def training_rows(path: str, settings: Settings, cache: str | None = None) -> TrainingRows:
+    """Features of every (article, candidate) pair, streaming with gold events (teacher forcing)."""
+    labels = gold_labels(path)
+    with _store(path, cache) as store:
+        _ingest(store, path, settings)
+        Pipeline(preparation_stages(settings), settings.pipeline.batch_size).run(store)
+        articles = store.articles(with_embeddings=True)
+    dimensions = load_embedder(settings.embed).dimensions
+    model = ClusteringModel(_neutral(PAIR_FEATURES), _neutral(DECISION_FEATURES))
+    clusterer = OnlineClusterer(model, settings.cluster, dimensions)
+    rows = TrainingRows([], [], [])
+    for article in articles:
+        gold = labels.get(article.external_id or "")
+        if gold is None:
+            continue
+        _, _, decision = clusterer.assign(replace(article, duplicate_of=None), gold=gold)
+        first = len(rows.pair_rows)
+        hit = decision.candidates.index(gold) if gold in decision.candidates else -1
+        rows.pair_rows.extend(decision.pair_rows)
+        rows.pair_labels.extend(int(c == gold) for c in decision.candidates)
+        rows.groups.append((first, len(decision.candidates), hit))
+    return rows
+
+
+def _neutral(features: tuple[str, ...]) -> LinearModel:
+    n = len(features)
+    return LinearModel(features, (0.0,) * n, 0.0, (0.0,) * n, (1.0,) * n)
+
+
+def _fit(rows: np.ndarray, labels: np.ndarray, features: tuple[str, ...]) -> LinearModel:
+    from sklearn.linear_model import LogisticRegression  # training-only dependency
+
+    mean = rows.mean(axis=0)
+    scale = rows.std(axis=0)
+    scale[scale == 0] = 1.0
+    fitted = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
+    fitted.fit((rows - mean) / scale, labels)
+    return LinearModel(features, tuple(float(w) for w in fitted.coef_[0]), float(fitted.intercept_[0]),
+                       tuple(float(m) for m in mean), tuple(float(s) for s in scale))  # fmt: skip
+
+
+def train_clustering(paths: list[str], settings: Settings, cache: str | None = None) -> ClusteringModel:
+    """Fit the pair scorer on all candidate pairs, then the join-or-new decision on its scores."""
+    collected = [training_rows(p, settings, cache) for p in paths]
+    pair_x = np.array([r for c in collected for r in c.pair_rows], dtype=np.float64)
+    pair_y = np.array([y for c in collected for y in c.pair_labels])
+    if len(set(pair_y.tolist())) < 2:
+        raise StorylineError("[E019] Training needs both matching and non-matching candidate pairs.")
+    pair = _fit(pair_x, pair_y, PAIR_FEATURES)
+    decision_x, decision_y = [], []
+    for c in collected:
+        for first, count, hit in c.groups:
+            if count == 0:
+                continue
+            block = np.array(c.pair_rows[first : first + count])
+            scores = pair.probability(block).tolist()
+            best = int(np.argmax(scores))
+            decision_x.append(OnlineClusterer.decision_row(scores, block.tolist(), best))
+            decision_y.append(int(best == hit))
+    decision = _fit(np.array(decision_x), np.array(decision_y), DECISION_FEATURES)
+    return ClusteringModel(pair, decision, tuple(Path(p).name for p in paths))
