@@ -106,16 +106,19 @@ class ClusteringModel:
     pair: LinearModel
     decision: LinearModel
     trained_on: tuple[str, ...] = ()
+    # Join the best candidate when the decision's probability reaches this (chosen on the training files).
+    join_probability: float = 0.5
 
     def to_json(self) -> dict[str, Any]:
-        return {"pair": self.pair.to_json(), "decision": self.decision.to_json(), "trained_on": list(self.trained_on)}
+        return {"pair": self.pair.to_json(), "decision": self.decision.to_json(), "trained_on": list(self.trained_on),
+                "join_probability": self.join_probability}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ClusteringModel:
         pair, decision = LinearModel.from_json(data["pair"]), LinearModel.from_json(data["decision"])
         if pair.features != PAIR_FEATURES or decision.features != DECISION_FEATURES:
             raise ConfigError("[E013] clustering model: its features do not match this version of storyline.")
-        return cls(pair, decision, tuple(data.get("trained_on", ())))
+        return cls(pair, decision, tuple(data.get("trained_on", ())), float(data.get("join_probability", 0.5)))
 
 
 def load_clustering_model(path: str) -> ClusteringModel:
@@ -341,7 +344,7 @@ class OnlineClusterer:
                 best = int(np.argmax(scores))
                 decision.decision_row = self.decision_row(scores, decision.pair_rows, best)
                 join = self.model.decision.probability(np.array([decision.decision_row]))[0]
-                if join >= self.settings.join_probability:
+                if join >= self.model.join_probability:
                     chosen = candidates[best]
 
         if chosen is None:

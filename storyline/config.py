@@ -64,7 +64,6 @@ class DedupeSettings:
 class ClusterSettings:
     model: str
     candidates: int
-    join_probability: float
     event_window_days: float
     max_active_events: int
     storyline_threshold: float

@@ -18,7 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from ..cluster import DECISION_FEATURES, PAIR_FEATURES, ClusteringModel, LinearModel, OnlineClusterer
+from ..cluster import (
+    DECISION_FEATURES,
+    PAIR_FEATURES,
+    ClusteringModel,
+    ClusterStage,
+    LinearModel,
+    OnlineClusterer,
+)
 from ..config import Settings
 from ..embed import load_embedder
 from ..errors import InputError, StorylineError
@@ -27,6 +34,10 @@ from ..model import Article
 from ..pipeline import Pipeline, default_stages, preparation_stages
 from ..store import SQLiteStore, open_store
 from .metrics import Scores, bcubed, pairwise
+
+# Join probabilities tried when training; the best on the training files is kept in the model.
+_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+_DEFAULT_JOIN = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +122,7 @@ def evaluate_clustering(path: str, settings: Settings, cache: str | None = None)
     with _store(path, cache) as store:
         started = time.perf_counter()
         _ingest(store, path, settings)
-        store.reset_stage("cluster", ("event",))
+        store.reset_stage(ClusterStage.name, ClusterStage.writes)
         run = pipeline.run(store)
         seconds = time.perf_counter() - started
         gold, predicted = _predictions(store, labels)
@@ -138,6 +149,8 @@ class TrainingRows:
     pair_rows: list[list[float]]
     pair_labels: list[int]
     groups: list[tuple[int, int, int]]  # (first row, row count, index of the gold candidate or -1)
+    articles: list[Article]
+    gold: list[str]
 
 
 def training_rows(path: str, settings: Settings, cache: str | None = None) -> TrainingRows:
@@ -145,16 +158,19 @@ def training_rows(path: str, settings: Settings, cache: str | None = None) -> Tr
     labels = gold_labels(path)
     with _store(path, cache) as store:
         _ingest(store, path, settings)
+        store.reset_stage(ClusterStage.name, ClusterStage.writes)
         Pipeline(preparation_stages(settings), settings.pipeline.batch_size).run(store)
         articles = store.articles(with_embeddings=True)
     dimensions = load_embedder(settings.embed).dimensions
     model = ClusteringModel(_neutral(PAIR_FEATURES), _neutral(DECISION_FEATURES))
     clusterer = OnlineClusterer(model, settings.cluster, dimensions)
-    rows = TrainingRows([], [], [])
+    rows = TrainingRows([], [], [], [], [])
     for article in articles:
         gold = labels.get(article.external_id or "")
         if gold is None:
             continue
+        rows.articles.append(article)
+        rows.gold.append(gold)
         _, _, decision = clusterer.assign(replace(article, duplicate_of=None), gold=gold)
         first = len(rows.pair_rows)
         hit = decision.candidates.index(gold) if gold in decision.candidates else -1
@@ -169,13 +185,13 @@ def _neutral(features: tuple[str, ...]) -> LinearModel:
     return LinearModel(features, (0.0,) * n, 0.0, (0.0,) * n, (1.0,) * n)
 
 
-def _fit(rows: np.ndarray, labels: np.ndarray, features: tuple[str, ...]) -> LinearModel:
+def _fit(rows: np.ndarray, labels: np.ndarray, features: tuple[str, ...], balanced: bool) -> LinearModel:
     from sklearn.linear_model import LogisticRegression  # training-only dependency
 
     mean = rows.mean(axis=0)
     scale = rows.std(axis=0)
     scale[scale == 0] = 1.0
-    fitted = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
+    fitted = LogisticRegression(C=1.0, class_weight="balanced" if balanced else None, max_iter=2000)
     fitted.fit((rows - mean) / scale, labels)
     return LinearModel(features, tuple(float(w) for w in fitted.coef_[0]), float(fitted.intercept_[0]),
                        tuple(float(m) for m in mean), tuple(float(s) for s in scale))  # fmt: skip
@@ -188,7 +204,8 @@ def train_clustering(paths: list[str], settings: Settings, cache: str | None = N
     pair_y = np.array([y for c in collected for y in c.pair_labels])
     if len(set(pair_y.tolist())) < 2:
         raise StorylineError("[E019] Training needs both matching and non-matching candidate pairs.")
-    pair = _fit(pair_x, pair_y, PAIR_FEATURES)
+    # Few candidates are right: balance the classes so the scorer learns to rank, not the prior.
+    pair = _fit(pair_x, pair_y, PAIR_FEATURES, balanced=True)
     decision_x, decision_y = [], []
     for c in collected:
         for first, count, hit in c.groups:
@@ -199,5 +216,22 @@ def train_clustering(paths: list[str], settings: Settings, cache: str | None = N
             best = int(np.argmax(scores))
             decision_x.append(OnlineClusterer.decision_row(scores, block.tolist(), best))
             decision_y.append(int(best == hit))
-    decision = _fit(np.array(decision_x), np.array(decision_y), DECISION_FEATURES)
-    return ClusteringModel(pair, decision, tuple(Path(p).name for p in paths))
+    decision = _fit(np.array(decision_x), np.array(decision_y), DECISION_FEATURES, balanced=True)
+    model = ClusteringModel(pair, decision, tuple(Path(p).name for p in paths))
+    return replace(model, join_probability=_best_threshold(model, collected, settings))
+
+
+def _best_threshold(model: ClusteringModel, collected: list[TrainingRows], settings: Settings) -> float:
+    """The join probability with the best mean BCubed F1 over the training files (never the evaluated one)."""
+    dimensions = load_embedder(settings.embed).dimensions
+    best, best_f1 = _DEFAULT_JOIN, -1.0
+    for threshold in _THRESHOLDS:
+        tuned = replace(model, join_probability=threshold)
+        scores = []
+        for rows in collected:
+            clusterer = OnlineClusterer(tuned, settings.cluster, dimensions)
+            predicted = [clusterer.assign(a)[0] for a in rows.articles]
+            scores.append(bcubed(rows.gold, predicted).f1)
+        if float(np.mean(scores)) > best_f1 + 1e-9:
+            best, best_f1 = threshold, float(np.mean(scores))
+    return best

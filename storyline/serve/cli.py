@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..cluster import check_model_name
 from ..config import Settings, load_settings
 from ..errors import InputError, StorylineError
+from ..evaluate.clustering import evaluate_clustering, train_clustering
 from ..ingest import Notice, read_inputs
 from ..model import Article
 from ..pipeline import Pipeline, default_stages
@@ -295,6 +297,63 @@ def search(obj: Context, query: str, limit: int, as_json: bool) -> None:
         snippet = snippet.replace(SNIPPET_OPEN, "[bold yellow]").replace(SNIPPET_CLOSE, "[/]")
         table.add_row(hit.article, escape(hit.outlet or "—"), (hit.published or "unknown")[:10], snippet)
     out.print(table)
+
+
+@cli.group(name="eval")
+def eval_group() -> None:
+    """Measure quality on annotated data (see ../shared/data/README.md for the formats)."""
+
+
+def _with_model(settings: Settings, model: str | None) -> Settings:
+    if not model:
+        return settings
+    check_model_name(model)
+    return replace(settings, cluster=replace(settings.cluster, model=model))
+
+
+@eval_group.command(name="clustering")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--model", type=click.Path(dir_okay=False), help="Clustering model file (default: the shipped one).")
+@click.option("--cache", type=click.Path(file_okay=False), help="Keep articles and embeddings here between runs.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def eval_clustering(obj: Context, files: tuple[str, ...], model: str | None, cache: str | None, as_json: bool) -> None:
+    """Stream each FILE (clustering format) in time order; print BCubed and pairwise P/R/F1."""
+    settings = _with_model(obj.settings, model)
+    results = [evaluate_clustering(f, settings, cache) for f in files]
+    if as_json:
+        _emit_json([r.to_json() for r in results])
+        return
+    table = Table(title="Event clustering", title_justify="left")
+    for column in ("file", "articles", "gold", "pred.", "B³ P", "B³ R", "B³ F1", "pair P", "pair R", "pair F1",
+                   "art./s"):  # fmt: skip
+        table.add_column(column, justify="left" if column == "file" else "right")
+    for r in results:
+        table.add_row(
+            escape(Path(r.file).name), str(r.articles), str(r.gold_clusters), str(r.predicted_clusters),
+            *(f"{v:.3f}" for v in (r.bcubed.precision, r.bcubed.recall, r.bcubed.f1)),
+            *(f"{v:.3f}" for v in (r.pairwise.precision, r.pairwise.recall, r.pairwise.f1)),
+            f"{r.articles_per_second:.1f}",
+        )  # fmt: skip
+    out.print(table)
+    out.print(f"model: {escape(results[0].model)}" + (" (cached articles: speed is clustering only)" if cache else ""))
+
+
+@cli.group(name="train")
+def train_group() -> None:
+    """Fit the learned parts of the engine on annotated data."""
+
+
+@train_group.command(name="clustering")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Model file to write.")
+@click.option("--cache", type=click.Path(file_okay=False), help="Keep articles and embeddings here between runs.")
+@click.pass_obj
+def train_clustering_command(obj: Context, files: tuple[str, ...], output: str, cache: str | None) -> None:
+    """Fit the clustering model (pair scorer and join-or-new decision) on FILES (clustering format)."""
+    model = train_clustering(list(files), obj.settings, cache)
+    Path(output).write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+    err.print(f"Wrote {escape(output)}, trained on {', '.join(model.trained_on)}.")
 
 
 def main() -> None:

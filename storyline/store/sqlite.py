@@ -204,12 +204,17 @@ class SQLiteStore:
 
     def reset_stage(self, stage: str, fields: Sequence[str]) -> None:
         """Forget what ``stage`` did, so the next run redoes it from scratch (e.g. with a new model)."""
-        columns = [WRITABLE_FIELDS[f] for f in fields if f in WRITABLE_FIELDS]
+        # A publication date is only the stage's own when the stage inferred it.
+        columns = [WRITABLE_FIELDS[f] for f in fields if f in WRITABLE_FIELDS and not f.startswith("published")]
         with self._write() as db:
             db.execute("DELETE FROM stage_runs WHERE stage = ?", (stage,))
             db.execute("DELETE FROM stage_state WHERE stage = ?", (stage,))
             if columns:
                 db.execute(f"UPDATE articles SET {', '.join(f'{c} = NULL' for c in columns)}")
+            if "published" in fields:
+                db.execute(
+                    "UPDATE articles SET published = NULL, published_source = NULL WHERE published_source = 'inferred'"
+                )
             if "embedding" in fields:
                 db.execute("DELETE FROM embeddings")
         self.prune_events()
