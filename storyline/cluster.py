@@ -266,6 +266,7 @@ class OnlineClusterer:
         self.df_names = DocumentFrequencies()
         self.events: dict[int, ActiveEvent] = {}
         self.event_keys: dict[str, int] = {}
+        self.storyline_keys: dict[str, int] = {}
         self.storylines: dict[int, ActiveStoryline] = {}
         self.event_index = _Index(dimensions)
         self.storyline_index = _Index(dimensions)
@@ -348,7 +349,8 @@ class OnlineClusterer:
                     chosen = candidates[best]
 
         if chosen is None:
-            chosen = self._new_event(article, embedding, bags, when, gold)
+            related = [self.events[k] for k in self.event_index.search(embedding, self.settings.candidates)]
+            chosen = self._new_event(article, embedding, bags, when, gold, related)
         chosen.add(embedding, bags, when, self.tick)
         self.event_index.upsert(chosen.key, chosen.unit_centroid)
         decision.joined = chosen.id
@@ -361,14 +363,20 @@ class OnlineClusterer:
         return chosen.id, chosen.storyline, decision
 
     def _new_event(
-        self, article: Article, embedding: Vector, bags: TermBags, when: float | None, gold: str | None
+        self,
+        article: Article,
+        embedding: Vector,
+        bags: TermBags,
+        when: float | None,
+        gold: str | None,
+        related: list[ActiveEvent],
     ) -> ActiveEvent:
         key = self.next_key
         self.next_key += 1
         event_id = gold or content_id("e", article.id)
         event = ActiveEvent(
             id=event_id,
-            storyline=self._link_storyline(event_id, embedding, bags, when),
+            storyline=self._link_storyline(event_id, embedding, bags, when, related),
             key=key,
             centroid=np.zeros(self.dimensions, dtype=np.float32),
             members=[],
@@ -381,26 +389,40 @@ class OnlineClusterer:
         self.event_keys[event_id] = key
         return event
 
-    def _link_storyline(self, event_id: str, embedding: Vector, bags: TermBags, when: float | None) -> str:
-        """Join the closest active storyline if it is close enough, else start one."""
+    def _link_storyline(
+        self, event_id: str, embedding: Vector, bags: TermBags, when: float | None, related: list[ActiveEvent]
+    ) -> str:
+        """Join the closest active storyline if it is close enough, else start one.
+
+        Closeness is to a storyline as a whole (its running centre) or to one of its
+        events: a storyline's events drift apart over months, and the newest is often
+        the nearest.
+        """
         names = self.df_names.weights(bags.names)
+        weight = self.settings.storyline_names_weight
         best: ActiveStoryline | None = None
         best_score = -1.0
         for key in self.storyline_index.search(embedding, self.settings.candidates):
             storyline = self.storylines[key]
             norm = float(np.linalg.norm(storyline.centroid)) or 1.0
-            dense = float(embedding @ storyline.centroid) / norm
-            score = dense + self.settings.storyline_names_weight * _cosine(
+            score = float(embedding @ storyline.centroid) / norm + weight * _cosine(
                 names, self.df_names.weights(storyline.names)
             )
             if score > best_score:
                 best, best_score = storyline, score
+        for event in related:
+            if event.storyline not in self.storyline_keys:
+                continue
+            score = float(embedding @ event.unit_centroid) + weight * _cosine(names, self.df_names.weights(event.names))
+            if score > best_score:
+                best, best_score = self.storylines[self.storyline_keys[event.storyline]], score
         if best is None or best_score < self.settings.storyline_threshold:
             key = self.next_key
             self.next_key += 1
             best = ActiveStoryline(content_id("s", event_id), key, np.zeros(self.dimensions, np.float32),
                                    Counter(), when, self.tick)  # fmt: skip
             self.storylines[key] = best
+            self.storyline_keys[best.id] = key
         best.centroid = best.centroid + embedding
         best.names = _trim(best.names + bags.names)
         best.touched = self.tick
@@ -431,6 +453,8 @@ class OnlineClusterer:
                 index.remove(key)
                 if isinstance(removed, ActiveEvent):
                     self.event_keys.pop(removed.id, None)
+                else:
+                    self.storyline_keys.pop(removed.id, None)
 
     def event_date(self, event_id: str) -> str | None:
         """The first day of an active event with dated articles (ISO), else None."""
@@ -499,6 +523,7 @@ class OnlineClusterer:
                 item["touched"],
             )
             self.storylines[storyline.key] = storyline
+            self.storyline_keys[storyline.id] = storyline.key
             norm = float(np.linalg.norm(storyline.centroid)) or 1.0
             self.storyline_index.upsert(storyline.key, storyline.centroid / norm)
 

@@ -92,14 +92,17 @@ def _store(path: str, cache: str | None) -> Iterator[SQLiteStore]:
         yield store
 
 
-def _ingest(store: SQLiteStore, path: str, settings: Settings) -> None:
+def _ingest(store: SQLiteStore, path: str, settings: Settings) -> int:
+    """Store the file's articles; return how many records could not be read (left out of the scores)."""
     articles = []
+    failed = 0
     for item in read_inputs([path], settings.ingest):
         if isinstance(item, InputError):
-            raise StorylineError(item.message)
-        if isinstance(item, Article):
+            failed += 1
+        elif isinstance(item, Article):
             articles.append(item)
     store.add_articles(articles)
+    return failed
 
 
 def _predictions(store: SQLiteStore, labels: dict[str, str]) -> tuple[list[str], list[str]]:

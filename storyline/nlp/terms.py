@@ -16,6 +16,8 @@ from spacy.lang.en.stop_words import STOP_WORDS
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”]\s+|\n)$")
+# How far back a sentence start is looked for: a few characters, never the whole prefix.
+_LOOKBACK = 4
 HASH_BITS = 20
 HASH_SIZE = 1 << HASH_BITS
 
@@ -52,7 +54,7 @@ def names(text: str) -> list[str]:
             token[0].isupper()
             and len(token) > 1
             and token.lower() not in STOP_WORDS
-            and not _SENTENCE_START.search(text[: match.start()])
+            and not _SENTENCE_START.search(text[max(0, match.start() - _LOOKBACK) : match.start()])
         ):
             found.append(token.lower())
     return found

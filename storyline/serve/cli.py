@@ -20,6 +20,7 @@ from ..cluster import check_model_name
 from ..config import Settings, load_settings
 from ..errors import InputError, StorylineError
 from ..evaluate.clustering import evaluate_clustering, train_clustering
+from ..evaluate.storylines import evaluate_storylines
 from ..ingest import Notice, read_inputs
 from ..model import Article
 from ..pipeline import Pipeline, default_stages
@@ -337,6 +338,25 @@ def eval_clustering(obj: Context, files: tuple[str, ...], model: str | None, cac
         )  # fmt: skip
     out.print(table)
     out.print(f"model: {escape(results[0].model)}" + (" (cached articles: speed is clustering only)" if cache else ""))
+
+
+@eval_group.command(name="storylines")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--cache", type=click.Path(file_okay=False), help="Keep articles and embeddings here between runs.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def eval_storylines(obj: Context, files: tuple[str, ...], cache: str | None, as_json: bool) -> None:
+    """Mix all topics of each FILE (Timeline17 format) into one stream; BCubed of storylines vs topics."""
+    results = [evaluate_storylines(f, obj.settings, cache) for f in files]
+    if as_json:
+        _emit_json([r.to_json() for r in results])
+        return
+    for r in results:
+        out.print(
+            f"{escape(Path(r.file).name)}: {r.articles} articles, {r.topics} topics -> {r.events} events in "
+            f"{r.storylines} storylines; BCubed P {r.bcubed.precision:.3f} R {r.bcubed.recall:.3f} "
+            f"F1 {r.bcubed.f1:.3f} ({r.seconds:.0f} s)"
+        )
 
 
 @cli.group(name="train")
