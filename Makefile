@@ -6,6 +6,7 @@ DEMO_DB := demo.db
 export HF_HUB_OFFLINE := 1
 
 .PHONY: demo test lint typecheck unit bench clean
+DATA ?= ../shared/data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,17 @@ unit: $(VENV)/.installed-dev
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	touch $@ $(VENV)/.installed-dev $(VENV)/.installed
+
+# Quality and speed against peers, on every evaluation file; results go to benchmarks/results/
+# and, by hand with the date and command, to benchmarks/RESULTS.md.
+bench: $(VENV)/.installed-bench
+	$(BIN)/python benchmarks/clustering.py --data $(DATA)/clustering
+	$(BIN)/storyline eval storylines $(DATA)/timelines/t17-dev.jsonl --json > benchmarks/results/storylines.json
+	$(BIN)/python benchmarks/memory.py --data $(DATA)/clustering
 
 clean:
 	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm report.json report.md report.html .pytest_cache .mypy_cache .ruff_cache

@@ -110,7 +110,8 @@ class EmbeddingStage:
     """Embeds each article's headline and lead (cached in the store with the article)."""
 
     name: str = "embed"
-    version: int = 1
+    # 2: each text embedded alone (batch-independent vectors).
+    version: int = 2
     reads: tuple[str, ...] = ("text", "sentences")
     writes: tuple[str, ...] = ("embedding",)
 

@@ -325,18 +325,13 @@ def eval_clustering(obj: Context, files: tuple[str, ...], model: str | None, cac
     if as_json:
         _emit_json([r.to_json() for r in results])
         return
-    table = Table(title="Event clustering", title_justify="left")
-    for column in ("file", "articles", "gold", "pred.", "B³ P", "B³ R", "B³ F1", "pair P", "pair R", "pair F1",
-                   "art./s"):  # fmt: skip
-        table.add_column(column, justify="left" if column == "file" else "right")
     for r in results:
-        table.add_row(
-            escape(Path(r.file).name), str(r.articles), str(r.gold_clusters), str(r.predicted_clusters),
-            *(f"{v:.3f}" for v in (r.bcubed.precision, r.bcubed.recall, r.bcubed.f1)),
-            *(f"{v:.3f}" for v in (r.pairwise.precision, r.pairwise.recall, r.pairwise.f1)),
-            f"{r.articles_per_second:.1f}",
-        )  # fmt: skip
-    out.print(table)
+        out.print(
+            f"{escape(Path(r.file).name)}: {r.articles} articles, {r.gold_clusters} gold events, "
+            f"{r.predicted_clusters} predicted | BCubed P {r.bcubed.precision:.3f} R {r.bcubed.recall:.3f} "
+            f"F1 {r.bcubed.f1:.3f} | pairwise P {r.pairwise.precision:.3f} R {r.pairwise.recall:.3f} "
+            f"F1 {r.pairwise.f1:.3f} | {r.articles_per_second:.1f} articles/s"
+        )
     out.print(f"model: {escape(results[0].model)}" + (" (cached articles: speed is clustering only)" if cache else ""))
 
 

