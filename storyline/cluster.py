@@ -38,6 +38,7 @@ Vector = npt.NDArray[np.float32]
 PAIR_FEATURES = (
     "dense_centroid",
     "dense_max",
+    "headline_max",
     "body_tfidf",
     "title_tfidf",
     "names_tfidf",
@@ -182,6 +183,7 @@ class ActiveEvent:
     key: int
     centroid: Vector
     members: list[Vector]
+    headlines: list[Vector]
     size: int
     body: Counter[int]
     title: Counter[int]
@@ -192,9 +194,10 @@ class ActiveEvent:
     time_count: int = 0
     touched: int = 0
 
-    def add(self, embedding: Vector, bags: TermBags, when: float | None, tick: int) -> None:
+    def add(self, embedding: Vector, headline: Vector, bags: TermBags, when: float | None, tick: int) -> None:
         self.centroid = self.centroid + embedding
         self.members = [*self.members[-(_EVENT_MEMBERS - 1) :], embedding]
+        self.headlines = [*self.headlines[-(_EVENT_MEMBERS - 1) :], headline]
         self.size += 1
         self.body = _trim(self.body + bags.body)
         self.title = _trim(self.title + bags.title)
@@ -278,11 +281,17 @@ class OnlineClusterer:
     # -- features ------------------------------------------------------------------
 
     def _pair_features(
-        self, embedding: Vector, weights: tuple[dict[int, float], ...], when: float | None, event: ActiveEvent
+        self,
+        embedding: Vector,
+        headline: Vector,
+        weights: tuple[dict[int, float], ...],
+        when: float | None,
+        event: ActiveEvent,
     ) -> list[float]:
         body, title, names = weights
         dense_centroid = float(embedding @ event.unit_centroid)
         dense_max = max(float(embedding @ m) for m in event.members)
+        headline_max = max(float(headline @ h) for h in event.headlines)
         dated = when is not None and event.first is not None and event.last is not None
         if dated:
             assert when is not None and event.first is not None and event.last is not None
@@ -293,6 +302,7 @@ class OnlineClusterer:
         return [
             dense_centroid,
             dense_max,
+            headline_max,
             _cosine(body, self.df_body.weights(event.body)),
             _cosine(title, self.df_title.weights(event.title)),
             _cosine(names, self.df_names.weights(event.names)),
@@ -307,7 +317,8 @@ class OnlineClusterer:
         ordered = sorted(scores, reverse=True)
         second = ordered[1] if len(ordered) > 1 else 0.0
         row = pair_rows[best]
-        return [ordered[0], second, ordered[0] - second, row[0], row[6], row[8]]
+        dense, days_last, dated = (PAIR_FEATURES.index(f) for f in ("dense_centroid", "log_days_last", "dated"))
+        return [ordered[0], second, ordered[0] - second, row[dense], row[days_last], row[dated]]
 
     # -- the pass ------------------------------------------------------------------
 
@@ -316,6 +327,9 @@ class OnlineClusterer:
         if article.embedding is None:
             raise ConfigError(f"Article {article.id} reaches clustering without an embedding.")
         embedding = article.embedding.astype(np.float32)
+        headline = (
+            article.headline_embedding.astype(np.float32) if article.headline_embedding is not None else embedding
+        )
         when = timestamp_days(article.published)
         self.tick += 1
         if when is not None:
@@ -337,7 +351,7 @@ class OnlineClusterer:
                 # It reports, in the past, something later than everything in these events.
                 candidates = [e for e in candidates if e.last is None or e.last >= bound - 1]
             decision.candidates = [e.id for e in candidates]
-            decision.pair_rows = [self._pair_features(embedding, weights, when, e) for e in candidates]
+            decision.pair_rows = [self._pair_features(embedding, headline, weights, when, e) for e in candidates]
             if gold is not None:
                 chosen = self.events[self.event_keys[gold]] if gold in self.event_keys else None
             elif candidates:
@@ -351,7 +365,7 @@ class OnlineClusterer:
         if chosen is None:
             related = [self.events[k] for k in self.event_index.search(embedding, self.settings.candidates)]
             chosen = self._new_event(article, embedding, bags, when, gold, related)
-        chosen.add(embedding, bags, when, self.tick)
+        chosen.add(embedding, headline, bags, when, self.tick)
         self.event_index.upsert(chosen.key, chosen.unit_centroid)
         decision.joined = chosen.id
         self.df_body.add(bags.body)
@@ -380,6 +394,7 @@ class OnlineClusterer:
             key=key,
             centroid=np.zeros(self.dimensions, dtype=np.float32),
             members=[],
+            headlines=[],
             size=0,
             body=Counter(),
             title=Counter(),
@@ -487,6 +502,7 @@ class OnlineClusterer:
             df=np.stack([self.df_body.counts, self.df_title.counts, self.df_names.counts]),
             centroids=np.stack([e.centroid for e in self.events.values()]) if events else empty,
             members=np.concatenate([np.stack(e.members) for e in self.events.values()]) if events else empty,
+            headlines=np.concatenate([np.stack(e.headlines) for e in self.events.values()]) if events else empty,
             member_counts=np.array([len(e.members) for e in self.events.values()], dtype=np.int64),
             storyline_centroids=np.stack([s.centroid for s in self.storylines.values()]) if storylines else empty,
         )
@@ -503,10 +519,12 @@ class OnlineClusterer:
         offsets = np.concatenate([[0], np.cumsum(arrays["member_counts"])]).astype(int)
         for i, item in enumerate(meta["events"]):
             members = arrays["members"][offsets[i] : offsets[i + 1]]
+            headlines = arrays["headlines"][offsets[i] : offsets[i + 1]]
             event = ActiveEvent(
                 id=item["id"], storyline=item["storyline"], key=item["key"], centroid=arrays["centroids"][i],
-                members=list(members), size=item["size"], body=Counter(dict(map(tuple, item["body"]))),
-                title=Counter(dict(map(tuple, item["title"]))), names=Counter(dict(map(tuple, item["names"]))),
+                members=list(members), headlines=list(headlines), size=item["size"],
+                body=Counter(dict(map(tuple, item["body"]))), title=Counter(dict(map(tuple, item["title"]))),
+                names=Counter(dict(map(tuple, item["names"]))),
                 first=item["first"], last=item["last"], time_sum=item["time_sum"],
                 time_count=item["time_count"], touched=item["touched"],
             )  # fmt: skip

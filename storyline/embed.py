@@ -107,11 +107,11 @@ def embedding_text(article: Article, max_chars: int) -> str:
 
 
 class EmbeddingStage:
-    """Embeds each article's headline and lead (cached in the store with the article)."""
+    """Embeds each article's headline and lead, and its headline alone (stored with the article)."""
 
     name: str = "embed"
-    # 2: each text embedded alone (batch-independent vectors).
-    version: int = 2
+    # 2: each text embedded alone (batch-independent vectors); 3: headlines embedded too.
+    version: int = 3
     reads: tuple[str, ...] = ("text", "sentences")
     writes: tuple[str, ...] = ("embedding",)
 
@@ -119,5 +119,9 @@ class EmbeddingStage:
         self.settings = settings
 
     def __call__(self, articles: list[Article]) -> list[Article]:
-        vectors = load_embedder(self.settings).embed([embedding_text(a, self.settings.lead_chars) for a in articles])
-        return [replace(a, embedding=v) for a, v in zip(articles, vectors, strict=True)]
+        embedder = load_embedder(self.settings)
+        vectors = embedder.embed([embedding_text(a, self.settings.lead_chars) for a in articles])
+        headlines = embedder.embed([a.headline for a in articles])
+        return [
+            replace(a, embedding=v, headline_embedding=h) for a, v, h in zip(articles, vectors, headlines, strict=True)
+        ]

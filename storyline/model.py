@@ -75,6 +75,8 @@ class Article:
     not_before: str | None = None
     # L2-normalized embedding of the headline and lead, once the embedding stage has run.
     embedding: npt.NDArray[np.float32] | None = field(default=None, compare=False, repr=False)
+    # The same for the headline alone (the title, else the first sentence).
+    headline_embedding: npt.NDArray[np.float32] | None = field(default=None, compare=False, repr=False)
 
     @staticmethod
     def make_id(text: str, title: str | None, url: str | None, outlet: str | None) -> str:

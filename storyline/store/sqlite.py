@@ -162,10 +162,14 @@ class SQLiteStore:
                     db.execute("DELETE FROM sentences WHERE article_id = ?", (article.id,))
                     _insert_sentences(db, article)
                 if "embedding" in fields and article.embedding is not None:
-                    db.execute(
-                        "INSERT OR REPLACE INTO embeddings (article_id, model, vector) VALUES (?, ?, ?)",
-                        (article.id, stage, article.embedding.astype(np.float32).tobytes()),
+                    headline = (
+                        article.headline_embedding if article.headline_embedding is not None else article.embedding
                     )
+                    db.execute(
+                        "INSERT OR REPLACE INTO embeddings (article_id, model, vector, headline) VALUES (?, ?, ?, ?)",
+                        (article.id, stage, article.embedding.astype(np.float32).tobytes(),
+                         headline.astype(np.float32).tobytes()),
+                    )  # fmt: skip
                 db.execute(
                     "INSERT OR REPLACE INTO stage_runs (article_id, stage, version) VALUES (?, ?, ?)",
                     (article.id, stage, version),
@@ -386,16 +390,24 @@ def _insert_sentences(db: sqlite3.Connection, article: Article) -> None:
 
 
 def _with_embeddings(db: sqlite3.Connection, articles: list[Article]) -> list[Article]:
-    found: dict[str, bytes] = {}
+    found: dict[str, tuple[bytes, bytes]] = {}
     ids = [a.id for a in articles]
     for chunk_start in range(0, len(ids), 500):
         chunk = ids[chunk_start : chunk_start + 500]
         for row in db.execute(
-            f"SELECT article_id, vector FROM embeddings WHERE article_id IN ({', '.join('?' * len(chunk))})", chunk
+            f"SELECT article_id, vector, headline FROM embeddings WHERE article_id IN ({', '.join('?' * len(chunk))})",
+            chunk,
         ):
-            found[row[0]] = row[1]
+            found[row[0]] = (row[1], row[2])
     return [
-        replace(a, embedding=np.frombuffer(found[a.id], dtype=np.float32)) if a.id in found else a for a in articles
+        replace(
+            a,
+            embedding=np.frombuffer(found[a.id][0], dtype=np.float32),
+            headline_embedding=np.frombuffer(found[a.id][1], dtype=np.float32),
+        )
+        if a.id in found
+        else a
+        for a in articles
     ]
 
 

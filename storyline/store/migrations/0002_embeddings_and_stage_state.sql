@@ -4,7 +4,8 @@
 CREATE TABLE embeddings (
     article_id  TEXT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
     model       TEXT NOT NULL,
-    vector      BLOB NOT NULL
+    vector      BLOB NOT NULL,   -- headline and lead
+    headline    BLOB NOT NULL    -- headline alone
 ) WITHOUT ROWID;
 
 CREATE TABLE stage_state (
