@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from storyline.cluster import OnlineClusterer, load_clustering_model, timestamp_days
+from storyline.cluster import PAIR_FEATURES, OnlineClusterer, load_clustering_model, timestamp_days
 from storyline.config import Settings
 from storyline.dedupe import Deduplicator
 from storyline.embed import load_embedder
@@ -193,7 +193,7 @@ def test_eval_and_train_clustering_commands(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["train", "clustering", fixture, "-o", str(model)], catch_exceptions=False)
     assert result.exit_code == 0
     trained = json.loads(model.read_text())
-    assert trained["trained_on"] == ["clusters.jsonl"] and len(trained["pair"]["weights"]) == 10
+    assert trained["trained_on"] == ["clusters.jsonl"] and len(trained["pair"]["weights"]) == len(PAIR_FEATURES)
     result = runner.invoke(cli, ["eval", "clustering", fixture, "--model", str(model)], catch_exceptions=False)
     assert result.exit_code == 0 and "clusters.jsonl" in result.stdout
 
