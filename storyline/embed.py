@@ -62,10 +62,19 @@ class OnnxEmbedder:
         )
 
     def embed(self, texts: list[str]) -> Vectors:
+        return self.embed_with_prefix(texts, [0] * len(texts))[0]
+
+    def embed_with_prefix(self, texts: list[str], prefix_chars: list[int]) -> tuple[Vectors, Vectors]:
+        """Vectors of the texts, and of their first ``prefix_chars`` characters, from one forward pass.
+
+        The prefix vector mean-pools only the prefix's tokens (in the context of the whole text):
+        a headline's vector at no extra cost. A zero-length prefix gives the whole text's vector.
+        """
+        empty = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         if not texts:
-            return np.zeros((0, self.dimensions), dtype=np.float32)
+            return empty, empty.copy()
         encodings = self.tokenizer.encode_batch(texts)
-        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        out, prefix_out = empty, empty.copy()
         # Batches of similar length waste little on padding.
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         for start in range(0, len(order), self.batch_size):
@@ -73,18 +82,29 @@ class OnnxEmbedder:
             width = max(len(encodings[i].ids) for i in chunk)
             ids = np.zeros((len(chunk), width), dtype=np.int64)
             mask = np.zeros((len(chunk), width), dtype=np.int64)
+            prefix_mask = np.zeros((len(chunk), width), dtype=np.int64)
             for row, i in enumerate(chunk):
-                n = len(encodings[i].ids)
-                ids[row, :n] = encodings[i].ids
+                encoding = encodings[i]
+                n = len(encoding.ids)
+                ids[row, :n] = encoding.ids
                 mask[row, :n] = 1
+                # Tokens that start inside the prefix ([CLS] included); all of them when there is none.
+                inside = [k for k, (s, e) in enumerate(encoding.offsets[:n]) if prefix_chars[i] and s < prefix_chars[i]]
+                prefix_mask[row, : (max(inside) + 1 if inside else n)] = 1
             hidden = self.session.run(
                 None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
             )[0]
-            summed = (hidden * mask[..., None]).sum(axis=1)
-            pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
-            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-            out[chunk] = pooled / np.maximum(norms, 1e-12)
-        return out
+            out[chunk] = _mean_pool(hidden, mask)
+            prefix_out[chunk] = _mean_pool(hidden, prefix_mask * mask)
+        return out, prefix_out
+
+
+def _mean_pool(hidden: npt.NDArray[np.float32], mask: npt.NDArray[np.int64]) -> Vectors:
+    summed = (hidden * mask[..., None]).sum(axis=1)
+    pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    result: Vectors = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+    return result
 
 
 MODELS = ("minilm-l6-v2",)
@@ -110,8 +130,9 @@ class EmbeddingStage:
     """Embeds each article's headline and lead, and its headline alone (stored with the article)."""
 
     name: str = "embed"
-    # 2: each text embedded alone (batch-independent vectors); 3: headlines embedded too.
-    version: int = 3
+    # 2: each text embedded alone (batch-independent vectors); 3: headlines embedded too;
+    # 4: headline vectors pooled from the same pass.
+    version: int = 4
     reads: tuple[str, ...] = ("text", "sentences")
     writes: tuple[str, ...] = ("embedding",)
 
@@ -119,9 +140,11 @@ class EmbeddingStage:
         self.settings = settings
 
     def __call__(self, articles: list[Article]) -> list[Article]:
-        embedder = load_embedder(self.settings)
-        vectors = embedder.embed([embedding_text(a, self.settings.lead_chars) for a in articles])
-        headlines = embedder.embed([a.headline for a in articles])
+        texts = [embedding_text(a, self.settings.lead_chars) for a in articles]
+        # The embedded text starts with the headline: its vector comes from the same pass.
+        vectors, headlines = load_embedder(self.settings).embed_with_prefix(
+            texts, [len(a.headline) if t.startswith(a.headline) else 0 for a, t in zip(articles, texts, strict=True)]
+        )
         return [
             replace(a, embedding=v, headline_embedding=h) for a, v, h in zip(articles, vectors, headlines, strict=True)
         ]
