@@ -24,7 +24,7 @@ import numpy as np
 
 from storyline.config import Settings, load_settings
 from storyline.embed import embedding_text, load_embedder
-from storyline.evaluate.clustering import _ingest, _store, evaluate_clustering, train_clustering
+from storyline.evaluate.clustering import evaluate_clustering, evaluation_store, ingest_file, train_clustering
 from storyline.evaluate.metrics import bcubed, pairwise
 from storyline.pipeline import Pipeline, preparation_stages
 
@@ -107,8 +107,8 @@ def bertopic_clusters(records: list[dict[str, Any]]) -> list[int]:
 
 def raw_embedding_throughput(path: Path, settings: Settings) -> float:
     """Texts per second of the embedding model alone, on what the engine embeds for this file."""
-    with _store(str(path), None) as store:
-        _ingest(store, str(path), settings)
+    with evaluation_store(str(path), None) as store:
+        ingest_file(store, str(path), settings)
         stages = [s for s in preparation_stages(settings) if s.name in ("language", "sentences")]
         Pipeline(stages, settings.pipeline.batch_size).run(store)
         texts = [embedding_text(a, settings.embed.lead_chars) for a in store.articles()]

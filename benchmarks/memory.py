@@ -25,7 +25,7 @@ import numpy as np
 from storyline.cluster import OnlineClusterer, load_clustering_model
 from storyline.config import load_settings
 from storyline.dedupe import Deduplicator
-from storyline.evaluate.clustering import _ingest, _store
+from storyline.evaluate.clustering import evaluation_store, ingest_file
 from storyline.model import Article
 from storyline.pipeline import Pipeline, preparation_stages
 
@@ -44,8 +44,8 @@ def source_pool(data: Path, cache: str) -> list[Article]:
     settings = load_settings()
     pool: list[Article] = []
     for name in FILES:
-        with _store(str(data / f"{name}.jsonl"), cache) as store:
-            _ingest(store, str(data / f"{name}.jsonl"), settings)
+        with evaluation_store(str(data / f"{name}.jsonl"), cache) as store:
+            ingest_file(store, str(data / f"{name}.jsonl"), settings)
             Pipeline(preparation_stages(settings), settings.pipeline.batch_size).run(store)
             pool.extend(a for a in store.articles(with_embeddings=True) if a.embedding is not None)
     return pool

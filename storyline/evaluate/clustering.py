@@ -82,7 +82,8 @@ def gold_labels(path: str) -> dict[str, str]:
 
 
 @contextmanager
-def _store(path: str, cache: str | None) -> Iterator[SQLiteStore]:
+def evaluation_store(path: str, cache: str | None) -> Iterator[SQLiteStore]:
+    """A throwaway store for one evaluation file, or a kept one in ``cache`` (articles and embeddings reused)."""
     if cache:
         Path(cache).mkdir(parents=True, exist_ok=True)
         with open_store(str(Path(cache) / (Path(path).stem + ".db"))) as store:
@@ -92,7 +93,7 @@ def _store(path: str, cache: str | None) -> Iterator[SQLiteStore]:
         yield store
 
 
-def _ingest(store: SQLiteStore, path: str, settings: Settings) -> int:
+def ingest_file(store: SQLiteStore, path: str, settings: Settings) -> int:
     """Store the file's articles; return how many records could not be read (left out of the scores)."""
     articles = []
     failed = 0
@@ -122,9 +123,9 @@ def evaluate_clustering(path: str, settings: Settings, cache: str | None = None)
     """
     labels = gold_labels(path)
     pipeline = Pipeline(default_stages(settings), settings.pipeline.batch_size)
-    with _store(path, cache) as store:
+    with evaluation_store(path, cache) as store:
         started = time.perf_counter()
-        _ingest(store, path, settings)
+        ingest_file(store, path, settings)
         store.reset_stage(ClusterStage.name, ClusterStage.writes)
         run = pipeline.run(store)
         seconds = time.perf_counter() - started
@@ -159,8 +160,8 @@ class TrainingRows:
 def training_rows(path: str, settings: Settings, cache: str | None = None) -> TrainingRows:
     """Features of every (article, candidate) pair, streaming with gold events (teacher forcing)."""
     labels = gold_labels(path)
-    with _store(path, cache) as store:
-        _ingest(store, path, settings)
+    with evaluation_store(path, cache) as store:
+        ingest_file(store, path, settings)
         store.reset_stage(ClusterStage.name, ClusterStage.writes)
         Pipeline(preparation_stages(settings), settings.pipeline.batch_size).run(store)
         articles = store.articles(with_embeddings=True)

@@ -17,7 +17,7 @@ from ..cluster import ClusterStage
 from ..config import Settings
 from ..errors import StorylineError
 from ..pipeline import Pipeline, default_stages
-from .clustering import _ingest, _store
+from .clustering import evaluation_store, ingest_file
 from .metrics import Scores, bcubed
 
 
@@ -64,9 +64,9 @@ def evaluate_storylines(path: str, settings: Settings, cache: str | None = None)
     with tempfile.TemporaryDirectory(prefix="storyline-t17-") as folder:
         stream = Path(folder) / (Path(path).stem + "-stream.jsonl")
         topics = _flatten(path, stream)
-        with _store(str(stream), cache) as store:
+        with evaluation_store(str(stream), cache) as store:
             started = time.perf_counter()
-            _ingest(store, str(stream), settings)
+            ingest_file(store, str(stream), settings)
             store.reset_stage(ClusterStage.name, ClusterStage.writes)
             Pipeline(default_stages(settings), settings.pipeline.batch_size).run(store)
             seconds = time.perf_counter() - started

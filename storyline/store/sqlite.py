@@ -301,14 +301,15 @@ class SQLiteStore:
         ]
 
     def storylines(self) -> list[Storyline]:
+        events = self.events()
         events_by_storyline: dict[str, list[str]] = {}
-        for event in self.events():
+        for event in events:
             if event.storyline:
                 events_by_storyline.setdefault(event.storyline, []).append(event.id)
         rows = self._db.execute("SELECT id, title FROM storylines ORDER BY id").fetchall()
         found = [Storyline(row["id"], row["title"], tuple(events_by_storyline.get(row["id"], ()))) for row in rows]
         # Ordered like their first events.
-        order = {event_id: i for i, event_id in enumerate(e.id for e in self.events())}
+        order = {event.id: i for i, event in enumerate(events)}
         return sorted(found, key=lambda s: min((order.get(e, 0) for e in s.events), default=0))
 
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
