@@ -339,13 +339,14 @@ class OnlineClusterer:
                    self.df_names.weights(bags.names))  # fmt: skip
         decision = Decision()
         chosen: ActiveEvent | None = None
+        nearest: list[ActiveEvent] = []
 
         original = self.article_events.get(article.duplicate_of or "")
         if original is not None and original in self.event_keys:
             chosen = self.events[self.event_keys[original]]
         if chosen is None:
-            keys = self.event_index.search(embedding, self.settings.candidates)
-            candidates = [self.events[k] for k in keys]
+            nearest = [self.events[k] for k in self.event_index.search(embedding, self.settings.candidates)]
+            candidates = nearest
             bound = timestamp_days(article.not_before) if when is None else None
             if bound is not None:
                 # It reports, in the past, something later than everything in these events.
@@ -363,8 +364,8 @@ class OnlineClusterer:
                     chosen = candidates[best]
 
         if chosen is None:
-            related = [self.events[k] for k in self.event_index.search(embedding, self.settings.candidates)]
-            chosen = self._new_event(article, embedding, bags, when, gold, related)
+            # The nearest events, even those the article did not join, may share its storyline.
+            chosen = self._new_event(article, embedding, bags, when, gold, nearest)
         chosen.add(embedding, headline, bags, when, self.tick)
         self.event_index.upsert(chosen.key, chosen.unit_centroid)
         decision.joined = chosen.id
