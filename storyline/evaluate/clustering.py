@@ -31,7 +31,7 @@ from ..embed import load_embedder
 from ..errors import InputError, StorylineError
 from ..ingest import read_inputs
 from ..model import Article
-from ..pipeline import Pipeline, default_stages, preparation_stages
+from ..pipeline import Pipeline, clustering_stages, preparation_stages
 from ..store import SQLiteStore, open_store
 from .metrics import Scores, bcubed, pairwise
 
@@ -122,7 +122,7 @@ def evaluate_clustering(path: str, settings: Settings, cache: str | None = None)
     clustering is redone; the speed figure then covers clustering alone.
     """
     labels = gold_labels(path)
-    pipeline = Pipeline(default_stages(settings), settings.pipeline.batch_size)
+    pipeline = Pipeline(clustering_stages(settings), settings.pipeline.batch_size)
     with evaluation_store(path, cache) as store:
         started = time.perf_counter()
         ingest_file(store, path, settings)

@@ -16,7 +16,7 @@ from typing import Any
 from ..cluster import ClusterStage
 from ..config import Settings
 from ..errors import StorylineError
-from ..pipeline import Pipeline, default_stages
+from ..pipeline import Pipeline, clustering_stages
 from .clustering import evaluation_store, ingest_file
 from .metrics import Scores, bcubed
 
@@ -68,7 +68,7 @@ def evaluate_storylines(path: str, settings: Settings, cache: str | None = None)
             started = time.perf_counter()
             ingest_file(store, str(stream), settings)
             store.reset_stage(ClusterStage.name, ClusterStage.writes)
-            Pipeline(default_stages(settings), settings.pipeline.batch_size).run(store)
+            Pipeline(clustering_stages(settings), settings.pipeline.batch_size).run(store)
             seconds = time.perf_counter() - started
             storyline_of = {e.id: e.storyline for e in store.events()}
             gold, predicted, events = [], [], set()

@@ -6,6 +6,7 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
+from ..analyze.entities import event_entities, event_labels
 from ..config import ReportSettings
 from ..errors import Errors, StorylineError
 from ..model import Article, Event
@@ -72,11 +73,11 @@ def _event_json(event: Event, articles: list[Article], settings: ReportSettings)
         "outlets": sorted({a.outlet for a in articles if a.outlet}),
         "first_seen": _day(event.first_seen),
         "last_seen": _day(event.last_seen),
-        "entities": [],
+        "entities": event_entities(articles),
         "facts": [],
         "conflicts": [],
         "quotes": [],
-        "labels": [],
+        "labels": event_labels(articles),
         "summary": _lead_summary(articles, settings.summary_sentences),
         "timeline": [],
     }
@@ -89,7 +90,7 @@ def build_report(store: SQLiteStore, settings: ReportSettings, event_id: str | N
         events = [e for e in events if e.id == event_id]
         if not events:
             raise StorylineError(Errors.E015.format(event=event_id, db=store.path))
-    articles = store.articles()
+    articles = store.articles(with_annotations=True)
     by_event: dict[str, list[Article]] = {}
     for article in articles:
         if article.event:

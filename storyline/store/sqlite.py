@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import Errors, StoreError
-from ..model import Article, Event, Sentence, Storyline, content_id
+from ..model import Article, Event, Mention, Quote, Sentence, Span, Storyline, TimeRef, content_id
 
 ARTICLE_COLUMNS = (
     "id", "path", "external_id", "url", "outlet", "title", "author",
@@ -30,6 +31,8 @@ WRITABLE_FIELDS = {
     "event": "event_id",
     "not_before": "not_before",
 }
+# Per-article annotations a stage may write, and the table each lives in.
+ANNOTATION_TABLES = {"mentions": "mentions", "times": "time_refs", "quotes": "quotes"}
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 _BUSY_TIMEOUT_MS = 30_000
 _SEARCH_TERM = re.compile(r"\w+", re.UNICODE)
@@ -170,6 +173,7 @@ class SQLiteStore:
                         (article.id, stage, article.embedding.astype(np.float32).tobytes(),
                          headline.astype(np.float32).tobytes()),
                     )  # fmt: skip
+                _save_annotations(db, article, fields)
                 db.execute(
                     "INSERT OR REPLACE INTO stage_runs (article_id, stage, version) VALUES (?, ?, ?)",
                     (article.id, stage, version),
@@ -221,6 +225,9 @@ class SQLiteStore:
                 )
             if "embedding" in fields:
                 db.execute("DELETE FROM embeddings")
+            for kind, table in ANNOTATION_TABLES.items():
+                if kind in fields:
+                    db.execute(f"DELETE FROM {table}")
         self.prune_events()
 
     def load_state(self, stage: str) -> bytes | None:
@@ -266,7 +273,11 @@ class SQLiteStore:
         return _with_sentences(self._db, [_article_from_row(row)])[0] if row else None
 
     def articles(
-        self, event: str | None = None, with_sentences: bool = True, with_embeddings: bool = False
+        self,
+        event: str | None = None,
+        with_sentences: bool = True,
+        with_embeddings: bool = False,
+        with_annotations: bool = False,
     ) -> list[Article]:
         """Articles in publication order (undated last), optionally of one event."""
         where, params = ("WHERE event_id = ?", (event,)) if event else ("", ())
@@ -277,6 +288,8 @@ class SQLiteStore:
         articles = [_article_from_row(row) for row in rows]
         if with_embeddings:
             articles = _with_embeddings(self._db, articles)
+        if with_annotations:
+            articles = _with_annotations(self._db, articles)
         return _with_sentences(self._db, articles) if with_sentences else articles
 
     def events(self) -> list[Event]:
@@ -427,3 +440,85 @@ def _with_sentences(db: sqlite3.Connection, articles: list[Article]) -> list[Art
         ):
             by_article[row[0]].append(Sentence(row[1], row[3], row[4], row[2], row[5]))
     return [replace(a, sentences=tuple(by_article[a.id])) for a in articles]
+
+
+def _spans_json(spans: Sequence[Span]) -> str:
+    return json.dumps([[s.start, s.end, s.text] for s in spans], ensure_ascii=False)
+
+
+def _spans_from_json(data: str) -> tuple[Span, ...]:
+    return tuple(Span(start, end, text) for start, end, text in json.loads(data))
+
+
+def _save_annotations(db: sqlite3.Connection, article: Article, fields: Sequence[str]) -> None:
+    """Replace the article's mentions, time expressions and quotes with what a stage found."""
+    for kind, table in ANNOTATION_TABLES.items():
+        if kind in fields:
+            db.execute(f"DELETE FROM {table} WHERE article_id = ?", (article.id,))
+    if "mentions" in fields:
+        db.executemany(
+            'INSERT OR REPLACE INTO mentions (article_id, start, "end", text, type, entity_id, label) '
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(article.id, m.start, m.end, m.text, m.type, m.entity, m.label) for m in article.mentions],
+        )
+    if "times" in fields:
+        db.executemany(
+            'INSERT OR REPLACE INTO time_refs (article_id, start, "end", text, type, value, mod, end_value, tense) '
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(article.id, t.start, t.end, t.text, t.type, t.value, t.mod, t.end_value, t.tense) for t in article.times],
+        )
+    if "quotes" in fields:
+        db.executemany(
+            "INSERT INTO quotes (article_id, idx, direct, speaker, entity_id, content, cue, source) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (article.id, i, int(q.direct), q.speaker, q.entity, _spans_json(q.content), _spans_json(q.cue),
+                 _spans_json(q.source))
+                for i, q in enumerate(article.quotes)
+            ],
+        )  # fmt: skip
+
+
+def _rows_by_article(db: sqlite3.Connection, sql: str, ids: list[str]) -> dict[str, list[sqlite3.Row]]:
+    found: dict[str, list[sqlite3.Row]] = {}
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start : chunk_start + 500]
+        for row in db.execute(sql.format(ids=", ".join("?" * len(chunk))), chunk):
+            found.setdefault(row["article_id"], []).append(row)
+    return found
+
+
+def _with_annotations(db: sqlite3.Connection, articles: list[Article]) -> list[Article]:
+    ids = [a.id for a in articles]
+    mentions = _rows_by_article(
+        db, 'SELECT * FROM mentions WHERE article_id IN ({ids}) ORDER BY article_id, start, "end"', ids
+    )
+    times = _rows_by_article(
+        db, 'SELECT * FROM time_refs WHERE article_id IN ({ids}) ORDER BY article_id, start, "end"', ids
+    )
+    quotes = _rows_by_article(db, "SELECT * FROM quotes WHERE article_id IN ({ids}) ORDER BY article_id, idx", ids)
+    return [
+        replace(
+            a,
+            mentions=tuple(
+                Mention(r["start"], r["end"], r["text"], r["type"], r["entity_id"], r["label"])
+                for r in mentions.get(a.id, [])
+            ),
+            times=tuple(
+                TimeRef(r["start"], r["end"], r["text"], r["type"], r["value"], r["mod"], r["end_value"], r["tense"])
+                for r in times.get(a.id, [])
+            ),
+            quotes=tuple(
+                Quote(
+                    _spans_from_json(r["content"]),
+                    _spans_from_json(r["cue"]),
+                    _spans_from_json(r["source"]),
+                    bool(r["direct"]),
+                    r["speaker"],
+                    r["entity_id"],
+                )
+                for r in quotes.get(a.id, [])
+            ),
+        )
+        for a in articles
+    ]

@@ -1,0 +1,80 @@
+"""Who an event is about: its entities with every name used for them, and each outlet's labels."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from ..model import Article, Mention
+from ..nlp.entities import display_name
+
+
+def _is_name(mention: Mention) -> bool:
+    # A role-noun mention ("the Chinese leader") is its own label; a name is not.
+    return mention.label != mention.text
+
+
+def _titled_name(article: Article, mention: Mention) -> str | None:
+    """ "Chinese President Xi Jinping" when the label stands right before the name."""
+    if not mention.label or not _is_name(mention):
+        return None
+    before = article.text[max(0, mention.start - len(mention.label) - 1) : mention.start]
+    return f"{mention.label} {display_name(mention.text)}" if before.rstrip() == mention.label else None
+
+
+def event_entities(articles: Sequence[Article]) -> list[dict[str, Any]]:
+    """The event's entities, most mentioned first, with their aliases and articles."""
+    names: dict[str, Counter[str]] = defaultdict(Counter)
+    aliases: dict[str, Counter[str]] = defaultdict(Counter)
+    types: dict[str, Counter[str]] = defaultdict(Counter)
+    found_in: dict[str, list[str]] = defaultdict(list)
+    mentions: Counter[str] = Counter()
+    for article in articles:
+        for mention in article.mentions:
+            entity = mention.entity
+            mentions[entity] += 1
+            types[entity][mention.type] += 1
+            text = display_name(mention.text) if _is_name(mention) else mention.text
+            if _is_name(mention):
+                names[entity][text] += 1
+            aliases[entity][text] += 1
+            titled = _titled_name(article, mention)
+            if titled:
+                aliases[entity][titled] += 1
+            if article.id not in found_in[entity]:
+                found_in[entity].append(article.id)
+    entities = []
+    for entity, counts in aliases.items():
+        pool = names[entity] or counts
+        # The fullest name, then the most used: "Xi Jinping" over "Xi".
+        name = max(pool, key=lambda n: (len(n.split()), pool[n], n))
+        entities.append(
+            {
+                "id": entity,
+                "name": name,
+                "type": types[entity].most_common(1)[0][0],
+                "aliases": sorted((a for a in counts if a != name), key=lambda a: (-counts[a], a)),
+                "articles": found_in[entity],
+                "mentions": mentions[entity],
+            }
+        )
+    return sorted(entities, key=lambda e: (-e["mentions"], e["name"], e["id"]))
+
+
+def event_labels(articles: Sequence[Article]) -> list[dict[str, Any]]:
+    """The words each article uses to describe each entity, once per (entity, article, label)."""
+    seen = set()
+    labels = []
+    for article in articles:
+        for mention in article.mentions:
+            if not mention.label:
+                continue
+            key = (mention.entity, article.id, mention.label)
+            if key in seen:
+                continue
+            seen.add(key)
+            labels.append(
+                {"entity": mention.entity, "article": article.id, "outlet": article.outlet, "label": mention.label}
+            )
+    return labels
