@@ -91,6 +91,7 @@ class PipelineSettings:
 @dataclass(frozen=True, slots=True)
 class ReportSettings:
     summary_sentences: int
+    quote_variant_similarity: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,7 +83,8 @@ class _Group:
 def find_mentions(doc: Doc, settings: EntitySettings) -> list[Mention]:
     """Entity mentions of one article, each with an article-level entity key ``TYPE:Full Name``."""
     names = [found for ent in doc.ents if (found := _clean_name(ent)) is not None]
-    headline = [_in_headline_case(span) for span, _ in names]
+    text = doc.text  # spaCy rebuilds it from the tokens on every access
+    headline = [_in_headline_case(span, text) for span, _ in names]
     body = [n for n, in_headline in zip(names, headline, strict=True) if not in_headline]
     groups: list[_Group] = []
     # Longest names first, so that a bare "Xi" finds "Xi Jinping" further down.
@@ -125,7 +126,7 @@ def _add_missed_names(doc: Doc, groups: list[_Group], settings: EntitySettings) 
     position = 0
     while position < len(doc):
         token = doc[position]
-        if token.ent_iob_ != "O" or normalize_name(token.text) not in known or not _is_name_word(token):
+        if not _is_name_word(token) or normalize_name(token.text) not in known:
             position += 1
             continue
         start = end = position
@@ -200,11 +201,11 @@ def _is_name_word(token: Token) -> bool:
     )
 
 
-def _in_headline_case(span: Span) -> bool:
-    """Whether the span sits in a Title Case line, where capitals do not mark names."""
-    line_start = span.doc.text.rfind("\n", 0, span.start_char) + 1
-    line_end = span.doc.text.find("\n", span.end_char)
-    words = re.findall(r"[^\W\d_]+", span.doc.text[line_start : line_end if line_end >= 0 else None])
+def _in_headline_case(span: Span, text: str) -> bool:
+    """Whether the span sits in a Title Case line of ``text``, where capitals do not mark names."""
+    line_start = text.rfind("\n", 0, span.start_char) + 1
+    line_end = text.find("\n", span.end_char)
+    words = re.findall(r"[^\W\d_]+", text[line_start : line_end if line_end >= 0 else None])
     if len(words) < _HEADLINE_MIN_WORDS:
         return False
     capitalized = sum(1 for w in words if w[0].isupper() or len(w) <= _SHORT_WORD)
@@ -366,9 +367,10 @@ class EntityLinker:
             local.setdefault(mention.entity, []).append(mention)
         ids: dict[str, str] = {}
         # Longest names first: "Yuri Ushakov" is linked before a bare "Ushakov" elsewhere could be.
+        normalized = {key: normalize_name(key.split(":", 1)[1]) for key in local}
         for key in sorted(local, key=lambda k: (-len(k.split(":", 1)[1]), k)):
             entity_type, name = key.split(":", 1)
-            others = {normalize_name(k.split(":", 1)[1]) for k in local if k != key}
+            others = {normalized[k] for k in local if k != key}
             ids[key] = self._resolve(entity_type, name, [m.text for m in local[key] if m.label != m.text], others)
         return [replace(m, entity=ids[m.entity]) for m in mentions]
 

@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..analyze.entities import event_entities, event_labels
+from ..analyze.quotes import event_quotes
+from ..analyze.timeline import event_timeline
 from ..config import ReportSettings
+from ..embed import Embedder
 from ..errors import Errors, StorylineError
 from ..model import Article, Event
 from ..store import SQLiteStore
@@ -64,7 +67,11 @@ def _lead_summary(articles: list[Article], count: int) -> list[dict[str, Any]]:
     ]
 
 
-def _event_json(event: Event, articles: list[Article], settings: ReportSettings) -> dict[str, Any]:
+def _event_json(
+    event: Event, articles: list[Article], settings: ReportSettings, embedder: Embedder | None
+) -> dict[str, Any]:
+    entities = event_entities(articles)
+    names = {e["id"]: e["name"] for e in entities}
     return {
         "id": event.id,
         "title": event.title,
@@ -73,18 +80,23 @@ def _event_json(event: Event, articles: list[Article], settings: ReportSettings)
         "outlets": sorted({a.outlet for a in articles if a.outlet}),
         "first_seen": _day(event.first_seen),
         "last_seen": _day(event.last_seen),
-        "entities": event_entities(articles),
+        "entities": entities,
         "facts": [],
         "conflicts": [],
-        "quotes": [],
+        "quotes": event_quotes(articles, names, embedder, settings.quote_variant_similarity),
         "labels": event_labels(articles),
         "summary": _lead_summary(articles, settings.summary_sentences),
-        "timeline": [],
+        "timeline": event_timeline(articles),
     }
 
 
-def build_report(store: SQLiteStore, settings: ReportSettings, event_id: str | None = None) -> dict[str, Any]:
-    """The whole report, or the part about one event (its articles and storyline)."""
+def build_report(
+    store: SQLiteStore, settings: ReportSettings, event_id: str | None = None, embedder: Embedder | None = None
+) -> dict[str, Any]:
+    """The whole report, or the part about one event (its articles and storyline).
+
+    With an ``embedder``, a quote other outlets also report is listed once, with their renderings as variants.
+    """
     events = store.events()
     if event_id is not None:
         events = [e for e in events if e.id == event_id]
@@ -105,6 +117,6 @@ def build_report(store: SQLiteStore, settings: ReportSettings, event_id: str | N
         "schema": SCHEMA_ID,
         "generated": generated_at(),
         "articles": [_article_json(a) for a in articles if event_id is None or a.event in wanted_events],
-        "events": [_event_json(e, by_event.get(e.id, []), settings) for e in events],
+        "events": [_event_json(e, by_event.get(e.id, []), settings, embedder) for e in events],
         "storylines": storylines,
     }

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from ..cluster import check_model_name
 from ..config import Settings, load_settings
+from ..embed import load_embedder
 from ..errors import InputError, StorylineError
 from ..evaluate.clustering import evaluate_clustering, train_clustering
 from ..evaluate.storylines import evaluate_storylines
@@ -162,7 +163,7 @@ def _run_pipeline(store: SQLiteStore, settings: Settings) -> None:
 def report(obj: Context, fmt: str, event_id: str | None, output: str | None) -> None:
     """The story report: JSON (the contract), Markdown or self-contained HTML."""
     with obj.store() as store:
-        document = build_report(store, obj.settings.report, event_id)
+        document = build_report(store, obj.settings.report, event_id, load_embedder(obj.settings.embed))
     rendered = render_report(document, fmt)
     if output:
         Path(output).write_text(rendered, encoding="utf-8")
