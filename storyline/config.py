@@ -43,6 +43,7 @@ class NlpSettings:
     sentence_fallback_language: str
     spacy_model: str
     spacy_batch_size: int
+    spacy_processes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,7 @@ class PipelineSettings:
 class ReportSettings:
     summary_sentences: int
     quote_variant_similarity: float
+    quote_min_words: int
 
 
 @dataclass(frozen=True, slots=True)

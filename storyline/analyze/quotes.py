@@ -3,19 +3,39 @@ as other outlets rendered it (another translation, a paraphrase) gathered as its
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from ..embed import Embedder
 from ..model import Article, Quote
 from .citations import sentences_between
 
+_QUOTE_MARKS = "\"“”‘’«»„'` "
+_WORD = re.compile(r"[^\W\d_]{3,}")
+# Words compared by their first letters, so that "appreciate" matches "appreciates".
+_STEM_CHARS = 5
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+(?=\W*[A-Z])")
+
 
 def quote_text(quote: Quote) -> str:
-    """The quoted words, discontinuous pieces joined by an ellipsis."""
-    return " … ".join(span.text.strip() for span in quote.content)
+    """The quoted words without their quote marks, discontinuous pieces joined by an ellipsis."""
+    return " … ".join(span.text.strip().strip(_QUOTE_MARKS) for span in quote.content)
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:_STEM_CHARS] for w in _WORD.findall(text.lower()) if w not in STOP_WORDS}
+
+
+def word_overlap(a: str, b: str) -> float:
+    """Shared content words over those of the longer text (a translation keeps most of the words)."""
+    first, second = _stems(a), _stems(b)
+    if not first or not second:
+        return 0.0
+    return len(first & second) / max(len(first), len(second))
 
 
 def _quote_json(article: Article, quote: Quote, names: dict[str, str]) -> dict[str, Any]:
@@ -34,16 +54,55 @@ def _quote_json(article: Article, quote: Quote, names: dict[str, str]) -> dict[s
     }
 
 
+def _pieces(text: str) -> list[str]:
+    """A quote's sentences: a long quote in one outlet may be one sentence of it in another."""
+    return [piece for piece in _SENTENCE_BREAK.split(text) if _stems(piece)] or [text]
+
+
+def _reported(article: Article, quotes: Sequence[Quote], min_words: int) -> list[Quote]:
+    """The quotes worth a reader's time: direct ones, and reported speech of at least ``min_words`` words
+    that does not restate a direct quote of the same article."""
+    direct = [(q.content[0].start, q.content[-1].end) for q in quotes if q.direct and q.content]
+    kept = []
+    for quote in quotes:
+        if not quote.content:
+            continue
+        if not quote.direct:
+            start, end = quote.content[0].start, quote.content[-1].end
+            if len(quote_text(quote).split()) < min_words or any(a < end and start < b for a, b in direct):
+                continue
+        kept.append(quote)
+    return kept
+
+
 def event_quotes(
-    articles: Sequence[Article], names: dict[str, str], embedder: Embedder | None, similarity: float
+    articles: Sequence[Article],
+    names: dict[str, str],
+    embedder: Embedder | None,
+    similarity: float,
+    min_words: int,
 ) -> list[dict[str, Any]]:
     """The event's quotes in article order; a statement another article also reports (same speaker,
-    similar words) is listed once, the other renderings under ``variants``."""
-    found = [(article, quote) for article in articles for quote in article.quotes if quote.content]
+    similar meaning and words in one of its sentences) is listed once, the others under ``variants``."""
+    found = [(a, q) for a in articles for q in _reported(a, a.quotes, min_words)]
     quotes = [_quote_json(article, quote, names) for article, quote in found]
     if embedder is None or len(quotes) < 2:
         return quotes
-    vectors = embedder.embed([q["text"] for q in quotes])
+    pieces = [_pieces(q["text"]) for q in quotes]
+    vectors = embedder.embed([piece for group in pieces for piece in group])
+    owners = np.repeat(np.arange(len(quotes)), [len(group) for group in pieces])
+    flat = [piece for group in pieces for piece in group]
+
+    def score(i: int, j: int) -> float:
+        # Meaning and wording together: two sentences of one statement are close in meaning but
+        # share few words; two translations of one sentence share its key words.
+        best = 0.0
+        for a in np.flatnonzero(owners == i):
+            for b in np.flatnonzero(owners == j):
+                cosine = float(np.dot(vectors[a], vectors[b]))
+                best = max(best, (cosine + word_overlap(flat[a], flat[b])) / 2)
+        return best
+
     merged_into: dict[int, int] = {}
     for i in range(len(quotes)):
         if i in merged_into:
@@ -53,8 +112,7 @@ def event_quotes(
             other_article = found[i][0].id != found[j][0].id
             if j in merged_into or not (same_speaker and other_article):
                 continue
-            if float(np.dot(vectors[i], vectors[j])) >= similarity:
+            if score(i, j) >= similarity:
                 merged_into[j] = i
-                variant = {k: quotes[j][k] for k in ("text", "direct", "sources")}
-                quotes[i]["variants"].append(variant)
+                quotes[i]["variants"].append({k: quotes[j][k] for k in ("text", "direct", "sources")})
     return [q for i, q in enumerate(quotes) if i not in merged_into]

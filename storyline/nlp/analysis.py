@@ -6,6 +6,7 @@ resolved against the date inferred from its event.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import replace
 from datetime import date
@@ -15,6 +16,7 @@ from spacy.tokens import Doc
 from ..config import EntitySettings, NlpSettings
 from ..model import Article, Mention, Quote
 from .entities import EntityLinker, find_mentions, normalize_name
+from .quotes import find_quotes
 from .spacy_pipeline import load_spacy
 
 
@@ -66,7 +68,13 @@ class AnalysisStage:
     def __call__(self, articles: list[Article]) -> list[Article]:
         started = time.perf_counter()
         nlp = load_spacy(self.settings.spacy_model)
-        docs = list(nlp.pipe((a.text for a in articles), batch_size=self.settings.spacy_batch_size))
+        processes = self.settings.spacy_processes or os.cpu_count() or 1
+        # Starting worker processes costs more than it saves on a handful of articles.
+        if len(articles) < processes * self.settings.spacy_batch_size:
+            processes = 1
+        docs = list(
+            nlp.pipe((a.text for a in articles), batch_size=self.settings.spacy_batch_size, n_process=processes)
+        )
         self.seconds["parse"] += time.perf_counter() - started
         return [self.analyse(article, doc) for article, doc in zip(articles, docs, strict=True)]
 
@@ -75,4 +83,7 @@ class AnalysisStage:
         started = time.perf_counter()
         mentions = tuple(self.linker.link(find_mentions(doc, self.entity_settings)))
         self.seconds["entities"] += time.perf_counter() - started
-        return replace(article, mentions=mentions)
+        started = time.perf_counter()
+        quotes = tuple(replace(q, entity=speaker_entity(q, mentions)) for q in find_quotes(doc))
+        self.seconds["quotes"] += time.perf_counter() - started
+        return replace(article, mentions=mentions, quotes=quotes)

@@ -83,7 +83,7 @@ def _event_json(
         "entities": entities,
         "facts": [],
         "conflicts": [],
-        "quotes": event_quotes(articles, names, embedder, settings.quote_variant_similarity),
+        "quotes": event_quotes(articles, names, embedder, settings.quote_variant_similarity, settings.quote_min_words),
         "labels": event_labels(articles),
         "summary": _lead_summary(articles, settings.summary_sentences),
         "timeline": event_timeline(articles),

@@ -21,6 +21,7 @@ from ..config import Settings, load_settings
 from ..embed import load_embedder
 from ..errors import InputError, StorylineError
 from ..evaluate.clustering import evaluate_clustering, train_clustering
+from ..evaluate.quotes import evaluate_quotes, format_quotes
 from ..evaluate.storylines import evaluate_storylines
 from ..ingest import Notice, read_inputs
 from ..model import Article
@@ -353,6 +354,19 @@ def eval_storylines(obj: Context, files: tuple[str, ...], cache: str | None, as_
             f"{r.storylines} storylines; BCubed P {r.bcubed.precision:.3f} R {r.bcubed.recall:.3f} "
             f"F1 {r.bcubed.f1:.3f} ({r.seconds:.0f} s)"
         )
+
+
+@eval_group.command(name="quotes")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def eval_quotes(files: tuple[str, ...], as_json: bool) -> None:
+    """Find quotes in each FILE (PolNeAR format); content F1 (exact, overlap) and source F1, direct and all."""
+    results = [evaluate_quotes(Path(f)) for f in files]
+    if as_json:
+        _emit_json([asdict(r) for r in results])
+        return
+    for r in results:
+        out.print(escape(format_quotes(r)))
 
 
 @cli.group(name="train")

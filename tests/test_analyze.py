@@ -1,0 +1,116 @@
+"""Event-level report parts built from hand-made annotations: timeline, quotes and their variants."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from storyline.analyze.quotes import event_quotes, quote_text, word_overlap
+from storyline.analyze.timeline import event_timeline, interval
+from storyline.config import Settings
+from storyline.embed import load_embedder
+from storyline.model import Article, Quote, Sentence, Span, TimeRef
+
+
+def _article(article_id: str, sentences: list[str], **fields: object) -> Article:
+    text, built, offset = "", [], 0
+    for index, sentence in enumerate(sentences):
+        built.append(Sentence(index, offset, offset + len(sentence), index, sentence))
+        text += sentence + "\n\n"
+        offset += len(sentence) + 2
+    return Article(id=article_id, text=text, sentences=tuple(built), **fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2023-03-20", ("2023-03-20", None, "day")),
+        ("2023-03-20T15:00", ("2023-03-20", None, "time")),
+        ("2023-03", ("2023-03", None, "month")),
+        ("2025", ("2025", None, "year")),
+        ("2023-W12", ("2023-03-20", "2023-03-26", "week")),
+        ("2023-SP", ("2023-03", "2023-05", "season")),
+        ("2023-WI", ("2023-12", "2024-02", "season")),
+        ("1998-Q3", ("1998-07", "1998-09", "quarter")),
+        ("199", ("1990", "1999", "decade")),
+        ("PRESENT_REF", None),
+        ("XXXX-WXX-1", None),
+    ],
+)
+def test_timeline_interval_of_timeml_values(value: str, expected: tuple[str, str | None, str] | None) -> None:
+    assert interval(value) == expected
+
+
+def test_timeline_merges_one_date_across_articles_and_cites_each() -> None:
+    first = _article("a1", ["The summit opens on Monday.", "Talks end Wednesday."])
+    first = replace(first, times=(TimeRef(20, 26, "Monday", "DATE", "2023-03-20", tense="future"),))
+    second = _article("a2", ["Leaders meet from March 20 to 22."])
+    second = replace(
+        second,
+        times=(
+            TimeRef(19, 32, "March 20 to 22", "DATE", "2023-03-20", end_value="2023-03-22", tense="future"),
+            TimeRef(19, 27, "March 20", "DATE", "2023-03-20", tense="future"),
+        ),
+    )
+    timeline = event_timeline([first, second])
+    days = {(t["date"], t["end"]): t for t in timeline}
+    assert ("2023-03-20", "2023-03-22") in days
+    single = days[("2023-03-20", None)]
+    assert {s["article"] for s in single["sources"]} == {"a1", "a2"}
+    assert [t["date"] for t in timeline] == sorted(t["date"] for t in timeline)
+
+
+def test_quote_text_drops_quote_marks_and_joins_pieces() -> None:
+    quote = Quote((Span(0, 8, "“We win"), Span(20, 30, "again.”")), (), (), True)
+    assert quote_text(quote) == "We win … again."
+
+
+def test_word_overlap_counts_shared_stems_over_the_longer() -> None:
+    # appreciate(s), position shared; balanced / measured not: 2 of the longer's 4 words.
+    assert word_overlap("We appreciate the balanced position", "Moscow appreciates the measured position") == 2 / 4
+    assert word_overlap("Prices rose sharply", "The team lost the final") == 0.0
+
+
+def test_event_quotes_translation_variants_of_one_speaker_are_one_statement(settings: Settings) -> None:
+    said = [
+        ("a1", "We highly appreciate the restrained, measured position of the Chinese leadership on this issue."),
+        ("a2", "Moscow appreciates the balanced position of the Chinese leadership."),
+        ("a2", "The talks will cover energy and trade."),
+    ]
+    articles = []
+    for article_id in ("a1", "a2"):
+        sentences = [text for owner, text in said if owner == article_id]
+        article = _article(article_id, sentences)
+        quotes = tuple(
+            Quote((Span(s.start, s.end, s.text),), (), (), True, "Yuri Ushakov", "ent-ushakov")
+            for s in article.sentences
+        )
+        articles.append(replace(article, quotes=quotes))
+    quotes = event_quotes(
+        articles,
+        {"ent-ushakov": "Yuri Ushakov"},
+        load_embedder(settings.embed),
+        settings.report.quote_variant_similarity,
+        settings.report.quote_min_words,
+    )
+    assert len(quotes) == 2
+    (merged,) = [q for q in quotes if q["variants"]]
+    assert merged["speaker_name"] == "Yuri Ushakov"
+    assert [v["sources"][0]["article"] for v in merged["variants"]] == ["a2"]
+    assert all(q["sources"] for q in quotes)
+
+
+def test_event_quotes_leave_out_short_reported_speech_and_restated_direct_quotes() -> None:
+    article = _article(
+        "a1", ['"We will win this fight," she said, adding that we will win this fight.', "They blamed Russia."]
+    )
+    first, second = article.sentences
+    closing = first.text.index('," she') + 2
+    direct = Quote((Span(first.start, first.start + closing, first.text[:closing]),), (), (), True, "Ann Lee")
+    # The extractor's reported-speech reading of the same words.
+    restated = Quote((Span(first.start + 1, first.end - 1, first.text[1:-1]),), (), (), False, "Ann Lee")
+    short = Quote((Span(second.start + 12, second.end - 1, "Russia"),), (), (), False, "They")
+    quotes = event_quotes([replace(article, quotes=(direct, restated, short))], {}, None, 0.55, 6)
+    assert [q["text"] for q in quotes] == ["We will win this fight,"]
+    assert quotes[0]["direct"]

@@ -1,0 +1,231 @@
+"""Quote and attribution extraction, on invented sentences, and its PolNeAR-style evaluator."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+from spacy.language import Language
+
+from storyline.errors import InputError
+from storyline.evaluate.quotes import evaluate_quotes, format_quotes, normalized
+from storyline.model import Quote
+from storyline.nlp.quotes import find_quotes, quote_segments
+from storyline.nlp.spacy_pipeline import load_spacy
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def nlp() -> Language:
+    return load_spacy()
+
+
+def quotes_of(nlp: Language, text: str) -> list[Quote]:
+    return find_quotes(nlp(text))
+
+
+def only_direct(nlp: Language, text: str) -> Quote:
+    found = [q for q in quotes_of(nlp, text) if q.direct]
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        ('"We will rebuild the bridge by spring," Mayor Maria Lopez said.', '"We will rebuild the bridge by spring,"'),
+        ("“We will rebuild the bridge by spring,” Mayor Maria Lopez said.", "“We will rebuild the bridge by spring,”"),
+        ("‘We will rebuild the bridge by spring,’ Mayor Maria Lopez said.", "‘We will rebuild the bridge by spring,’"),
+        ("«We will rebuild the bridge by spring», Mayor Maria Lopez said.", "«We will rebuild the bridge by spring»"),
+        ("„We will rebuild the bridge by spring“, Mayor Maria Lopez said.", "„We will rebuild the bridge by spring“"),
+        (
+            "``We will rebuild the bridge by spring,'' Mayor Maria Lopez said.",
+            "``We will rebuild the bridge by spring,''",
+        ),
+        (
+            "''We will rebuild the bridge by spring,'' Mayor Maria Lopez said.",
+            "''We will rebuild the bridge by spring,''",
+        ),
+        ("'We will rebuild the bridge by spring,' Mayor Maria Lopez said.", "'We will rebuild the bridge by spring,'"),
+    ],
+)
+def test_quotes_every_quote_mark_style(nlp: Language, text: str, content: str) -> None:
+    quote = only_direct(nlp, text)
+    assert [span.text for span in quote.content] == [content]
+    assert [span.text for span in quote.cue] == ["said"]
+    assert [span.text for span in quote.source] == ["Mayor Maria Lopez"]
+    assert quote.speaker == "Maria Lopez"
+
+
+@pytest.mark.parametrize(
+    ("text", "cue", "source"),
+    [
+        ("Maria Lopez said: “The bridge will reopen in May.”", "said", "Maria Lopez"),
+        ("Maria Lopez told reporters, “The bridge will reopen in May.”", "told", "Maria Lopez"),
+        ("“The bridge will reopen in May,” said Maria Lopez, the mayor of the city.", "said", "Maria Lopez"),
+        ("“The bridge will reopen in May.” — Maria Lopez", "—", "Maria Lopez"),
+        ("Maria Lopez wrote on Twitter:\n\n“The bridge will reopen in May.”", "wrote", "Maria Lopez"),
+    ],
+)
+def test_quotes_speaker_before_after_dash_and_lead_in(nlp: Language, text: str, cue: str, source: str) -> None:
+    quote = only_direct(nlp, text)
+    assert [span.text for span in quote.content] == ["“The bridge will reopen in May.”"] or quote.content[0].text == (
+        "“The bridge will reopen in May,”"
+    )
+    assert [span.text for span in quote.cue] == [cue]
+    assert quote.source[0].text.startswith(source)
+    assert quote.speaker == "Maria Lopez"
+
+
+def test_quotes_colon_lead_in_without_verb(nlp: Language) -> None:
+    quote = only_direct(nlp, "From the mayor’s office:\n\n“The bridge will reopen in May.”")
+    assert [span.text for span in quote.cue] == [":"]
+    assert [span.text for span in quote.source] == ["the mayor’s office"]
+
+
+def test_quotes_speaker_in_the_middle_joins_both_pieces(nlp: Language) -> None:
+    quote = only_direct(nlp, "“The bridge will reopen in May,” Lopez said. “We have the money.”")
+    assert [span.text for span in quote.content] == ["“The bridge will reopen in May,”", "“We have the money.”"]
+    assert [span.text for span in quote.source] == ["Lopez"]
+
+
+def test_quotes_running_over_several_paragraphs(nlp: Language) -> None:
+    text = (
+        "Maria Lopez spoke to the council on Tuesday.\n\n"
+        "“The bridge will reopen in May,” Lopez said. “We have the money.\n\n"
+        "“The contractor starts on Monday. He has promised to finish by the autumn.”\n\n"
+        "The council voted to approve the plan."
+    )
+    quote = only_direct(nlp, text)
+    assert [span.text for span in quote.content] == [
+        "“The bridge will reopen in May,”",
+        "“We have the money.",
+        "“The contractor starts on Monday. He has promised to finish by the autumn.”",
+    ]
+    assert quote.speaker == "Maria Lopez"  # the partial name expanded
+
+
+def test_quote_segments_pair_marks_and_skip_apostrophes() -> None:
+    text = 'The mayor\'s plan, called \'Bridges First\', won. "It\'s done," she said.\n\n"One.\n\n"Two."'
+    segments = [text[s.start : s.end] for s in quote_segments(text)]
+    assert segments == ["'Bridges First'", '"It\'s done,"', '"One.', '"Two."']
+    groups = [s.group for s in quote_segments(text)]
+    assert groups[2] == groups[3] != groups[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "cue", "source", "content"),
+    [
+        ("Maria Lopez said that the bridge would reopen in May.", "said", "Maria Lopez",
+         ["that the bridge would reopen in May"]),
+        ("Maria Lopez told reporters the bridge would reopen in May.", "told", "Maria Lopez",
+         ["the bridge would reopen in May"]),
+        ("The bridge will reopen in May, Maria Lopez said.", "said", "Maria Lopez", ["The bridge will reopen in May"]),
+        ("The bridge, Maria Lopez said, will reopen in May.", "said", "Maria Lopez",
+         ["The bridge", "will reopen in May"]),
+        ("According to Maria Lopez, the bridge will reopen in May.", "According to", "Maria Lopez",
+         ["the bridge will reopen in May"]),
+        ("Maria Lopez warned that repairs could take longer.", "warned", "Maria Lopez",
+         ["that repairs could take longer"]),
+        ("John Carter claimed the costs were too high.", "claimed", "John Carter", ["the costs were too high"]),
+        ("The union argued that workers needed more time.", "argued", "The union", ["that workers needed more time"]),
+        ("John Carter denied the report.", "denied", "John Carter", ["the report"]),
+        ("The council announced a new budget.", "announced", "The council", ["a new budget"]),
+        ("Officials said the bridge was safe.", "said", "Officials", ["the bridge was safe"]),
+    ],
+)  # fmt: skip
+def test_quotes_indirect_speech(nlp: Language, text: str, cue: str, source: str, content: list[str]) -> None:
+    (quote,) = quotes_of(nlp, text)
+    assert not quote.direct
+    assert [span.text for span in quote.cue] == [cue]
+    assert [span.text for span in quote.source] == [source]
+    assert [span.text for span in quote.content] == content
+
+
+def test_quotes_passive_report_has_no_source(nlp: Language) -> None:
+    (quote,) = quotes_of(nlp, "It was reported that the bridge had been closed.")
+    assert quote.source == ()
+    assert quote.speaker is None
+    assert quote.content[0].text == "that the bridge had been closed"
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        ("Maria Lopez visited the site on Monday. She said the work was on schedule.", "Maria Lopez"),
+        (
+            "Maria Lopez said she was pleased with the work. John Carter, the contractor, said he agreed with her. "
+            "“It will be done soon,” she said.",
+            "Maria Lopez",
+        ),
+        ("Dmitry Peskov spoke to journalists on Monday. The spokesman said the talks had stalled.", "Dmitry Peskov"),
+        ("Kremlin spokesman Dmitry Peskov said the talks had stalled.", "Dmitry Peskov"),
+        ("Dmitry Peskov spoke to journalists on Monday. Later, Peskov said the talks had stalled.", "Dmitry Peskov"),
+        (
+            "Yuri Ushakov, the Kremlin's foreign policy adviser, met the envoys on Tuesday. "
+            "The Kremlin's foreign policy adviser added that a summit was possible.",
+            "Yuri Ushakov",
+        ),
+        ('Yuri Ushakov met the envoys on Tuesday. "The meeting was useful," he said.', "Yuri Ushakov"),
+    ],
+)
+def test_quotes_speaker_resolution(nlp: Language, text: str, speaker: str) -> None:
+    assert quotes_of(nlp, text)[-1].speaker == speaker
+
+
+def test_quotes_scare_quotes_are_not_direct_quotes(nlp: Language) -> None:
+    found = quotes_of(nlp, "The plan, which critics call a “bridge to nowhere,” passed on Monday.")
+    assert not any(q.direct for q in found)
+
+
+def test_quotes_spans_index_the_text_and_are_sorted(nlp: Language) -> None:
+    text = "“We are ready,” Lopez said. Carter said the plan was late. According to the council, work starts soon."
+    found = quotes_of(nlp, text)
+    assert found == quotes_of(nlp, text)  # deterministic
+    assert [q.content[0].start for q in found] == sorted(q.content[0].start for q in found)
+    for quote in found:
+        for span in (*quote.content, *quote.cue, *quote.source):
+            assert text[span.start : span.end] == span.text
+
+
+def test_evaluate_quotes_on_fixture() -> None:
+    scores = evaluate_quotes(FIXTURES / "quotes.jsonl")
+    assert scores.documents == 2
+    assert (scores.direct.gold, scores.all.gold) == (2, 4)
+    assert scores.direct.content_overlap.f1 == 1.0
+    assert scores.direct.source.f1 == 1.0
+    assert scores.all.content_overlap.recall == 1.0
+    assert scores.all.content_exact.recall == 1.0
+    assert json.loads(json.dumps(dataclasses.asdict(scores)))["direct"]["gold"] == 2
+    table = format_quotes(scores)
+    assert "direct" in table and "all" in table
+
+
+def test_normalized_trims_marks_and_merges_touching_spans() -> None:
+    text = "“A b,” he said. “C d.”"
+    assert normalized(text, [(0, 6), (16, 22)]) == ((1, 4), (17, 20))
+    assert normalized(text, [(0, 3), (3, 6)]) == ((1, 4),)
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("{not json", "*"),
+        ('{"id": "x", "attributions": []}', "text"),
+        ('{"id": "x", "text": "Hi.", "attributions": [{"content": [], "source": null, "cue": []}]}',
+         "attributions.is_direct_quote"),
+        ('{"id": "x", "text": "Hi.", "attributions": [{"content": [{"start": 0, "end": 99}], "source": null, '
+         '"cue": [], "is_direct_quote": false}]}', "attributions.content"),
+    ],
+)  # fmt: skip
+def test_evaluate_quotes_bad_line_names_file_and_line(tmp_path: Path, line: str, field: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    good = (FIXTURES / "quotes.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    path.write_text(good + "\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        evaluate_quotes(path)
+    assert "bad.jsonl" in str(raised.value) and "line 2" in str(raised.value)
+    assert f"'{field}'" in str(raised.value)
