@@ -7,6 +7,7 @@ import jsonschema
 import pytest
 
 from storyline.config import Settings
+from storyline.embed import load_embedder
 from storyline.errors import StorylineError
 from storyline.report import build_report, render_report, validate_report
 from storyline.store import SQLiteStore
@@ -111,3 +112,18 @@ def test_report_html_escapes_hostile_text(report: dict) -> None:
 
 def test_report_json_round_trips(report: dict) -> None:
     assert json.loads(render_report(report, "json")) == report
+
+
+def test_report_sample_visit_dates_and_translated_quote(ingested: SQLiteStore, settings: Settings) -> None:
+    """The March 2023 visit runs 2023-03-20..22, said by four outlets in three ways; Ushakov's
+    "restrained, measured position" and "balanced position" are one statement."""
+    report = build_report(ingested, settings.report, embedder=load_embedder(settings.embed))
+    (visit,) = [e for e in report["events"] if len(e["articles"]) == 4]
+    (span,) = [t for t in visit["timeline"] if (t["date"], t["end"]) == ("2023-03-20", "2023-03-22")]
+    assert {s["article"] for s in span["sources"]} == set(visit["articles"])
+    assert "Monday through Wednesday" in span["expressions"]
+    ushakov = [q for q in visit["quotes"] if q["speaker_name"] and "Ushakov" in q["speaker_name"]]
+    (statement,) = [q for q in ushakov if "measured position" in q["text"]]
+    assert [v["text"] for v in statement["variants"] if "balanced position" in v["text"]]
+    (later,) = [e for e in report["events"] if len(e["articles"]) == 1]
+    assert [t for t in later["timeline"] if t["date"] == "2025" and t["tense"] == "future"]

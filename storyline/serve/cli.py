@@ -23,6 +23,7 @@ from ..errors import InputError, StorylineError
 from ..evaluate.clustering import evaluate_clustering, train_clustering
 from ..evaluate.quotes import evaluate_quotes, format_quotes
 from ..evaluate.storylines import evaluate_storylines
+from ..evaluate.temporal import evaluate_temporal, format_temporal
 from ..ingest import Notice, read_inputs
 from ..model import Article
 from ..pipeline import Pipeline, default_stages
@@ -354,6 +355,19 @@ def eval_storylines(obj: Context, files: tuple[str, ...], cache: str | None, as_
             f"{r.storylines} storylines; BCubed P {r.bcubed.precision:.3f} R {r.bcubed.recall:.3f} "
             f"F1 {r.bcubed.f1:.3f} ({r.seconds:.0f} s)"
         )
+
+
+@eval_group.command(name="temporal")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def eval_temporal(files: tuple[str, ...], as_json: bool) -> None:
+    """Tag time expressions in each FILE (TimeML jsonl, relative to its `dct`); TempEval-3 span, type, value F1."""
+    results = [evaluate_temporal(Path(f)) for f in files]
+    if as_json:
+        _emit_json([asdict(r) for r in results])
+        return
+    for r in results:
+        out.print(escape(format_temporal(r)))
 
 
 @eval_group.command(name="quotes")
