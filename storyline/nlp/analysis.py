@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import replace
+import weakref
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import date
+from multiprocessing import get_context
 
 from spacy.tokens import Doc
 
 from ..config import EntitySettings, NlpSettings
-from ..model import Article, Mention, Quote
+from ..model import Article, Mention, Quote, TimeRef
 from .entities import EntityLinker, find_mentions, normalize_name
 from .quotes import find_quotes
 from .spacy_pipeline import load_spacy
@@ -45,8 +48,48 @@ def speaker_entity(quote: Quote, mentions: tuple[Mention, ...]) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Annotations:
+    """What one article's parse yields before entities get store-wide ids."""
+
+    mentions: tuple[Mention, ...]
+    times: tuple[TimeRef, ...]
+    quotes: tuple[Quote, ...]
+    seconds: dict[str, float]
+
+
+def annotate(texts: list[tuple[str, str | None]], nlp: NlpSettings, entities: EntitySettings) -> list[Annotations]:
+    """Parse each (text, publication date) once and read entities, time expressions and quotes from it.
+
+    A pure function of its arguments, so that worker processes can run it on their share of a batch.
+    """
+    started = time.perf_counter()
+    docs = list(load_spacy(nlp.spacy_model).pipe((text for text, _ in texts), batch_size=nlp.spacy_batch_size))
+    parse = (time.perf_counter() - started) / max(len(texts), 1)
+    return [
+        _annotate(doc, text, published, entities, parse) for doc, (text, published) in zip(docs, texts, strict=True)
+    ]
+
+
+def _annotate(doc: Doc, text: str, published: str | None, entities: EntitySettings, parse: float) -> Annotations:
+    clock = time.perf_counter()
+    seconds = {"parse": parse}
+    mentions = tuple(find_mentions(doc, entities))
+    seconds["entities"], clock = time.perf_counter() - clock, time.perf_counter()
+    # The word-based tense clues score as well as the parse's on TimeBank, and cost nothing.
+    times = tuple(time_ranges(tag_times(text, anchor_date(published)), text))
+    seconds["times"], clock = time.perf_counter() - clock, time.perf_counter()
+    quotes = tuple(find_quotes(doc))
+    seconds["quotes"] = time.perf_counter() - clock
+    return Annotations(mentions, times, quotes, seconds)
+
+
 class AnalysisStage:
-    """Entities with store-wide ids, normalized time expressions and attributed quotes, per article."""
+    """Entities with store-wide ids, normalized time expressions and attributed quotes, per article.
+
+    Parsing runs in worker processes (``nlp.spacy_processes``) that live as long as the stage; the
+    entity linker, which remembers every name seen, stays in this process.
+    """
 
     name: str = "analysis"
     version: int = 1
@@ -57,7 +100,9 @@ class AnalysisStage:
         self.settings = nlp
         self.entity_settings = entities
         self.linker = EntityLinker(entities)
-        # Seconds spent in each part, for benchmarks.
+        self.processes = nlp.spacy_processes or os.cpu_count() or 1
+        self._workers: ProcessPoolExecutor | None = None
+        # Seconds spent in each part (summed over workers), for benchmarks.
         self.seconds: dict[str, float] = {"parse": 0.0, "entities": 0.0, "times": 0.0, "quotes": 0.0}
 
     def restore(self, state: bytes | None) -> None:
@@ -66,29 +111,33 @@ class AnalysisStage:
     def snapshot(self) -> bytes:
         return self.linker.snapshot()
 
-    def __call__(self, articles: list[Article]) -> list[Article]:
-        started = time.perf_counter()
-        nlp = load_spacy(self.settings.spacy_model)
-        processes = self.settings.spacy_processes or os.cpu_count() or 1
-        # Starting worker processes costs more than it saves on a handful of articles.
-        if len(articles) < processes * self.settings.spacy_batch_size:
-            processes = 1
-        docs = list(
-            nlp.pipe((a.text for a in articles), batch_size=self.settings.spacy_batch_size, n_process=processes)
-        )
-        self.seconds["parse"] += time.perf_counter() - started
-        return [self.analyse(article, doc) for article, doc in zip(articles, docs, strict=True)]
+    def close(self) -> None:
+        """Stop the worker processes, if any were started."""
+        if self._workers is not None:
+            self._workers.shutdown()
+            self._workers = None
 
-    def analyse(self, article: Article, doc: Doc) -> Article:
-        """One article's annotations from its parse."""
+    def __call__(self, articles: list[Article]) -> list[Article]:
+        texts = [(a.text, a.published) for a in articles]
+        chunk = self.settings.spacy_batch_size
+        # Starting workers costs seconds: worth it only when every worker gets a full chunk.
+        if self.processes > 1 and len(texts) >= self.processes * chunk:
+            if self._workers is None:
+                # "spawn": the parent holds onnxruntime and faiss thread pools that fork would copy mid-state.
+                self._workers = ProcessPoolExecutor(self.processes, mp_context=get_context("spawn"))
+                weakref.finalize(self, self._workers.shutdown)
+            chunks = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]
+            settings = [self.settings] * len(chunks), [self.entity_settings] * len(chunks)
+            found = [a for part in self._workers.map(annotate, chunks, *settings) for a in part]
+        else:
+            found = annotate(texts, self.settings, self.entity_settings)
+        return [self._link(article, annotations) for article, annotations in zip(articles, found, strict=True)]
+
+    def _link(self, article: Article, found: Annotations) -> Article:
+        for part, spent in found.seconds.items():
+            self.seconds[part] += spent
         started = time.perf_counter()
-        mentions = tuple(self.linker.link(find_mentions(doc, self.entity_settings)))
+        mentions = tuple(self.linker.link(found.mentions))
+        quotes = tuple(replace(q, entity=speaker_entity(q, mentions)) for q in found.quotes)
         self.seconds["entities"] += time.perf_counter() - started
-        started = time.perf_counter()
-        # The word-based tense clues score as well as the parse's on TimeBank, and cost nothing.
-        times = tuple(time_ranges(tag_times(article.text, anchor_date(article.published)), article.text))
-        self.seconds["times"] += time.perf_counter() - started
-        started = time.perf_counter()
-        quotes = tuple(replace(q, entity=speaker_entity(q, mentions)) for q in find_quotes(doc))
-        self.seconds["quotes"] += time.perf_counter() - started
-        return replace(article, mentions=mentions, times=times, quotes=quotes)
+        return replace(article, mentions=mentions, times=found.times, quotes=quotes)
