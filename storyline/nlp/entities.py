@@ -45,6 +45,8 @@ _EDGE_PUNCT = "[]()\"'“”‘’«»,.;:!?-–— "
 _POSSESSIVE = re.compile(r"['’]s?$")
 _LABEL_MAX_TOKENS = 8
 _BLOCK_PREFIX = 3
+# Words shorter than this are never spelling variants of each other, only equal.
+_MIN_SPELLING_CHARS = 6
 # A line of at least this many words, this share of them capitalized (or short, like "of", "in"),
 # is a headline: there "Xi Doubles Down" is not a three-word name.
 _HEADLINE_MIN_WORDS = 4
@@ -240,13 +242,21 @@ def _matching_group(
     return similar[0] if len(similar) == 1 else None
 
 
+def _same_word(word: str, other: str, settings: EntitySettings) -> bool:
+    """One word of a name in two spellings ("zelensky" / "zelenskiy"); short words must be equal,
+    or "burma" would be a spelling of "burman"."""
+    if word == other:
+        return True
+    return min(len(word), len(other)) >= _MIN_SPELLING_CHARS and fuzz.ratio(word, other) >= settings.spelling_ratio
+
+
 def _is_part(tokens: tuple[str, ...], full: tuple[str, ...], settings: EntitySettings) -> bool:
     """Whether every word of a shorter name matches a word of the full name, in order."""
     if len(tokens) >= len(full):
         return False
     position = 0
     for token in tokens:
-        while position < len(full) and fuzz.ratio(token, full[position]) < settings.spelling_ratio:
+        while position < len(full) and not _same_word(token, full[position], settings):
             position += 1
         if position == len(full):
             return False
