@@ -143,6 +143,7 @@ def test_tag_times_leaves_ages_and_plain_words_alone() -> None:
         ("The fair will run March 20 to 22 in Lyon.", FRIDAY, "March 20 to 22", "2023-03-20", "2023-03-22"),
         ("The fair ran March 20-22, 2019.", FRIDAY, "March 20-22, 2019", "2019-03-20", "2019-03-22"),
         ("He taught there between 1994 and 1997.", FRIDAY, "1994 and 1997", "1994", "1997"),
+        ("Exports grew between June and December 2022.", FRIDAY, "June and December 2022", "2022-06", "2022-12"),
     ],
 )
 def test_time_ranges_merge_connected_dates(text: str, anchor: date, span: str, value: str, end_value: str) -> None:

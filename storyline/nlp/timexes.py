@@ -1539,6 +1539,7 @@ def time_ranges(refs: Sequence[TimeRef], text: str) -> list[TimeRef]:
         second = refs[index + 1] if index + 1 < len(refs) else None
         if second is not None:
             second = _weekday_after(first, second)
+            first = _year_from_end(first, second)
         if second is not None and _is_range(first, second, text):
             result.append(
                 TimeRef(
@@ -1557,6 +1558,16 @@ def time_ranges(refs: Sequence[TimeRef], text: str) -> list[TimeRef]:
         result.append(first)
         index += 1
     return result
+
+
+def _year_from_end(first: TimeRef, second: TimeRef) -> TimeRef:
+    """A range's first date without a year takes the year its end states ("between June and December 2022")."""
+    if re.search(r"\d{4}", first.text) or not re.search(r"\d{4}", second.text):
+        return first
+    if not (first.value[:4].isdigit() and second.value[:4].isdigit()) or first.value[:4] == second.value[:4]:
+        return first
+    moved = second.value[:4] + first.value[4:]
+    return replace(first, value=moved) if moved <= second.value else first
 
 
 def _weekday_after(first: TimeRef, second: TimeRef) -> TimeRef:
