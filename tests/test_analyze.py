@@ -113,7 +113,7 @@ def test_event_quotes_leave_out_short_reported_speech_and_restated_direct_quotes
     restated = Quote((Span(first.start + 1, first.end - 1, first.text[1:-1]),), (), (), False, "Ann Lee")
     short = Quote((Span(second.start + 12, second.end - 1, "Russia"),), (), (), False, "They")
     quotes = event_quotes([replace(article, quotes=(direct, restated, short))], {}, None, 0.55, 6)
-    assert [q["text"] for q in quotes] == ["We will win this fight,"]
+    assert [q["text"] for q in quotes] == ["We will win this fight"]
     assert quotes[0]["direct"]
 
 

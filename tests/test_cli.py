@@ -101,3 +101,23 @@ def test_cli_reingest_after_copy_to_other_folder_is_a_no_op(tmp_path: Path) -> N
     run("--db", db, "ingest", str(EXAMPLES))
     code, out, _ = run("--db", db, "ingest", str(copy))
     assert code == 0 and "0 new" in out
+
+
+def test_cli_entities_and_quotes_of_the_sample(tmp_path: Path) -> None:
+    db = str(tmp_path / "s.db")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", db, "ingest", str(EXAMPLES)]).exit_code == 0
+    found = runner.invoke(cli, ["--db", db, "entities", "--type", "person", "--json"])
+    assert found.exit_code == 0
+    people = {e["name"]: e for e in json.loads(found.output)}
+    assert "the Chinese leader" in people["Xi Jinping"]["aliases"]
+    assert all(e["type"] == "PERSON" for e in people.values())
+    events = json.loads(runner.invoke(cli, ["--db", db, "events", "--json"]).output)
+    (visit,) = [e["id"] for e in events if e["articles"] == 4]
+    said = runner.invoke(cli, ["--db", db, "quotes", "--event", visit, "--speaker", "ushakov", "--json"])
+    assert said.exit_code == 0
+    quotes = json.loads(said.output)
+    assert quotes and all("Ushakov" in q["speaker_name"] for q in quotes)
+    assert any(q["variants"] for q in quotes)
+    missing = runner.invoke(cli, ["--db", db, "quotes", "--event", "e-nope"])
+    assert missing.exit_code != 0 and "E015" in missing.output

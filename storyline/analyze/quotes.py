@@ -23,7 +23,8 @@ _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+(?=\W*[A-Z])")
 
 def quote_text(quote: Quote) -> str:
     """The quoted words without their quote marks, discontinuous pieces joined by an ellipsis."""
-    return " … ".join(span.text.strip().strip(_QUOTE_MARKS) for span in quote.content)
+    # A quote cut before its attribution ends in the comma of "...," he said: that comma is not his.
+    return " … ".join(span.text.strip().strip(_QUOTE_MARKS).rstrip(",;:").strip(_QUOTE_MARKS) for span in quote.content)
 
 
 def _stems(text: str) -> set[str]:

@@ -16,10 +16,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..analyze.entities import event_entities
+from ..analyze.quotes import event_quotes
 from ..cluster import check_model_name
 from ..config import Settings, load_settings
 from ..embed import load_embedder
-from ..errors import InputError, StorylineError
+from ..errors import Errors, InputError, StorylineError
 from ..evaluate.clustering import evaluate_clustering, train_clustering
 from ..evaluate.quotes import evaluate_quotes, format_quotes
 from ..evaluate.storylines import evaluate_storylines
@@ -223,6 +225,69 @@ def events(obj: Context, as_json: bool) -> None:
             escape(_truncate(row["title"])),
         )
     out.print(table)
+
+
+def _annotated(store: SQLiteStore, event_id: str | None) -> list[Article]:
+    found = store.articles(event=event_id, with_annotations=True)
+    if event_id and not found:
+        raise StorylineError(Errors.E015.format(event=event_id, db=store.path))
+    return found
+
+
+@cli.command()
+@click.option("--event", "event_id", metavar="ID", help="Only this event (default: the whole store).")
+@click.option("--type", "entity_type", metavar="TYPE", help="Only this type: PERSON, ORG, GPE, ...")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_db_option
+@click.pass_obj
+def entities(obj: Context, event_id: str | None, entity_type: str | None, as_json: bool) -> None:
+    """Who the articles are about: entities, most mentioned first, with every name used for them."""
+    with obj.store() as store:
+        rows = event_entities(_annotated(store, event_id))
+    rows = [r for r in rows if not entity_type or r["type"] == entity_type.upper()]
+    if as_json:
+        _emit_json(rows)
+        return
+    table = Table(title=f"{len(rows)} entities", title_justify="left")
+    for column in ("entity", "type", "mentions", "articles", "also called"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            escape(row["name"]), row["type"], str(row["mentions"]), str(len(row["articles"])),
+            escape(_truncate("; ".join(row["aliases"]))),
+        )  # fmt: skip
+    out.print(table)
+
+
+@cli.command()
+@click.option("--event", "event_id", metavar="ID", help="Only this event; its quotes are matched across outlets.")
+@click.option("--speaker", metavar="NAME", help="Only quotes whose speaker's name contains NAME.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_db_option
+@click.pass_obj
+def quotes(obj: Context, event_id: str | None, speaker: str | None, as_json: bool) -> None:
+    """Who said what: direct quotes and reported speech, with their speakers and sentences."""
+    settings = obj.settings.report
+    with obj.store() as store:
+        found = _annotated(store, event_id)
+    names = {e["id"]: e["name"] for e in event_entities(found)}
+    # Matching quotes across outlets means embedding them: worth it within one event.
+    embedder = load_embedder(obj.settings.embed) if event_id else None
+    rows = event_quotes(found, names, embedder, settings.quote_variant_similarity, settings.quote_min_words)
+    if speaker:
+        rows = [r for r in rows if speaker.casefold() in (r["speaker_name"] or "").casefold()]
+    if as_json:
+        _emit_json(rows)
+        return
+    for row in rows:
+        text = f"“{row['text']}”" if row["direct"] else row["text"]
+        cited = ", ".join(f"{s['article']} §{s['sentence']}" for s in row["sources"])
+        out.print(f"[bold]{escape(row['speaker_name'] or 'unattributed')}[/bold]: {escape(text)} [dim]({cited})[/dim]")
+        for variant in row["variants"]:
+            cited = ", ".join(f"{s['article']} §{s['sentence']}" for s in variant["sources"])
+            out.print(f"    also reported as: {escape(variant['text'])} [dim]({cited})[/dim]")
+    if not rows:
+        out.print("No quotes found.")
 
 
 @cli.command()
