@@ -44,6 +44,7 @@ class NlpSettings:
     spacy_model: str
     spacy_batch_size: int
     spacy_processes: int
+    spacy_worker_min_articles: int
 
 
 @dataclass(frozen=True, slots=True)

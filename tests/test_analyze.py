@@ -125,7 +125,9 @@ def test_analysis_stage_workers_give_the_same_annotations_as_one_process(setting
     ]
     articles = [Article(id=f"a{i}", text=text, published="2023-03-17") for i, text in enumerate(texts)]
     inline = AnalysisStage(replace(settings.nlp, spacy_processes=1), settings.entities)(articles)
-    pooled_stage = AnalysisStage(replace(settings.nlp, spacy_processes=2, spacy_batch_size=1), settings.entities)
+    pooled_stage = AnalysisStage(
+        replace(settings.nlp, spacy_processes=2, spacy_worker_min_articles=1), settings.entities
+    )
     try:
         pooled = pooled_stage(articles)
     finally:

@@ -119,13 +119,14 @@ class AnalysisStage:
 
     def __call__(self, articles: list[Article]) -> list[Article]:
         texts = [(a.text, a.published) for a in articles]
-        chunk = self.settings.spacy_batch_size
-        # Starting workers costs seconds: worth it only when every worker gets a full chunk.
-        if self.processes > 1 and len(texts) >= self.processes * chunk:
+        # Starting workers costs seconds: worth it only for batches that give each several articles.
+        if self.processes > 1 and len(texts) >= self.processes * self.settings.spacy_worker_min_articles:
             if self._workers is None:
                 # "spawn": the parent holds onnxruntime and faiss thread pools that fork would copy mid-state.
                 self._workers = ProcessPoolExecutor(self.processes, mp_context=get_context("spawn"))
                 weakref.finalize(self, self._workers.shutdown)
+            # Twice as many tasks as workers: a worker that drew short articles takes another share.
+            chunk = -(-len(texts) // (2 * self.processes))
             chunks = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]
             settings = [self.settings] * len(chunks), [self.entity_settings] * len(chunks)
             found = [a for part in self._workers.map(annotate, chunks, *settings) for a in part]
