@@ -41,6 +41,8 @@ def _found(text: str, anchor: date | None) -> list[tuple[str, str, str]]:
         ("Sales dropped two years ago.", FRIDAY, ("two years ago", "DATE", "2021")),
         ("The mill closed last February, the owners said.", FRIDAY, ("last February", "DATE", "2023-02")),
         ("The festival returns this spring.", FRIDAY, ("this spring", "DATE", "2023-SP")),
+        ("They met at the Winter Olympics last year.", FRIDAY, ("last year", "DATE", "2022")),
+        ("The plan, which they laid out in May, stalls.", date(2024, 12, 27), ("May", "DATE", "2024-05")),
         ("Profit rose in the third quarter of 1998.", FRIDAY, ("the third quarter of 1998", "DATE", "1998-Q3")),
         ("The minister is now in Rome.", FRIDAY, ("now", "DATE", "PRESENT_REF")),
         ("The club has recently changed hands.", FRIDAY, ("recently", "DATE", "PAST_REF")),

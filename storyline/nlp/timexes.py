@@ -273,7 +273,10 @@ _PAST_WORDS = frozenset((
     "ran", "sold", "paid", "struck", "broke", "hit", "ago", "yesterday", "fled", "shot", "drove", "wrote", "spoke",
     "chose", "flew", "grew", "threw", "stood", "sat", "heard", "felt", "kept", "meant", "built", "caught", "fought",
     "taught", "bought", "thought", "sought", "wore", "woke", "arose", "forgot", "froze", "stole", "swore", "tore",
-    "understood", "withdrew", "overcame", "undertook",
+    "understood", "withdrew", "overcame", "undertook", "laid", "shook", "swept", "hung", "dealt", "drew", "lent",
+    "rode", "rang", "sank", "sang", "slept", "sprang", "stuck", "swam", "swung", "wept", "wove", "forgave", "forbade",
+    "strove", "clung", "crept", "bore", "bled", "oversaw", "foresaw", "upheld", "withheld", "mistook", "rebuilt",
+    "retook", "outran", "outgrew", "overtook", "overthrew", "underwent",
 ))
 # "-ed" words that are not past-tense verbs, or that announce what is to come ("expected").
 _NOT_PAST = frozenset((
