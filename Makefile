@@ -55,6 +55,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/memory.py --data $(DATA)/clustering
 	$(BIN)/storyline eval temporal $(DATA)/temporal/*.jsonl --json > benchmarks/results/temporal.json
 	$(BIN)/storyline eval quotes $(DATA)/quotes/*.jsonl --json > benchmarks/results/quotes.json
+	$(BIN)/storyline eval entities $(DATA)/framing/*.jsonl --json > benchmarks/results/entities.json
 	$(BIN)/python benchmarks/analysis.py
 
 clean:

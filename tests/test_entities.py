@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from spacy.language import Language
 
 from storyline.analyze.entities import event_entities, event_labels
 from storyline.config import Settings
+from storyline.errors import InputError
+from storyline.evaluate.entities import evaluate_entities, format_entities
 from storyline.model import Article, Mention
 from storyline.nlp.entities import EntityLinker, display_name, find_mentions, normalize_name
 from storyline.nlp.spacy_pipeline import load_spacy
 from storyline.store import SQLiteStore
+
+from .conftest import FIXTURES
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +138,15 @@ def test_sample_aliases_merged_and_nothing_wrongly_merged(ingested: SQLiteStore)
     labels = {(lab["label"], lab["entity"]) for lab in event_labels(visit)}
     putin = entities["Vladimir Putin"]["id"]
     assert ("Russian dictator", putin) in labels and ("Russian President", putin) in labels
+
+
+def test_evaluate_entities_groups_names_across_outlets(settings: Settings, tmp_path: Path) -> None:
+    scores = evaluate_entities(FIXTURES / "entities.jsonl", settings)
+    assert (scores.events, scores.articles, scores.actor_mentions) == (1, 2, 6)
+    assert scores.actor_coverage == 1.0
+    assert scores.actors.f1 == pytest.approx(1.0)
+    assert "BCubed" in format_entities(scores)
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"articles": []}\n', encoding="utf-8")
+    with pytest.raises(InputError, match="event_id"):
+        evaluate_entities(broken, settings)

@@ -23,6 +23,7 @@ from ..config import Settings, load_settings
 from ..embed import load_embedder
 from ..errors import Errors, InputError, StorylineError
 from ..evaluate.clustering import evaluate_clustering, train_clustering
+from ..evaluate.entities import evaluate_entities, format_entities
 from ..evaluate.quotes import evaluate_quotes, format_quotes
 from ..evaluate.storylines import evaluate_storylines
 from ..evaluate.temporal import evaluate_temporal, format_temporal
@@ -420,6 +421,20 @@ def eval_storylines(obj: Context, files: tuple[str, ...], cache: str | None, as_
             f"{r.storylines} storylines; BCubed P {r.bcubed.precision:.3f} R {r.bcubed.recall:.3f} "
             f"F1 {r.bcubed.f1:.3f} ({r.seconds:.0f} s)"
         )
+
+
+@eval_group.command(name="entities")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def eval_entities(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
+    """Entities across each event's outlets (NewsWCL50 format): BCubed of entities against coded actors."""
+    results = [evaluate_entities(Path(f), obj.settings) for f in files]
+    if as_json:
+        _emit_json([asdict(r) for r in results])
+        return
+    for r in results:
+        out.print(escape(format_entities(r)))
 
 
 @eval_group.command(name="temporal")
