@@ -150,3 +150,12 @@ def test_evaluate_entities_groups_names_across_outlets(settings: Settings, tmp_p
     broken.write_text('{"articles": []}\n', encoding="utf-8")
     with pytest.raises(InputError, match="event_id"):
         evaluate_entities(broken, settings)
+
+
+def test_entities_bare_role_noun_links_when_one_person_holds_it(mentions_of: Callable[[str], list[Mention]]) -> None:
+    text = "French President Emmanuel Macron met Olaf Scholz in Paris. The president said the talks went well."
+    mentions = mentions_of(text)
+    (role,) = [m for m in mentions if m.text == "The president"]
+    assert role.entity == next(m.entity for m in mentions if m.text == "Emmanuel Macron")
+    two = "President Joe Biden met President Emmanuel Macron. The president said little."
+    assert not [m for m in mentions_of(two) if m.text == "The president"]

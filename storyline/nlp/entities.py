@@ -319,14 +319,16 @@ def _role_words(label: str) -> set[str]:
 
 
 def _role_mentions(doc: Doc, groups: Sequence[_Group], taken: set[tuple[int, int]]) -> list[Mention]:
-    """Definite role nouns ("the Chinese leader") that fit exactly one person the article describes."""
+    """Definite role nouns that fit exactly one person the article describes: "the Chinese leader"
+    (its words all in one person's labels), or a bare "the president" when one person alone is
+    called president here."""
     persons = [g for g in groups if g.type == "PERSON" and g.labels]
     if not persons:
         return []
     described = {id(g): set().union(*(_role_words(label) for label in g.labels)) for g in persons}
-    roles = set(GENERIC_ROLES)
-    for words in described.values():
-        roles |= words
+    # A label's last word is its role ("foreign ministry spokesman": spokesman, not ministry).
+    heads = {id(g): {normalize_name(label.split()[-1]) for label in g.labels} for g in persons}
+    roles = set(GENERIC_ROLES).union(*heads.values())
     found = []
     for chunk in doc.noun_chunks:
         root = chunk.root
@@ -336,12 +338,13 @@ def _role_mentions(doc: Doc, groups: Sequence[_Group], taken: set[tuple[int, int
             continue
         modifiers = {normalize_name(t.text) for t in chunk[1:] if t.i != root.i and t.dep_ in _PREMODIFIER_DEPS}
         modifiers.discard("")
-        if not modifiers:
-            continue
+        if len(chunk) > 2 + len(modifiers):
+            continue  # more words than a role: "the president of the club", "the president's plan"
         fits = [
             g
             for g in persons
-            if modifiers <= described[id(g)] and (root.lower_ in described[id(g)] or root.lower_ in GENERIC_ROLES)
+            if modifiers <= described[id(g)]
+            and (root.lower_ in heads[id(g)] or (modifiers and root.lower_ in GENERIC_ROLES))
         ]
         if len(fits) == 1:
             text = chunk.text
