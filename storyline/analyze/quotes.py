@@ -12,6 +12,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from ..embed import Embedder
 from ..model import Article, Quote
+from ..nlp.quotes import speech_cues
 from .citations import sentences_between
 
 _QUOTE_MARKS = "\"“”‘’«»„'` "
@@ -61,9 +62,10 @@ def _pieces(text: str) -> list[str]:
 
 
 def _reported(article: Article, quotes: Sequence[Quote], min_words: int) -> list[Quote]:
-    """The quotes worth a reader's time: direct ones, and reported speech of at least ``min_words`` words
-    that does not restate a direct quote of the same article."""
+    """The quotes worth a reader's time: direct ones, and reported speech of at least ``min_words`` words,
+    introduced by a speech verb or "according to", that does not restate a direct quote of the same article."""
     direct = [(q.content[0].start, q.content[-1].end) for q in quotes if q.direct and q.content]
+    speech = speech_cues()
     kept = []
     for quote in quotes:
         if not quote.content:
@@ -71,6 +73,10 @@ def _reported(article: Article, quotes: Sequence[Quote], min_words: int) -> list
         if not quote.direct:
             start, end = quote.content[0].start, quote.content[-1].end
             if len(quote_text(quote).split()) < min_words or any(a < end and start < b for a, b in direct):
+                continue
+            cue_words = {w for span in quote.cue for w in _WORD.findall(span.text.lower())}
+            # "accused X of Y", "showed support for X": attributions of a stance, not statements.
+            if not cue_words & speech and "according" not in cue_words:
                 continue
         kept.append(quote)
     return kept

@@ -135,6 +135,12 @@ StartKind = Literal["open", "verb", "embedded"]
 
 
 @lru_cache(maxsize=1)
+def speech_cues() -> frozenset[str]:
+    """Word forms of verbs that report what was said as a clause ("said", "warned", "told")."""
+    return _cue_words()[0]
+
+
+@lru_cache(maxsize=1)
 def _cue_words() -> tuple[frozenset[str], frozenset[str]]:
     """The clause-taking and object-taking cue word forms, from the shipped cue_verbs.txt."""
     sections: dict[str, set[str]] = {"clause": set(), "object": set()}
