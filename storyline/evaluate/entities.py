@@ -15,7 +15,6 @@ country), which NewsWCL50 codes as one: country recall is lower by design.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from ..errors import Errors, InputError
 from ..nlp.entities import EntityLinker, find_mentions
 from ..nlp.spacy_pipeline import load_spacy
 from .metrics import Scores, bcubed
+from .records import read_records
 
 # NewsWCL50 codes of named actors (persons, organisations) and of countries.
 ACTOR_CODES = frozenset({"ACTOR", "ACTOR-I", "GROUP"})
@@ -94,35 +94,27 @@ def evaluate_entities(path: Path, settings: Settings) -> EntityScores:
     found_all: list[bool] = []
     events = articles = 0
     started = time.perf_counter()
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InputError(str(path), Errors.E014.format(path=path, line=number, field="(line)",
-                                                               expected=f"JSON ({error.msg})")) from error  # fmt: skip
-            event = _field(record, "event_id", path, number, "an event id")
-            read = [_article(a, path, number) for a in _field(record, "articles", path, number, "a list")]
-            linker = EntityLinker(settings.entities)
-            docs = nlp.pipe((text for text, _ in read), batch_size=settings.nlp.spacy_batch_size)
-            for index, (doc, (_, gold)) in enumerate(zip(docs, read, strict=True)):
-                mentions = linker.link(find_mentions(doc, settings.entities))
-                for mention in gold:
-                    overlaps = [
-                        (min(m.end, mention.end) - max(m.start, mention.start), m.entity)
-                        for m in mentions
-                        if m.start < mention.end and mention.start < m.end
-                    ]
-                    found = max(overlaps)[1] if overlaps else None
-                    gold_all.append(f"{event}/{mention.code}")
-                    # A mention the engine missed is an entity of its own.
-                    predicted_all.append(found or f"missed/{event}/{index}/{mention.start}")
-                    kinds.append(mention.kind)
-                    found_all.append(found is not None)
-            events += 1
-            articles += len(read)
+    for number, record in read_records(path):
+        event = _field(record, "event_id", path, number, "an event id")
+        read = [_article(a, path, number) for a in _field(record, "articles", path, number, "a list")]
+        linker = EntityLinker(settings.entities)
+        docs = nlp.pipe((text for text, _ in read), batch_size=settings.nlp.spacy_batch_size)
+        for index, (doc, (_, gold)) in enumerate(zip(docs, read, strict=True)):
+            mentions = linker.link(find_mentions(doc, settings.entities))
+            for mention in gold:
+                overlaps = [
+                    (min(m.end, mention.end) - max(m.start, mention.start), m.entity)
+                    for m in mentions
+                    if m.start < mention.end and mention.start < m.end
+                ]
+                found = max(overlaps)[1] if overlaps else None
+                gold_all.append(f"{event}/{mention.code}")
+                # A mention the engine missed is an entity of its own.
+                predicted_all.append(found or f"missed/{event}/{index}/{mention.start}")
+                kinds.append(mention.kind)
+                found_all.append(found is not None)
+        events += 1
+        articles += len(read)
     actor = [i for i, kind in enumerate(kinds) if kind == "actor"]
     return EntityScores(
         file=str(path),

@@ -25,7 +25,6 @@ Definitions (per document, summed over the file, then precision, recall and F1 f
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from typing import Any
 from ..errors import Errors, InputError
 from ..model import Quote
 from .metrics import Scores
+from .records import read_records
 
 # Documents handed to spaCy at a time: large enough to batch, small enough to keep memory flat.
 _BATCH_SIZE = 16
@@ -196,48 +196,33 @@ def _spans(value: Any, path: Path, line: int, name: str, text: str) -> list[tupl
 def read_quote_file(path: Path) -> list[_GoldDoc]:
     """The documents of a PolNeAR-style file; a bad line raises InputError naming the file and line."""
     documents = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                expected = f"valid JSON ({error.msg})"
-                message = Errors.E014.format(path=path, line=number, field="*", expected=expected)
-                raise InputError(str(path), message) from error
-            if not isinstance(record, dict):
-                raise InputError(str(path), Errors.E014.format(path=path, line=number, field="*", expected="an object"))
-            text = record.get("text")
-            if not isinstance(text, str):
-                raise InputError(
-                    str(path), Errors.E014.format(path=path, line=number, field="text", expected="a string")
-                )
-            attributions = record.get("attributions")
-            if not isinstance(attributions, list):
-                expected = "a list of attributions"
-                raise InputError(
-                    str(path), Errors.E014.format(path=path, line=number, field="attributions", expected=expected)
-                )
-            items = []
-            for attribution in attributions:
-                if not isinstance(attribution, dict) or not isinstance(attribution.get("is_direct_quote"), bool):
-                    field, expected = "attributions.is_direct_quote", "true or false"
+    for number, record in read_records(path):
+        text = record.get("text")
+        if not isinstance(text, str):
+            raise InputError(str(path), Errors.E014.format(path=path, line=number, field="text", expected="a string"))
+        attributions = record.get("attributions")
+        if not isinstance(attributions, list):
+            expected = "a list of attributions"
+            raise InputError(
+                str(path), Errors.E014.format(path=path, line=number, field="attributions", expected=expected)
+            )
+        items = []
+        for attribution in attributions:
+            if not isinstance(attribution, dict) or not isinstance(attribution.get("is_direct_quote"), bool):
+                field, expected = "attributions.is_direct_quote", "true or false"
+                raise InputError(str(path), Errors.E014.format(path=path, line=number, field=field, expected=expected))
+            for name in ("content", "source", "cue"):
+                if name not in attribution:
+                    field, expected = f"attributions.{name}", "present (a list of spans or null)"
                     raise InputError(
                         str(path), Errors.E014.format(path=path, line=number, field=field, expected=expected)
                     )
-                for name in ("content", "source", "cue"):
-                    if name not in attribution:
-                        field, expected = f"attributions.{name}", "present (a list of spans or null)"
-                        raise InputError(
-                            str(path), Errors.E014.format(path=path, line=number, field=field, expected=expected)
-                        )
-                content = normalized(text, _spans(attribution["content"], path, number, "attributions.content", text))
-                source = normalized(text, _spans(attribution["source"], path, number, "attributions.source", text))
-                _spans(attribution["cue"], path, number, "attributions.cue", text)
-                if content:
-                    items.append(_Item(content, source, attribution["is_direct_quote"]))
-            documents.append(_GoldDoc(text, tuple(items)))
+            content = normalized(text, _spans(attribution["content"], path, number, "attributions.content", text))
+            source = normalized(text, _spans(attribution["source"], path, number, "attributions.source", text))
+            _spans(attribution["cue"], path, number, "attributions.cue", text)
+            if content:
+                items.append(_Item(content, source, attribution["is_direct_quote"]))
+        documents.append(_GoldDoc(text, tuple(items)))
     return documents
 
 

@@ -15,7 +15,6 @@ anchored at its ``dct`` and compared with the gold TIMEX3s (UzZaman et al., 2013
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from typing import Any
 from ..errors import Errors, InputError
 from ..model import TimeRef
 from ..nlp.timexes import tag_times
+from .records import read_records
 
 __all__ = ["TemporalScores", "evaluate_temporal", "format_temporal"]
 
@@ -101,13 +101,7 @@ def _parse_dct(raw: Any, path: Path, line: int) -> date | None:
         raise _fail(path, line, "dct", "an ISO date (YYYY-MM-DD...) or null") from None
 
 
-def _parse_record(raw: str, path: Path, line: int) -> TemporalDocument:
-    try:
-        record = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise InputError(str(path), Errors.E005.format(path=path, line=line, reason=error.msg)) from None
-    if not isinstance(record, dict):
-        raise _fail(path, line, "(record)", "a JSON object")
+def _parse_record(record: dict[str, Any], path: Path, line: int) -> TemporalDocument:
     text = _str_field(record, "text", path, line)
     timexes = record.get("timexes")
     if not isinstance(timexes, list):
@@ -128,13 +122,8 @@ def _parse_record(raw: str, path: Path, line: int) -> TemporalDocument:
 
 def read_temporal(path: Path) -> Iterator[TemporalDocument]:
     """The documents of a temporal file; a bad line raises :class:`InputError` naming file and line."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(str(path), Errors.E001.format(path=path, reason=error)) from None
-    for number, raw in enumerate(lines, start=1):
-        if raw.strip():
-            yield _parse_record(raw, path, number)
+    for number, record in read_records(path):
+        yield _parse_record(record, path, number)
 
 
 @dataclass(slots=True)

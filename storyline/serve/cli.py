@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -33,6 +33,11 @@ from ..pipeline import Pipeline, default_stages
 from ..report import FORMATS, build_report, render_report
 from ..store import SQLiteStore, open_store
 from ..store.sqlite import SNIPPET_CLOSE, SNIPPET_OPEN
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+Scores = TypeVar("Scores", bound="DataclassInstance")
 
 # Articles are written to the store in batches of this many while reading.
 _INGEST_BATCH = 256
@@ -423,6 +428,15 @@ def eval_storylines(obj: Context, files: tuple[str, ...], cache: str | None, as_
         )
 
 
+def _emit_scores(results: Sequence[Scores], describe: Callable[[Scores], str], as_json: bool) -> None:
+    """Evaluation results as JSON (their dataclass fields) or as each evaluator's own table."""
+    if as_json:
+        _emit_json([asdict(r) for r in results])
+        return
+    for result in results:
+        out.print(escape(describe(result)))
+
+
 @eval_group.command(name="entities")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -430,11 +444,7 @@ def eval_storylines(obj: Context, files: tuple[str, ...], cache: str | None, as_
 def eval_entities(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
     """Entities across each event's outlets (NewsWCL50 format): BCubed of entities against coded actors."""
     results = [evaluate_entities(Path(f), obj.settings) for f in files]
-    if as_json:
-        _emit_json([asdict(r) for r in results])
-        return
-    for r in results:
-        out.print(escape(format_entities(r)))
+    _emit_scores(results, format_entities, as_json)
 
 
 @eval_group.command(name="temporal")
@@ -443,11 +453,7 @@ def eval_entities(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
 def eval_temporal(files: tuple[str, ...], as_json: bool) -> None:
     """Tag time expressions in each FILE (TimeML jsonl, relative to its `dct`); TempEval-3 span, type, value F1."""
     results = [evaluate_temporal(Path(f)) for f in files]
-    if as_json:
-        _emit_json([asdict(r) for r in results])
-        return
-    for r in results:
-        out.print(escape(format_temporal(r)))
+    _emit_scores(results, format_temporal, as_json)
 
 
 @eval_group.command(name="quotes")
@@ -456,11 +462,7 @@ def eval_temporal(files: tuple[str, ...], as_json: bool) -> None:
 def eval_quotes(files: tuple[str, ...], as_json: bool) -> None:
     """Find quotes in each FILE (PolNeAR format); content F1 (exact, overlap) and source F1, direct and all."""
     results = [evaluate_quotes(Path(f)) for f in files]
-    if as_json:
-        _emit_json([asdict(r) for r in results])
-        return
-    for r in results:
-        out.print(escape(format_quotes(r)))
+    _emit_scores(results, format_quotes, as_json)
 
 
 @cli.group(name="train")
