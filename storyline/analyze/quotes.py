@@ -4,6 +4,7 @@ as other outlets rendered it (another translation, a paraphrase) gathered as its
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,7 +35,10 @@ def _stems(text: str) -> set[str]:
 
 def word_overlap(a: str, b: str) -> float:
     """Shared content words over those of the longer text (a translation keeps most of the words)."""
-    first, second = _stems(a), _stems(b)
+    return _overlap(_stems(a), _stems(b))
+
+
+def _overlap(first: set[str], second: set[str]) -> float:
     if not first or not second:
         return 0.0
     return len(first & second) / max(len(first), len(second))
@@ -93,29 +97,34 @@ def event_quotes(
     similar meaning and words in one of its sentences) is listed once, the others under ``variants``."""
     found = [(a, q) for a in articles for q in _reported(a, a.quotes, min_words)]
     quotes = [_quote_json(article, quote, names) for article, quote in found]
-    if embedder is None or len(quotes) < 2:
+    # Only a speaker quoted in two articles can have variants: only their quotes are embedded.
+    reported_in: dict[str, set[str]] = defaultdict(set)
+    for (article, _), quote in zip(found, quotes, strict=True):
+        if quote["speaker"] is not None:
+            reported_in[quote["speaker"]].add(article.id)
+    candidates = [i for i, q in enumerate(quotes) if q["speaker"] is not None and len(reported_in[q["speaker"]]) > 1]
+    if embedder is None or not candidates:
         return quotes
-    pieces = [_pieces(q["text"]) for q in quotes]
-    vectors = embedder.embed([piece for group in pieces for piece in group])
-    owners = np.repeat(np.arange(len(quotes)), [len(group) for group in pieces])
-    flat = [piece for group in pieces for piece in group]
+    pieces = [(i, piece) for i in candidates for piece in _pieces(quotes[i]["text"])]
+    vectors = embedder.embed([piece for _, piece in pieces])
+    stems = [_stems(piece) for _, piece in pieces]
+    rows: dict[int, list[int]] = defaultdict(list)
+    for row, (i, _) in enumerate(pieces):
+        rows[i].append(row)
 
     def score(i: int, j: int) -> float:
         # Meaning and wording together: two sentences of one statement are close in meaning but
         # share few words; two translations of one sentence share its key words.
-        best = 0.0
-        for a in np.flatnonzero(owners == i):
-            for b in np.flatnonzero(owners == j):
-                cosine = float(np.dot(vectors[a], vectors[b]))
-                best = max(best, (cosine + word_overlap(flat[a], flat[b])) / 2)
-        return best
+        return max(
+            (float(np.dot(vectors[a], vectors[b])) + _overlap(stems[a], stems[b])) / 2 for a in rows[i] for b in rows[j]
+        )
 
     merged_into: dict[int, int] = {}
-    for i in range(len(quotes)):
+    for position, i in enumerate(candidates):
         if i in merged_into:
             continue
-        for j in range(i + 1, len(quotes)):
-            same_speaker = quotes[i]["speaker"] is not None and quotes[i]["speaker"] == quotes[j]["speaker"]
+        for j in candidates[position + 1 :]:
+            same_speaker = quotes[i]["speaker"] == quotes[j]["speaker"]
             other_article = found[i][0].id != found[j][0].id
             if j in merged_into or not (same_speaker and other_article):
                 continue
