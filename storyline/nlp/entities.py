@@ -113,7 +113,7 @@ def _add_mention(groups: list[_Group], span: Span, entity_type: str, settings: E
         return
     group = _matching_group(groups, tokens, entity_type, settings)
     if group is None:
-        group = _Group(entity_type, _display(span), tokens)
+        group = _Group(entity_type, display_name(span.text), tokens)
         groups.append(group)
     label = _label(span)
     if label:
@@ -140,10 +140,6 @@ def _add_missed_names(doc: Doc, groups: list[_Group], settings: EntitySettings) 
         if all(not (a < span.end_char and span.start_char < b) for a, b in taken):
             _add_mention(groups, span, "PERSON", settings)
         position = end + 1
-
-
-def _display(span: Span) -> str:
-    return display_name(span.text)
 
 
 def display_name(text: str) -> str:
