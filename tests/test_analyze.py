@@ -11,7 +11,7 @@ from storyline.analyze.timeline import event_timeline, interval
 from storyline.config import Settings
 from storyline.embed import load_embedder
 from storyline.model import Article, Quote, Sentence, Span, TimeRef
-from storyline.nlp.analysis import AnalysisStage
+from storyline.nlp.analysis import AnalysisStage, balanced_chunks
 
 
 def _article(article_id: str, sentences: list[str], **fields: object) -> Article:
@@ -135,6 +135,15 @@ def test_analysis_stage_workers_give_the_same_annotations_as_one_process(setting
     for one, other in zip(inline, pooled, strict=True):
         assert (one.mentions, one.times, one.quotes) == (other.mentions, other.times, other.quotes)
     assert inline[0].mentions and inline[0].times and inline[1].quotes
+
+
+def test_balanced_chunks_keep_order_and_split_by_length() -> None:
+    texts: list[tuple[str, str | None]] = [("x" * n, None) for n in (100, 100, 100, 100, 1000, 10, 10, 10)]
+    chunks = balanced_chunks(texts, 4)
+    assert [item for chunk in chunks for item in chunk] == texts
+    assert len(chunks) <= 4
+    # The long article is a share of its own; the short ones are not each a task.
+    assert [len(chunk) for chunk in chunks] == [4, 1, 1, 2]
 
 
 def test_fast_parts_of_speech_match_the_attribute_ruler() -> None:

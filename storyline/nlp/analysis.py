@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import time
 import weakref
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 from multiprocessing import get_context
 
 from spacy.tokens import Doc
+from threadpoolctl import threadpool_limits
 
 from ..config import EntitySettings, NlpSettings
 from ..model import Article, Mention, Quote, TimeRef
@@ -87,6 +89,25 @@ def _annotate(doc: Doc, text: str, published: str | None, entities: EntitySettin
     return Annotations(mentions, times, quotes, seconds)
 
 
+def balanced_chunks(texts: list[tuple[str, str | None]], count: int) -> list[list[tuple[str, str | None]]]:
+    """``texts`` cut, in order, into at most ``count`` runs of about equal total length."""
+    total = sum(len(text) for text, _ in texts)
+    chunks: list[list[tuple[str, str | None]]] = [[]]
+    done = 0
+    for item in texts:
+        # Start the next run once this one holds its share of the characters.
+        if chunks[-1] and done >= total * len(chunks) / count:
+            chunks.append([])
+        chunks[-1].append(item)
+        done += len(item[0])
+    return chunks
+
+
+def _one_thread_per_worker() -> None:
+    """Workers multiply on one BLAS thread each: together they already fill every core."""
+    threadpool_limits(limits=1)
+
+
 class AnalysisStage:
     """Entities with store-wide ids, normalized time expressions and attributed quotes, per article.
 
@@ -124,18 +145,24 @@ class AnalysisStage:
         texts = [(a.text, a.published) for a in articles]
         # Starting workers costs seconds: worth it only for batches that give each several articles.
         if self.processes > 1 and len(texts) >= self.processes * self.settings.spacy_worker_min_articles:
-            if self._workers is None:
-                # "spawn": the parent holds onnxruntime and faiss thread pools that fork would copy mid-state.
-                self._workers = ProcessPoolExecutor(self.processes, mp_context=get_context("spawn"))
-                weakref.finalize(self, self._workers.shutdown)
-            # Twice as many tasks as workers: a worker that drew short articles takes another share.
-            chunk = -(-len(texts) // (2 * self.processes))
-            chunks = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]
-            settings = [self.settings] * len(chunks), [self.entity_settings] * len(chunks)
-            found = [a for part in self._workers.map(annotate, chunks, *settings) for a in part]
+            found: Iterable[Annotations] = self._annotate_in_workers(texts)
         else:
             found = annotate(texts, self.settings, self.entity_settings)
+        # Articles are linked in order as their share comes back, while the workers parse the rest.
         return [self._link(article, annotations) for article, annotations in zip(articles, found, strict=True)]
+
+    def _annotate_in_workers(self, texts: list[tuple[str, str | None]]) -> Iterator[Annotations]:
+        if self._workers is None:
+            # "spawn": the parent holds onnxruntime and faiss thread pools that fork would copy mid-state.
+            self._workers = ProcessPoolExecutor(
+                self.processes, mp_context=get_context("spawn"), initializer=_one_thread_per_worker
+            )
+            weakref.finalize(self, self._workers.shutdown)
+        # Four tasks per worker, of about equal length: none is left finishing a long share alone at the end.
+        chunks = balanced_chunks(texts, 4 * self.processes)
+        settings = [self.settings] * len(chunks), [self.entity_settings] * len(chunks)
+        for part in self._workers.map(annotate, chunks, *settings):
+            yield from part
 
     def _link(self, article: Article, found: Annotations) -> Article:
         for part, spent in found.seconds.items():
