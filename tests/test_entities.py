@@ -59,6 +59,16 @@ def test_entities_surname_joins_the_full_name(mentions_of: Callable[[str], list[
     assert {"Sauli Niinisto", "Niinisto"} in grouped.values()
 
 
+def test_entities_surname_another_given_name_also_carries_stays_apart(
+    mentions_of: Callable[[str], list[Mention]],
+) -> None:
+    text = "Michelle Obama visited the Barack Obama Foundation. Obama praised the staff."
+    grouped = _entities(mentions_of(text))
+    assert {"Michelle Obama"} in grouped.values() and {"Obama"} in grouped.values()
+    same_given_name = "Barack Obama visited the Barack Obama Foundation. Obama praised the staff."
+    assert {"Barack Obama", "Obama"} in _entities(mentions_of(same_given_name)).values()
+
+
 def test_entities_premodifier_and_appositive_labels(mentions_of: Callable[[str], list[Mention]]) -> None:
     text = (
         "Russian dictator Vladimir Putin met the envoy on Monday. "

@@ -221,7 +221,7 @@ def _matching_group(
     if entity_type == "PERSON":
         # A surname or given name alone ("Xi", "Ushakov") belongs to the one full name containing it.
         part = [g for g in compatible if _is_part(tokens, g.tokens, settings)]
-        if len(part) == 1:
+        if len(part) == 1 and not _surname_of_another(tokens, part[0], groups):
             return part[0]
     elif entity_type == "ORG" and len(tokens) == 1:
         # "Xi's" tagged ORG in a text about Xi Jinping.
@@ -244,6 +244,23 @@ def _same_word(word: str, other: str, settings: EntitySettings) -> bool:
     if word == other:
         return True
     return min(len(word), len(other)) >= _MIN_SPELLING_CHARS and fuzz.ratio(word, other) >= settings.spelling_ratio
+
+
+def _surname_of_another(tokens: tuple[str, ...], person: _Group, groups: Sequence[_Group]) -> bool:
+    """Whether the article also writes this surname after another given name, inside another entity.
+
+    Beside "Michelle Obama", the "Barack Obama Foundation" says that a bare "Obama" may be someone else.
+    """
+    if len(tokens) != 1 or tokens[0] not in person.tokens[1:]:
+        return False
+    surname = tokens[0]
+    given = person.tokens[person.tokens.index(surname) - 1]
+    return any(
+        word == surname and other.tokens[i - 1] != given
+        for other in groups
+        if other is not person
+        for i, word in enumerate(other.tokens[1:], start=1)
+    )
 
 
 def _is_part(tokens: tuple[str, ...], full: tuple[str, ...], settings: EntitySettings) -> bool:
