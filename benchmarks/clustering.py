@@ -5,8 +5,8 @@
 For each file: this engine with a model trained on the *other* files (leave one dataset out),
 a TF-IDF single-threshold online pass (its threshold also chosen on the other files), and
 BERTopic (its own sentence-transformers embedding + UMAP + HDBSCAN, a batch method that sees
-the whole file at once). Also the raw embedding throughput in the same run, the yardstick for
-the engine's own speed.
+the whole file at once). Also the raw embedding throughput, the yardstick for the engine's own
+speed: the embedding model's own seconds inside the engine's run, and a separate loop over the same texts.
 """
 
 from __future__ import annotations
@@ -113,6 +113,7 @@ def raw_embedding_throughput(path: Path, settings: Settings) -> float:
         Pipeline(stages, settings.pipeline.batch_size).run(store)
         texts = [embedding_text(a, settings.embed.lead_chars) for a in store.articles()]
     embedder = load_embedder(settings.embed)
+    embedder.embed(texts[: settings.pipeline.batch_size])  # warm-up: first-call allocations are not throughput
     started = time.perf_counter()
     for start in range(0, len(texts), settings.pipeline.batch_size):
         embedder.embed(texts[start : start + settings.pipeline.batch_size])
@@ -176,8 +177,12 @@ def main() -> None:
                 "stage_seconds": {k: round(v, 2) for k, v in engine.stage_seconds.items()},
                 "trained_on": list(model.trained_on),
             }  # fmt: skip
+            # The yardstick, twice: the embedding model's own time inside this pipeline run (same texts, same
+            # moment, so machine noise cancels), and a separate loop over the same texts just after.
+            row["embedding_model_per_second"] = round(engine.articles / engine.embedding_model_seconds, 1)
+            row["speed_ratio"] = round(engine.embedding_model_seconds / pipeline_seconds, 3)
             row["raw_embedding_per_second"] = round(raw_embedding_throughput(path, settings), 1)
-            row["speed_ratio"] = round(
+            row["speed_ratio_separate_loop"] = round(
                 row["storyline"]["dedupe_embed_cluster_per_second"] / row["raw_embedding_per_second"], 3
             )
             results["files"][name] = row

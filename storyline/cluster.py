@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
@@ -31,7 +31,7 @@ from .config import ClusterSettings
 from .errors import ConfigError, Errors
 from .model import Article, content_id
 from .nlp.dates import date_from_own_text
-from .nlp.terms import HASH_SIZE, TermBags, term_bags
+from .nlp.terms import HASH_SIZE, TermBag, TermBags, term_bags
 
 Vector = npt.NDArray[np.float32]
 
@@ -141,34 +141,39 @@ class DocumentFrequencies:
         self.counts = np.zeros(HASH_SIZE, dtype=np.int32)
         self.documents = 0
 
-    def add(self, bag: Counter[int]) -> None:
-        if bag:
-            self.counts[np.fromiter(bag.keys(), dtype=np.int64)] += 1
+    def add(self, bag: TermBag) -> None:
+        self.counts[bag.keys] += 1
         self.documents += 1
 
-    def weights(self, bag: Counter[int]) -> dict[int, float]:
-        """TF-IDF weights (sublinear tf, smoothed idf) of ``bag``."""
-        if not bag:
-            return {}
-        keys = np.fromiter(bag.keys(), dtype=np.int64)
+    def cosines(self, article: Weighted, bags: list[TermBag]) -> npt.NDArray[np.float64]:
+        """TF-IDF cosine of ``article`` to each bag: one pass over all their terms, not a loop per bag."""
+        sizes = np.array([len(b) for b in bags], dtype=np.int64)
+        if not sizes.sum() or not article.norm:
+            return np.zeros(len(bags))
+        keys = np.concatenate([b.keys for b in bags])
         idf = np.log((1.0 + self.documents) / (1.0 + self.counts[keys])) + 1.0
-        tf = 1.0 + np.log(np.fromiter(bag.values(), dtype=np.float64))
-        return dict(zip(keys.tolist(), (tf * idf).tolist(), strict=True))
+        values = (1.0 + np.log(np.concatenate([b.counts for b in bags]))) * idf
+        owner = np.repeat(np.arange(len(bags)), sizes)
+        norms = np.sqrt(np.bincount(owner, weights=values * values, minlength=len(bags)))
+        at = np.minimum(np.searchsorted(article.keys, keys), len(article.keys) - 1)
+        shared = article.keys[at] == keys
+        dots = np.bincount(owner[shared], weights=values[shared] * article.values[at[shared]], minlength=len(bags))
+        return np.divide(dots, norms * article.norm, out=np.zeros(len(bags)), where=norms > 0)
+
+    def weights(self, bag: TermBag) -> Weighted:
+        """TF-IDF weights (sublinear tf, smoothed idf) of ``bag``."""
+        idf = np.log((1.0 + self.documents) / (1.0 + self.counts[bag.keys])) + 1.0
+        values = (1.0 + np.log(bag.counts)) * idf
+        return Weighted(bag.keys, values, float(np.sqrt(values @ values)))
 
 
-def _cosine(a: dict[int, float], b: dict[int, float]) -> float:
-    if not a or not b:
-        return 0.0
-    if len(a) > len(b):
-        a, b = b, a
-    dot = sum(w * b.get(t, 0.0) for t, w in a.items())
-    if dot == 0.0:
-        return 0.0
-    return dot / math.sqrt(sum(w * w for w in a.values()) * sum(w * w for w in b.values()))
+@dataclass(frozen=True, slots=True)
+class Weighted:
+    """A bag's TF-IDF weights, by ascending term id, and their norm."""
 
-
-def _trim(bag: Counter[int]) -> Counter[int]:
-    return bag if len(bag) <= _EVENT_BAG_TERMS else Counter(dict(bag.most_common(_EVENT_BAG_TERMS)))
+    keys: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
+    norm: float
 
 
 # -- state ---------------------------------------------------------------------------
@@ -185,9 +190,9 @@ class ActiveEvent:
     members: list[Vector]
     headlines: list[Vector]
     size: int
-    body: Counter[int]
-    title: Counter[int]
-    names: Counter[int]
+    body: TermBag
+    title: TermBag
+    names: TermBag
     first: float | None = None
     last: float | None = None
     time_sum: float = 0.0
@@ -199,9 +204,9 @@ class ActiveEvent:
         self.members = [*self.members[-(_EVENT_MEMBERS - 1) :], embedding]
         self.headlines = [*self.headlines[-(_EVENT_MEMBERS - 1) :], headline]
         self.size += 1
-        self.body = _trim(self.body + bags.body)
-        self.title = _trim(self.title + bags.title)
-        self.names = _trim(self.names + bags.names)
+        self.body = self.body.merged(bags.body, _EVENT_BAG_TERMS)
+        self.title = self.title.merged(bags.title, _EVENT_BAG_TERMS)
+        self.names = self.names.merged(bags.names, _EVENT_BAG_TERMS)
         if when is not None:
             self.first = when if self.first is None else min(self.first, when)
             self.last = when if self.last is None else max(self.last, when)
@@ -222,7 +227,7 @@ class ActiveStoryline:
     id: str
     key: int
     centroid: Vector
-    names: Counter[int]
+    names: TermBag
     last: float | None
     touched: int
 
@@ -280,36 +285,43 @@ class OnlineClusterer:
 
     # -- features ------------------------------------------------------------------
 
-    def _pair_features(
+    def _pair_rows(
         self,
         embedding: Vector,
         headline: Vector,
-        weights: tuple[dict[int, float], ...],
+        weights: tuple[Weighted, ...],
         when: float | None,
-        event: ActiveEvent,
-    ) -> list[float]:
+        events: list[ActiveEvent],
+    ) -> list[list[float]]:
+        """The pair features (PAIR_FEATURES) of the article against each candidate event."""
         body, title, names = weights
-        dense_centroid = float(embedding @ event.unit_centroid)
-        dense_max = max(float(embedding @ m) for m in event.members)
-        headline_max = max(float(headline @ h) for h in event.headlines)
-        dated = when is not None and event.first is not None and event.last is not None
-        if dated:
-            assert when is not None and event.first is not None and event.last is not None
-            mean = event.time_sum / max(event.time_count, 1)
-            gaps = [math.log1p(abs(when - t)) for t in (event.first, event.last, mean)]
-        else:
-            gaps = [0.0, 0.0, 0.0]
-        return [
-            dense_centroid,
-            dense_max,
-            headline_max,
-            _cosine(body, self.df_body.weights(event.body)),
-            _cosine(title, self.df_title.weights(event.title)),
-            _cosine(names, self.df_names.weights(event.names)),
-            *gaps,
-            1.0 if dated else 0.0,
-            math.log(event.size),
-        ]
+        sparse = zip(
+            self.df_body.cosines(body, [e.body for e in events]),
+            self.df_title.cosines(title, [e.title for e in events]),
+            self.df_names.cosines(names, [e.names for e in events]),
+            strict=True,
+        )
+        rows = []
+        for event, (body_cosine, title_cosine, names_cosine) in zip(events, sparse, strict=True):
+            dated = when is not None and event.first is not None and event.last is not None
+            if dated:
+                assert when is not None and event.first is not None and event.last is not None
+                mean = event.time_sum / max(event.time_count, 1)
+                gaps = [math.log1p(abs(when - t)) for t in (event.first, event.last, mean)]
+            else:
+                gaps = [0.0, 0.0, 0.0]
+            rows.append([
+                float(embedding @ event.unit_centroid),
+                max(float(embedding @ m) for m in event.members),
+                max(float(headline @ h) for h in event.headlines),
+                float(body_cosine),
+                float(title_cosine),
+                float(names_cosine),
+                *gaps,
+                1.0 if dated else 0.0,
+                math.log(event.size),
+            ])  # fmt: skip
+        return rows
 
     @staticmethod
     def decision_row(scores: list[float], pair_rows: list[list[float]], best: int) -> list[float]:
@@ -352,7 +364,7 @@ class OnlineClusterer:
                 # It reports, in the past, something later than everything in these events.
                 candidates = [e for e in candidates if e.last is None or e.last >= bound - 1]
             decision.candidates = [e.id for e in candidates]
-            decision.pair_rows = [self._pair_features(embedding, headline, weights, when, e) for e in candidates]
+            decision.pair_rows = self._pair_rows(embedding, headline, weights, when, candidates)
             if gold is not None:
                 chosen = self.events[self.event_keys[gold]] if gold in self.event_keys else None
             elif candidates:
@@ -397,9 +409,9 @@ class OnlineClusterer:
             members=[],
             headlines=[],
             size=0,
-            body=Counter(),
-            title=Counter(),
-            names=Counter(),
+            body=TermBag.empty(),
+            title=TermBag.empty(),
+            names=TermBag.empty(),
         )
         self.events[key] = event
         self.event_keys[event_id] = key
@@ -416,31 +428,30 @@ class OnlineClusterer:
         """
         names = self.df_names.weights(bags.names)
         weight = self.settings.storyline_names_weight
+        # Candidates: the nearest storylines, and the storylines of the nearest events.
+        storylines = [self.storylines[k] for k in self.storyline_index.search(embedding, self.settings.candidates)]
+        events = [e for e in related if e.storyline in self.storyline_keys]
+        dense = [
+            *(float(embedding @ s.centroid) / (float(np.linalg.norm(s.centroid)) or 1.0) for s in storylines),
+            *(float(embedding @ e.unit_centroid) for e in events),
+        ]
+        shared_names = self.df_names.cosines(names, [s.names for s in storylines] + [e.names for e in events])
+        owners = storylines + [self.storylines[self.storyline_keys[e.storyline]] for e in events]
         best: ActiveStoryline | None = None
         best_score = -1.0
-        for key in self.storyline_index.search(embedding, self.settings.candidates):
-            storyline = self.storylines[key]
-            norm = float(np.linalg.norm(storyline.centroid)) or 1.0
-            score = float(embedding @ storyline.centroid) / norm + weight * _cosine(
-                names, self.df_names.weights(storyline.names)
-            )
+        for storyline, closeness, names_cosine in zip(owners, dense, shared_names, strict=True):
+            score = closeness + weight * float(names_cosine)
             if score > best_score:
                 best, best_score = storyline, score
-        for event in related:
-            if event.storyline not in self.storyline_keys:
-                continue
-            score = float(embedding @ event.unit_centroid) + weight * _cosine(names, self.df_names.weights(event.names))
-            if score > best_score:
-                best, best_score = self.storylines[self.storyline_keys[event.storyline]], score
         if best is None or best_score < self.settings.storyline_threshold:
             key = self.next_key
             self.next_key += 1
             best = ActiveStoryline(content_id("s", event_id), key, np.zeros(self.dimensions, np.float32),
-                                   Counter(), when, self.tick)  # fmt: skip
+                                   TermBag.empty(), when, self.tick)  # fmt: skip
             self.storylines[key] = best
             self.storyline_keys[best.id] = key
         best.centroid = best.centroid + embedding
-        best.names = _trim(best.names + bags.names)
+        best.names = best.names.merged(bags.names, _EVENT_BAG_TERMS)
         best.touched = self.tick
         if when is not None:
             best.last = when if best.last is None else max(best.last, when)
@@ -480,27 +491,39 @@ class OnlineClusterer:
 
     # -- persistence ---------------------------------------------------------------
 
+    def _frequencies(self) -> dict[str, DocumentFrequencies]:
+        return {"body": self.df_body, "title": self.df_title, "names": self.df_names}
+
     def snapshot(self) -> bytes:
         """The state as bytes (numpy arrays and JSON), to resume in a later run."""
         events = [
             {"id": e.id, "storyline": e.storyline, "key": e.key, "size": e.size, "first": e.first, "last": e.last,
-             "time_sum": e.time_sum, "time_count": e.time_count, "touched": e.touched,
-             "body": list(e.body.items()), "title": list(e.title.items()), "names": list(e.names.items())}
+             "time_sum": e.time_sum, "time_count": e.time_count, "touched": e.touched}
             for e in self.events.values()
         ]  # fmt: skip
         storylines = [
-            {"id": s.id, "key": s.key, "names": list(s.names.items()), "last": s.last, "touched": s.touched}
-            for s in self.storylines.values()
+            {"id": s.id, "key": s.key, "last": s.last, "touched": s.touched} for s in self.storylines.values()
         ]
         meta = {"events": events, "storylines": storylines, "article_events": list(self.article_events.items()),
                 "next_key": self.next_key, "tick": self.tick, "now": self.now,
                 "documents": [self.df_body.documents, self.df_title.documents, self.df_names.documents]}  # fmt: skip
         buffer = io.BytesIO()
         empty = np.zeros((0, self.dimensions), np.float32)
-        np.savez_compressed(
+        # This runs every batch: document frequencies are saved sparse (most of the hashed space is zero),
+        # term bags as flat arrays, which numpy writes far faster than JSON, and nothing is compressed
+        # (vectors hardly compress, and compressing took 25x the time of writing).
+        bags: dict[str, Any] = {}
+        for part, df in self._frequencies().items():
+            keys = np.flatnonzero(df.counts)
+            bags[f"df_{part}_keys"], bags[f"df_{part}_counts"] = keys, df.counts[keys]
+        bags |= _packed([e.body for e in self.events.values()], "event_body")
+        bags |= _packed([e.title for e in self.events.values()], "event_title")
+        bags |= _packed([e.names for e in self.events.values()], "event_names")
+        bags |= _packed([s.names for s in self.storylines.values()], "storyline_names")
+        np.savez(
             buffer,
             meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
-            df=np.stack([self.df_body.counts, self.df_title.counts, self.df_names.counts]),
+            **bags,
             centroids=np.stack([e.centroid for e in self.events.values()]) if events else empty,
             members=np.concatenate([np.stack(e.members) for e in self.events.values()]) if events else empty,
             headlines=np.concatenate([np.stack(e.headlines) for e in self.events.values()]) if events else empty,
@@ -513,31 +536,36 @@ class OnlineClusterer:
         """Resume from a snapshot."""
         arrays = np.load(io.BytesIO(data))
         meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
-        self.df_body.counts, self.df_title.counts, self.df_names.counts = (a.copy() for a in arrays["df"])
+        for row, (part, df) in enumerate(self._frequencies().items()):
+            if "df" in arrays:  # older snapshots saved the dense arrays
+                df.counts = arrays["df"][row].copy()
+            else:
+                df.counts[arrays[f"df_{part}_keys"]] = arrays[f"df_{part}_counts"]
         self.df_body.documents, self.df_title.documents, self.df_names.documents = meta["documents"]
         self.next_key, self.tick, self.now = meta["next_key"], meta["tick"], meta["now"]
         self.article_events = OrderedDict((a, e) for a, e in meta["article_events"])
         offsets = np.concatenate([[0], np.cumsum(arrays["member_counts"])]).astype(int)
+        body, title, names = (_unpacked(arrays, meta["events"], part) for part in ("body", "title", "names"))
         for i, item in enumerate(meta["events"]):
             members = arrays["members"][offsets[i] : offsets[i + 1]]
             headlines = arrays["headlines"][offsets[i] : offsets[i + 1]]
             event = ActiveEvent(
                 id=item["id"], storyline=item["storyline"], key=item["key"], centroid=arrays["centroids"][i],
                 members=list(members), headlines=list(headlines), size=item["size"],
-                body=Counter(dict(map(tuple, item["body"]))), title=Counter(dict(map(tuple, item["title"]))),
-                names=Counter(dict(map(tuple, item["names"]))),
+                body=body[i], title=title[i], names=names[i],
                 first=item["first"], last=item["last"], time_sum=item["time_sum"],
                 time_count=item["time_count"], touched=item["touched"],
             )  # fmt: skip
             self.events[event.key] = event
             self.event_keys[event.id] = event.key
             self.event_index.upsert(event.key, event.unit_centroid)
+        storyline_names = _unpacked(arrays, meta["storylines"], "names", owner="storyline")
         for i, item in enumerate(meta["storylines"]):
             storyline = ActiveStoryline(
                 item["id"],
                 item["key"],
                 arrays["storyline_centroids"][i],
-                Counter(dict(map(tuple, item["names"]))),
+                storyline_names[i],
                 item["last"],
                 item["touched"],
             )
@@ -545,6 +573,29 @@ class OnlineClusterer:
             self.storyline_keys[storyline.id] = storyline.key
             norm = float(np.linalg.norm(storyline.centroid)) or 1.0
             self.storyline_index.upsert(storyline.key, storyline.centroid / norm)
+
+
+def _packed(bags: list[TermBag], name: str) -> dict[str, npt.NDArray[np.int64]]:
+    """Bags as three flat arrays: every key, every count, and each bag's size."""
+    empty = np.zeros(0, np.int64)
+    return {
+        f"{name}_keys": np.concatenate([b.keys for b in bags]) if bags else empty,
+        f"{name}_counts": np.concatenate([b.counts for b in bags]) if bags else empty,
+        f"{name}_sizes": np.array([len(b) for b in bags], dtype=np.int64),
+    }
+
+
+def _unpacked(arrays: Any, items: list[dict[str, Any]], part: str, owner: str = "event") -> list[TermBag]:
+    """The bags :func:`_packed` saved; older snapshots kept them as [term, count] pairs in the JSON."""
+    name = f"{owner}_{part}"
+    if f"{name}_sizes" not in arrays:
+        return [TermBag.from_pairs(item[part]) for item in items]
+    ends = np.cumsum(arrays[f"{name}_sizes"])
+    keys, counts = arrays[f"{name}_keys"], arrays[f"{name}_counts"]
+    return [
+        TermBag(keys[end - size : end], counts[end - size : end])
+        for end, size in zip(ends, arrays[f"{name}_sizes"], strict=True)
+    ]
 
 
 class ClusterStage:

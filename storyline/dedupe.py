@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import re
+import zlib
 from collections import OrderedDict
 from dataclasses import replace
 
@@ -25,16 +26,24 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _SEED = 1
 # datasketch >= 2 hashing scheme; named so stored signatures reload with the same one.
 _SCHEME = "affine64"
+# Shingles are hashed with crc32 (C, ~8x faster than datasketch's default sha1; 32 bits are plenty for
+# the few thousand shingles of an article). Saved with the state: signatures of another hash don't compare.
+_SHINGLE_HASH = "crc32"
+_LSH_SLACK = 0.1
 
 
-def exact_key(text: str) -> str:
-    """Hash of the text with case, punctuation and spacing folded away."""
-    return hashlib.sha256(" ".join(_WORD.findall(normalize_text(text).lower())).encode("utf-8")).hexdigest()
+def folded_words(text: str) -> list[str]:
+    """The words of a text with case, punctuation and spacing folded away."""
+    return _WORD.findall(normalize_text(text).lower())
 
 
-def shingles(text: str, width: int) -> set[bytes]:
+def exact_key(words: list[str]) -> str:
+    """Hash of the folded words: equal for texts that differ only in case, punctuation or spacing."""
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
+
+
+def shingles(words: list[str], width: int) -> set[bytes]:
     """Overlapping runs of ``width`` words (the whole text when shorter)."""
-    words = _WORD.findall(normalize_text(text).lower())
     if len(words) <= width:
         return {" ".join(words).encode("utf-8")}
     return {" ".join(words[i : i + width]).encode("utf-8") for i in range(len(words) - width + 1)}
@@ -45,22 +54,33 @@ class Deduplicator:
 
     def __init__(self, settings: DedupeSettings) -> None:
         self.settings = settings
-        self.lsh = MinHashLSH(threshold=settings.threshold, num_perm=settings.permutations)
+        # Banded LSH finds a pair right at its threshold only about half the time: it looks a little
+        # lower, and the signatures' estimated Jaccard confirms each candidate at the real threshold.
+        self.lsh = MinHashLSH(threshold=max(settings.threshold - _LSH_SLACK, 0.05), num_perm=settings.permutations)
         self.exact: OrderedDict[str, str] = OrderedDict()
         self.signatures: OrderedDict[str, MinHash] = OrderedDict()
         self.arrival: dict[str, int] = {}
         self.count = 0
+        # Drawn from the seed once: every signature uses the same permutations.
+        self.permutations = MinHash(num_perm=settings.permutations, seed=_SEED, scheme=_SCHEME).permutations
 
-    def _minhash(self, text: str) -> MinHash:
-        signature = MinHash(num_perm=self.settings.permutations, seed=_SEED, scheme=_SCHEME)
-        signature.update_batch(list(shingles(text, self.settings.shingle_words)))
+    def _minhash(self, words: list[str]) -> MinHash:
+        signature = MinHash(
+            num_perm=self.settings.permutations,
+            seed=_SEED,
+            scheme=_SCHEME,
+            permutations=self.permutations,
+            hashfunc=zlib.crc32,
+        )
+        signature.update_batch(list(shingles(words, self.settings.shingle_words)))
         return signature
 
     def original_of(self, article: Article) -> str | None:
         """The id of an earlier article this one duplicates, else None; then remember it."""
-        key = exact_key(article.text)
+        words = folded_words(article.text)
+        key = exact_key(words)
         found = self.exact.get(key)
-        signature = self._minhash(article.text)
+        signature = self._minhash(words)
         if found is None:
             matches = sorted(self.lsh.query(signature))
             # Confirm the LSH candidates by estimated Jaccard; the oldest close one is the original.
@@ -86,9 +106,13 @@ class Deduplicator:
     def snapshot(self) -> bytes:
         ids = list(self.signatures)
         buffer = io.BytesIO()
-        np.savez_compressed(
+        # Not compressed: hash values hardly compress, and this runs every batch.
+        np.savez(
             buffer,
-            meta=np.frombuffer(json.dumps({"ids": ids, "exact": list(self.exact.items())}).encode(), dtype=np.uint8),
+            meta=np.frombuffer(
+                json.dumps({"ids": ids, "exact": list(self.exact.items()), "hash": _SHINGLE_HASH}).encode(),
+                dtype=np.uint8,
+            ),
             hashvalues=np.stack([self.signatures[i].hashvalues for i in ids]) if ids else np.zeros((0, 1)),
         )
         return buffer.getvalue()
@@ -97,8 +121,18 @@ class Deduplicator:
         arrays = np.load(io.BytesIO(data))
         meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
         self.exact = OrderedDict((k, v) for k, v in meta["exact"])
+        if meta.get("hash", "sha1") != _SHINGLE_HASH:
+            # Saved by an older version with another shingle hash: its signatures would match nothing, so
+            # only exact copies of those articles are still found.
+            return
         for article_id, values in zip(meta["ids"], arrays["hashvalues"], strict=True):
-            signature = MinHash(num_perm=self.settings.permutations, seed=_SEED, hashvalues=values, scheme=_SCHEME)
+            signature = MinHash(
+                num_perm=self.settings.permutations,
+                seed=_SEED,
+                hashvalues=values,
+                scheme=_SCHEME,
+                permutations=self.permutations,
+            )
             self.signatures[article_id] = signature
             self.arrival[article_id] = self.count
             self.count += 1

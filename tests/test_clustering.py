@@ -17,6 +17,7 @@ from storyline.embed import load_embedder
 from storyline.evaluate.metrics import bcubed, pairwise
 from storyline.model import Article
 from storyline.nlp.dates import date_from_own_text, date_mentions, lower_bound
+from storyline.nlp.terms import TermBag, term_id
 from storyline.serve.cli import cli
 
 from .conftest import FIXTURES
@@ -104,6 +105,17 @@ def _unit(values: list[float]) -> np.ndarray:
 
 def _clusterer(settings: Settings) -> OnlineClusterer:
     return OnlineClusterer(load_clustering_model(""), settings.cluster, 3)
+
+
+def test_term_bags_merge_sums_counts_and_keeps_the_most_frequent() -> None:
+    first, second = TermBag.of(["visit", "moscow", "moscow", "xi"]), TermBag.of(["moscow", "putin"])
+    merged = first.merged(second, limit=10)
+    assert dict(zip(merged.keys.tolist(), merged.counts.tolist(), strict=True)) == {
+        term_id("visit"): 1, term_id("moscow"): 3, term_id("xi"): 1, term_id("putin"): 1,
+    }  # fmt: skip
+    assert merged.keys.tolist() == sorted(merged.keys.tolist())
+    trimmed = first.merged(second, limit=2)
+    assert term_id("moscow") in trimmed.keys.tolist() and len(trimmed) == 2
 
 
 def test_cluster_similar_and_close_join_far_apart_split(settings: Settings) -> None:

@@ -9,11 +9,17 @@ from __future__ import annotations
 import re
 import zlib
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 from spacy.lang.en.stop_words import STOP_WORDS
 
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)
+# A word as _WORD finds it, that starts with a digit or a letter that is not ASCII lower case: the
+# only words names() keeps, found without visiting the others.
+_NAME_OR_NUMBER = re.compile(r"(?<![^\W_])(?<![^\W_]['’.-])(?:[^\W\d_a-z]|\d)[^\W_]*(?:['’.-][^\W_]+)*", re.UNICODE)
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”]\s+|\n)$")
 # How far back a sentence start is looked for: a few characters, never the whole prefix.
@@ -44,8 +50,10 @@ def words(text: str) -> list[str]:
 def names(text: str) -> list[str]:
     """Capitalized words not at a sentence start, and multi-digit numbers: a cheap stand-in for
     the names and figures that tie reports of one event together."""
+    # CJK runs are blanked to the same length, so that positions still index ``text``.
+    plain = _CJK_RUN.sub(lambda run: " " * len(run.group(0)), text)
     found: list[str] = []
-    for match in _WORD.finditer(_CJK_RUN.sub(" ", text)):
+    for match in _NAME_OR_NUMBER.finditer(plain):
         token = match.group(0)
         if token[0].isdigit():
             if sum(c.isdigit() for c in token) >= 2:
@@ -61,18 +69,57 @@ def names(text: str) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class TermBag:
+    """Hashed term counts: term ids in ascending order and how often each occurs."""
+
+    keys: npt.NDArray[np.int64]
+    counts: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, terms: Iterable[str]) -> TermBag:
+        counted = Counter(terms)  # each distinct term hashed once
+        ids = np.fromiter((term_id(t) for t in counted), dtype=np.int64, count=len(counted))
+        keys, slot = np.unique(ids, return_inverse=True)
+        counts = np.bincount(slot, weights=np.fromiter(counted.values(), np.float64, len(counted)))
+        return cls(keys.astype(np.int64), counts.astype(np.int64))
+
+    @classmethod
+    def empty(cls) -> TermBag:
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[Iterable[int]]) -> TermBag:
+        """A bag from ``[term id, count]`` pairs."""
+        table = np.array([tuple(p) for p in pairs], dtype=np.int64).reshape(-1, 2)
+        order = np.argsort(table[:, 0], kind="stable")
+        return cls(table[order, 0].copy(), table[order, 1].copy())
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def merged(self, other: TermBag, limit: int) -> TermBag:
+        """Both bags' counts summed, keeping the ``limit`` most frequent terms (ties: lower id)."""
+        keys, inverse = np.unique(np.concatenate([self.keys, other.keys]), return_inverse=True)
+        counts = np.bincount(inverse, weights=np.concatenate([self.counts, other.counts])).astype(np.int64)
+        if len(keys) > limit:
+            kept = np.sort(np.lexsort((keys, -counts))[:limit])
+            keys, counts = keys[kept], counts[kept]
+        return TermBag(keys, counts)
+
+
+@dataclass(frozen=True, slots=True)
 class TermBags:
     """Hashed term counts of one article."""
 
-    body: Counter[int]
-    title: Counter[int]
-    names: Counter[int]
+    body: TermBag
+    title: TermBag
+    names: TermBag
 
 
 def term_bags(title: str | None, body: str) -> TermBags:
     """The three bags the clustering features compare."""
     return TermBags(
-        body=Counter(term_id(w) for w in words(body)),
-        title=Counter(term_id(w) for w in words(title or "")),
-        names=Counter(term_id(n) for n in names(f"{title or ''}\n{body}")),
+        body=TermBag.of(words(body)),
+        title=TermBag.of(words(title or "")),
+        names=TermBag.of(names(f"{title or ''}\n{body}")),
     )
