@@ -215,3 +215,11 @@ def test_eval_rejects_a_file_without_gold_labels(tmp_path: Path) -> None:
     plain.write_text(json.dumps({"id": "x", "text": "No cluster label here."}) + "\n")
     result = CliRunner().invoke(cli, ["eval", "clustering", str(plain)])
     assert result.exit_code == 1 and "E014" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["clustering", "storylines"])
+def test_eval_names_the_line_that_is_not_json(tmp_path: Path, command: str) -> None:
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(json.dumps({"id": "x", "cluster": "1", "topic": "t", "articles": []}) + "\n{not json\n")
+    result = CliRunner().invoke(cli, ["eval", command, str(broken)])
+    assert result.exit_code == 1 and "E014" in result.stderr and "line 2" in result.stderr

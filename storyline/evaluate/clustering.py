@@ -7,7 +7,6 @@ gold ``cluster`` labels.
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from collections.abc import Iterator
@@ -34,6 +33,7 @@ from ..model import Article
 from ..pipeline import Pipeline, clustering_stages, preparation_stages
 from ..store import SQLiteStore, open_store
 from .metrics import Scores, bcubed, pairwise
+from .records import read_records
 
 # Join probabilities tried when training; the best on the training files is kept in the model.
 _THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -74,10 +74,7 @@ class ClusteringResult:
 def gold_labels(path: str) -> dict[str, str]:
     """Record id -> gold cluster, from a clustering file."""
     labels: dict[str, str] = {}
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        record = json.loads(line)
+    for number, record in read_records(Path(path)):
         if "cluster" not in record or "id" not in record:
             raise StorylineError(f"[E014] {path}: line {number}: a clustering file needs 'id' and 'cluster'.")
         labels[str(record["id"])] = str(record["cluster"])

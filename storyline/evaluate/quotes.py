@@ -226,13 +226,14 @@ def read_quote_file(path: Path) -> list[_GoldDoc]:
     return documents
 
 
-def evaluate_quotes(path: Path) -> QuoteScores:
-    """Parse every document of ``path``, find its quotes and score them against the gold attributions."""
+def evaluate_quotes(path: Path, spacy_model: str = "auto") -> QuoteScores:
+    """Parse every document of ``path`` with ``spacy_model`` (the setting ``nlp.spacy_model``), find its
+    quotes and score them against the gold attributions."""
     from ..nlp.quotes import find_quotes
     from ..nlp.spacy_pipeline import load_spacy
 
     documents = read_quote_file(path)
-    nlp = load_spacy()
+    nlp = load_spacy(spacy_model)
     began = time.perf_counter()
     extract = 0.0
     predicted: list[list[Quote]] = []

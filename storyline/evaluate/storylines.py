@@ -19,6 +19,7 @@ from ..errors import StorylineError
 from ..pipeline import Pipeline, clustering_stages
 from .clustering import evaluation_store, ingest_file
 from .metrics import Scores, bcubed
+from .records import read_records
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +45,17 @@ def _flatten(path: str, target: Path) -> dict[str, str]:
     """Write the articles of every topic as one JSON Lines stream; return article id -> topic."""
     topics: dict[str, str] = {}
     with target.open("w", encoding="utf-8") as out:
-        for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            if "articles" not in record or "topic" not in record:
-                raise StorylineError(f"[E014] {path}: line {number}: a timelines file needs 'topic' and 'articles'.")
-            for article in record["articles"]:
+        for number, record in read_records(Path(path)):
+            articles = record.get("articles")
+            if (
+                "topic" not in record
+                or not isinstance(articles, list)
+                or not all(isinstance(a, dict) for a in articles)
+            ):
+                raise StorylineError(
+                    f"[E014] {path}: line {number}: a timelines file needs 'topic' and a list of 'articles' objects."
+                )
+            for article in articles:
                 if not (article.get("text") or "").strip():
                     continue  # a few pool entries lost their text; they cannot be placed
                 key = f"{record['id']}/{article['id']}"

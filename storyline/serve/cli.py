@@ -459,9 +459,10 @@ def eval_temporal(files: tuple[str, ...], as_json: bool) -> None:
 @eval_group.command(name="quotes")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def eval_quotes(files: tuple[str, ...], as_json: bool) -> None:
+@click.pass_obj
+def eval_quotes(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
     """Find quotes in each FILE (PolNeAR format); content F1 (exact, overlap) and source F1, direct and all."""
-    results = [evaluate_quotes(Path(f)) for f in files]
+    results = [evaluate_quotes(Path(f), obj.settings.nlp.spacy_model) for f in files]
     _emit_scores(results, format_quotes, as_json)
 
 
