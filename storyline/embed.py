@@ -89,8 +89,13 @@ class OnnxEmbedder:
                 n = len(encoding.ids)
                 ids[row, :n] = encoding.ids
                 mask[row, :n] = 1
-                # Tokens that start inside the prefix ([CLS] included); all of them when there is none.
-                inside = [k for k, (s, e) in enumerate(encoding.offsets[:n]) if prefix_chars[i] and s < prefix_chars[i]]
+                # Tokens that start inside the prefix, and the [CLS] before them; all of them when there is
+                # none. Special tokens ([CLS], [SEP]) have offsets (0, 0): they never count as inside.
+                inside = [
+                    k
+                    for k, (start, end) in enumerate(encoding.offsets[:n])
+                    if prefix_chars[i] and end > 0 and start < prefix_chars[i]
+                ]
                 prefix_mask[row, : (max(inside) + 1 if inside else n)] = 1
             hidden = self.session.run(
                 None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
@@ -132,8 +137,9 @@ class EmbeddingStage:
 
     name: str = "embed"
     # 2: each text embedded alone (batch-independent vectors); 3: headlines embedded too;
-    # 4: headline vectors pooled from the same pass.
-    version: int = 4
+    # 4: headline vectors pooled from the same pass; 5: ... without the closing [SEP] (whose offsets
+    # (0, 0) made every token count as the headline's).
+    version: int = 5
     reads: tuple[str, ...] = ("text", "sentences")
     writes: tuple[str, ...] = ("embedding",)
 

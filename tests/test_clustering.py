@@ -89,6 +89,19 @@ def test_embed_vector_does_not_depend_on_batch_companions(settings: Settings) ->
     assert float(alone @ padded) > 0.9999
 
 
+def test_embed_headline_vector_pools_only_the_headline(settings: Settings) -> None:
+    embedder = load_embedder(settings.embed)
+    headline = "Ferries suspended as storm nears"
+    text = f"{headline}\nThe regional government also closed schools and asked residents to stay home."
+    vectors, headlines = embedder.embed_with_prefix([text], [len(headline)])
+    whole, prefix = vectors[0], headlines[0]
+    _, without_prefix = embedder.embed_with_prefix([text], [0])
+    assert float(whole @ without_prefix[0]) > 0.9999  # no prefix: the whole text's vector
+    assert float(whole @ prefix) < 0.98  # the headline's own tokens, not the whole text's
+    storm = embedder.embed(["A storm is coming: ferries are suspended."])[0]
+    assert float(prefix @ storm) > float(whole @ storm)
+
+
 # -- clustering ---------------------------------------------------------------------
 
 
