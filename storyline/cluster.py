@@ -378,6 +378,9 @@ class OnlineClusterer:
         if chosen is None:
             # The nearest events, even those the article did not join, may share its storyline.
             chosen = self._new_event(article, embedding, bags, when, gold, nearest)
+        elif chosen.storyline in self.storyline_keys:
+            # Every article of its events, not only their first, makes a storyline's centre.
+            self._grow_storyline(self.storylines[self.storyline_keys[chosen.storyline]], embedding, bags, when)
         chosen.add(embedding, headline, bags, when, self.tick)
         self.event_index.upsert(chosen.key, chosen.unit_centroid)
         decision.joined = chosen.id
@@ -450,13 +453,20 @@ class OnlineClusterer:
                                    TermBag.empty(), when, self.tick)  # fmt: skip
             self.storylines[key] = best
             self.storyline_keys[best.id] = key
-        best.centroid = best.centroid + embedding
-        best.names = best.names.merged(bags.names, _EVENT_BAG_TERMS)
-        best.touched = self.tick
-        if when is not None:
-            best.last = when if best.last is None else max(best.last, when)
-        self.storyline_index.upsert(best.key, best.centroid / (float(np.linalg.norm(best.centroid)) or 1.0))
+        self._grow_storyline(best, embedding, bags, when)
         return best.id
+
+    def _grow_storyline(
+        self, storyline: ActiveStoryline, embedding: Vector, bags: TermBags, when: float | None
+    ) -> None:
+        """Add an article of one of its events to a storyline's centre and names."""
+        storyline.centroid = storyline.centroid + embedding
+        storyline.names = storyline.names.merged(bags.names, _EVENT_BAG_TERMS)
+        storyline.touched = self.tick
+        if when is not None:
+            storyline.last = when if storyline.last is None else max(storyline.last, when)
+        norm = float(np.linalg.norm(storyline.centroid)) or 1.0
+        self.storyline_index.upsert(storyline.key, storyline.centroid / norm)
 
     def _remember(self, article_id: str, event_id: str) -> None:
         self.article_events[article_id] = event_id
