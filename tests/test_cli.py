@@ -119,5 +119,8 @@ def test_cli_entities_and_quotes_of_the_sample(tmp_path: Path) -> None:
     quotes = json.loads(said.output)
     assert quotes and all("Ushakov" in q["speaker_name"] for q in quotes)
     assert any(q["variants"] for q in quotes)
+    # The whole store: quotes are matched within each event, the same as for one event.
+    everywhere = json.loads(runner.invoke(cli, ["--db", db, "quotes", "--speaker", "ushakov", "--json"]).output)
+    assert [q for q in everywhere if q["event"] == visit] == [{"event": visit, **q} for q in quotes]
     missing = runner.invoke(cli, ["--db", db, "quotes", "--event", "e-nope"])
     assert missing.exit_code != 0 and "E015" in missing.output

@@ -266,7 +266,7 @@ def entities(obj: Context, event_id: str | None, entity_type: str | None, as_jso
 
 
 @cli.command()
-@click.option("--event", "event_id", metavar="ID", help="Only this event; its quotes are matched across outlets.")
+@click.option("--event", "event_id", metavar="ID", help="Only this event (default: every event, each on its own).")
 @click.option("--speaker", metavar="NAME", help="Only quotes whose speaker's name contains NAME.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @_db_option
@@ -277,9 +277,16 @@ def quotes(obj: Context, event_id: str | None, speaker: str | None, as_json: boo
     with obj.store() as store:
         found = _annotated(store, event_id)
     names = {e["id"]: e["name"] for e in event_entities(found)}
-    # Matching quotes across outlets means embedding them: worth it within one event.
-    embedder = load_embedder(obj.settings.embed) if event_id else None
-    rows = event_quotes(found, names, embedder, settings.quote_variant_similarity, settings.quote_min_words)
+    # Quotes are matched across the outlets of one event (what reported the same statement), event by event.
+    by_event: dict[str | None, list[Article]] = {}
+    for article in found:
+        by_event.setdefault(article.event, []).append(article)
+    embedder = load_embedder(obj.settings.embed)
+    rows = [
+        {"event": event, **row}
+        for event, articles in by_event.items()
+        for row in event_quotes(articles, names, embedder, settings.quote_variant_similarity, settings.quote_min_words)
+    ]
     if speaker:
         rows = [r for r in rows if speaker.casefold() in (r["speaker_name"] or "").casefold()]
     if as_json:
