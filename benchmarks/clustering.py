@@ -120,6 +120,59 @@ def raw_embedding_throughput(path: Path, settings: Settings) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
+def engine_row(path: Path, others: list[str], settings: Settings, models: Path, cache: str) -> dict[str, Any]:
+    """This engine on ``path`` with a model trained on ``others``, timed against the embedding model alone."""
+    model = train_clustering(others, settings, cache)
+    model_path = models / f"without-{path.stem}.json"
+    model_path.write_text(json.dumps(model.to_json()), encoding="utf-8")
+    tuned = replace(settings, cluster=replace(settings.cluster, model=str(model_path)))
+    engine = evaluate_clustering(str(path), tuned)  # fresh store: full pipeline, timed
+    pipeline_seconds = sum(engine.stage_seconds[s] for s in ("dedupe", "embed", "cluster"))
+    row: dict[str, Any] = {"storyline": {
+        "bcubed_f1": round(engine.bcubed.f1, 4), "bcubed_p": round(engine.bcubed.precision, 4),
+        "bcubed_r": round(engine.bcubed.recall, 4), "pairwise_f1": round(engine.pairwise.f1, 4),
+        "pairwise_p": round(engine.pairwise.precision, 4), "pairwise_r": round(engine.pairwise.recall, 4),
+        "predicted_clusters": engine.predicted_clusters, "gold_clusters": engine.gold_clusters,
+        "seconds": round(engine.seconds, 2), "articles_per_second": round(engine.articles_per_second, 1),
+        "dedupe_embed_cluster_per_second": round(engine.articles / pipeline_seconds, 1),
+        "stage_seconds": {k: round(v, 2) for k, v in engine.stage_seconds.items()},
+        "trained_on": list(model.trained_on),
+    }}  # fmt: skip
+    # The yardstick, twice: the embedding model's own time inside this pipeline run (same texts, same
+    # moment, so machine noise cancels), and a separate loop over the same texts just after.
+    row["embedding_model_per_second"] = round(engine.articles / engine.embedding_model_seconds, 1)
+    row["speed_ratio"] = round(engine.embedding_model_seconds / pipeline_seconds, 3)
+    row["raw_embedding_per_second"] = round(raw_embedding_throughput(path, settings), 1)
+    row["speed_ratio_separate_loop"] = round(
+        row["storyline"]["dedupe_embed_cluster_per_second"] / row["raw_embedding_per_second"], 3
+    )
+    return row
+
+
+def peer_rows(name: str, records: dict[str, list[dict[str, Any]]], skip_bertopic: bool) -> dict[str, Any]:
+    """The TF-IDF single-threshold pass (threshold chosen on the other files) and BERTopic on one file."""
+    gold = [str(r["cluster"]) for r in records[name]]
+    others = [o for o in FILES if o != name]
+
+    def mean_f1(threshold: float) -> float:
+        return float(np.mean([
+            bcubed([str(r["cluster"]) for r in records[o]], tfidf_single_pass(records[o], threshold)).f1
+            for o in others
+        ]))  # fmt: skip
+
+    threshold = max(TFIDF_THRESHOLDS, key=mean_f1)
+    started = time.perf_counter()
+    labels = tfidf_single_pass(records[name], threshold)
+    rows: dict[str, Any] = {
+        "tfidf_single_threshold": {**_scores(gold, labels, time.perf_counter() - started), "threshold": threshold}
+    }
+    if not skip_bertopic:
+        started = time.perf_counter()
+        labels = bertopic_clusters(records[name])
+        rows["bertopic"] = _scores(gold, labels, time.perf_counter() - started)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default="../shared/data/clustering")
@@ -132,61 +185,20 @@ def main() -> None:
     results: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "files": {}}
     records = {name: _records(data / f"{name}.jsonl") for name in FILES}
 
+    # The engine runs on every file before any peer: BERTopic's torch thread pools, once started, slow
+    # what runs after them in this process.
     with tempfile.TemporaryDirectory() as models:
         for name in FILES:
-            path = data / f"{name}.jsonl"
+            print(f"== {name}: storyline", file=sys.stderr, flush=True)
             others = [str(data / f"{o}.jsonl") for o in FILES if o != name]
-            row: dict[str, Any] = {"articles": len(records[name])}
-            print(f"== {name}", file=sys.stderr, flush=True)
-
-            # TF-IDF baseline: threshold chosen on the other files.
-            def mean_f1(threshold: float, on: list[str]) -> float:
-                return float(np.mean([
-                    bcubed([str(r["cluster"]) for r in records[o]], tfidf_single_pass(records[o], threshold)).f1
-                    for o in on
-                ]))  # fmt: skip
-
-            threshold = max(TFIDF_THRESHOLDS, key=lambda t: mean_f1(t, [o for o in FILES if o != name]))
-            started = time.perf_counter()
-            labels = tfidf_single_pass(records[name], threshold)
-            row["tfidf_single_threshold"] = {
-                **_scores([str(r["cluster"]) for r in records[name]], labels, time.perf_counter() - started),
-                "threshold": threshold,
-            }
-
-            if not args.skip_bertopic:
-                started = time.perf_counter()
-                labels = bertopic_clusters(records[name])
-                row["bertopic"] = _scores(
-                    [str(r["cluster"]) for r in records[name]], labels, time.perf_counter() - started
-                )
-
-            model_path = Path(models) / f"without-{name}.json"
-            model = train_clustering(others, settings, args.cache)
-            model_path.write_text(json.dumps(model.to_json()), encoding="utf-8")
-            tuned = replace(settings, cluster=replace(settings.cluster, model=str(model_path)))
-            engine = evaluate_clustering(str(path), tuned)  # fresh store: full pipeline, timed
-            pipeline_seconds = sum(engine.stage_seconds[s] for s in ("dedupe", "embed", "cluster"))
-            row["storyline"] = {
-                "bcubed_f1": round(engine.bcubed.f1, 4), "bcubed_p": round(engine.bcubed.precision, 4),
-                "bcubed_r": round(engine.bcubed.recall, 4), "pairwise_f1": round(engine.pairwise.f1, 4),
-                "pairwise_p": round(engine.pairwise.precision, 4), "pairwise_r": round(engine.pairwise.recall, 4),
-                "predicted_clusters": engine.predicted_clusters, "gold_clusters": engine.gold_clusters,
-                "seconds": round(engine.seconds, 2), "articles_per_second": round(engine.articles_per_second, 1),
-                "dedupe_embed_cluster_per_second": round(engine.articles / pipeline_seconds, 1),
-                "stage_seconds": {k: round(v, 2) for k, v in engine.stage_seconds.items()},
-                "trained_on": list(model.trained_on),
-            }  # fmt: skip
-            # The yardstick, twice: the embedding model's own time inside this pipeline run (same texts, same
-            # moment, so machine noise cancels), and a separate loop over the same texts just after.
-            row["embedding_model_per_second"] = round(engine.articles / engine.embedding_model_seconds, 1)
-            row["speed_ratio"] = round(engine.embedding_model_seconds / pipeline_seconds, 3)
-            row["raw_embedding_per_second"] = round(raw_embedding_throughput(path, settings), 1)
-            row["speed_ratio_separate_loop"] = round(
-                row["storyline"]["dedupe_embed_cluster_per_second"] / row["raw_embedding_per_second"], 3
-            )
-            results["files"][name] = row
+            row = engine_row(data / f"{name}.jsonl", others, settings, Path(models), args.cache)
+            results["files"][name] = {"articles": len(records[name]), **row}
             print(json.dumps(row), file=sys.stderr, flush=True)
+    for name in FILES:
+        print(f"== {name}: peers", file=sys.stderr, flush=True)
+        row = peer_rows(name, records, skip_bertopic=args.skip_bertopic)
+        results["files"][name] |= row
+        print(json.dumps(row), file=sys.stderr, flush=True)
 
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
