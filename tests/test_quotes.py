@@ -229,3 +229,11 @@ def test_evaluate_quotes_bad_line_names_file_and_line(tmp_path: Path, line: str,
         evaluate_quotes(path)
     assert "bad.jsonl" in str(raised.value) and "line 2" in str(raised.value)
     assert f"'{field}'" in str(raised.value)
+
+
+def test_quotes_reported_clause_keeps_a_pronoun_subject_the_parse_made_an_object(nlp: Language) -> None:
+    # The small model reads "claimed it would work" as "claimed [it]" + a subjectless clause.
+    text = "The plan was criticized by President Joe Biden, who claimed it would likely only work in Russia's favor."
+    (quote,) = quotes_of(nlp, text)
+    assert [span.text for span in quote.content] == ["it would likely only work in Russia's favor"]
+    assert quote.speaker == "Joe Biden"

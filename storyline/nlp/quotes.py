@@ -333,14 +333,14 @@ def _subject(verb: Token) -> Token | None:
         for child in current.children:
             if child.dep_ in _SUBJECTS and child.i not in inside:
                 return child
-            if child.dep_ in _SUBJECTS and current is verb:
+            if child.dep_ in _SUBJECTS and current.i == verb.i:
                 return child
         for child in current.children:
             if child.dep_ == "agent":
                 for grandchild in child.children:
                     if grandchild.dep_ == "pobj":
                         return grandchild
-        if current.head is current or current.dep_ in ("ccomp", "relcl", "acl"):
+        if current.head.i == current.i or current.dep_ in ("ccomp", "relcl", "acl"):
             return None
         current = current.head
     return None
@@ -711,7 +711,9 @@ class _ReportedFinder:
         # A parse can hang a clause of the paragraph before on a verb: content stays in the cue's paragraph.
         complements = [c for c in verb.children if c.dep_ == "ccomp" and article.paragraph_of(c.idx) == paragraph]
         if complements:
-            content = self._spans(t for c in complements for t in c.subtree)
+            content = self._spans(
+                [*(t for c in complements for t in c.subtree), *_misparsed_subjects(verb, complements)]
+            )
         elif verb.dep_ == "parataxis" and verb.lower_ in article.clause:
             # "The economy, he said, is strong": the content is the sentence around the parenthetical.
             inside = {t.i for t in verb.subtree}
@@ -737,13 +739,28 @@ class _ReportedFinder:
         source_tokens = [t.i for t in objects[0].subtree]
         phrase = {t.i for t in according.subtree} | set(source_tokens) | {according.i, to.i}
         clause = according.head
-        while clause.dep_ not in ("ROOT", "ccomp", "conj") and clause.head is not clause:
+        while clause.dep_ not in ("ROOT", "ccomp", "conj") and clause.head.i != clause.i:
             clause = clause.head
         content = self._spans(t for t in clause.subtree if t.i not in phrase)
         if not content:
             return None
         source = self.article.span(min(source_tokens), max(source_tokens))
         return _Attribution(content, (according.idx, to.idx + len(to.text)), source, objects[0].i, False)
+
+
+def _misparsed_subjects(verb: Token, complements: list[Token]) -> list[Token]:
+    """A pronoun parsed as the cue verb's object right before a subjectless clause is that clause's subject
+    ("claimed [it] would work")."""
+    found = []
+    for clause in complements:
+        if any(c.dep_ in ("nsubj", "nsubjpass", "expl") for c in clause.children):
+            continue
+        before = clause.left_edge.i - 1
+        if before >= 0:
+            token = clause.doc[before]
+            if token.head.i == verb.i and token.dep_ == "dobj" and token.tag_ == "PRP":
+                found.append(token)
+    return found
 
 
 # ---------------------------------------------------------------- speakers
