@@ -877,7 +877,7 @@ class _Speakers:
                 continue
             name = self.names[number]
             appositive = name.label == "PERSON" and name.root.dep_ == "appos" and name.root.head.i == head.i
-            if token is head or appositive:
+            if token.i == head.i or appositive:
                 return self.full_name(name), name.label
         word = head.lower_
         if word in _FIRST_PERSON:
