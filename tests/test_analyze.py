@@ -117,6 +117,23 @@ def test_event_quotes_leave_out_short_reported_speech_and_restated_direct_quotes
     assert quotes[0]["direct"]
 
 
+def test_event_quotes_unattributed_verbatim_quote_joins_the_attributed_one() -> None:
+    words = '"An exchange of views is planned on cooperation in the international arena."'
+    articles = []
+    for article_id, speaker in (("a1", "Kremlin"), ("a2", None), ("a3", None)):
+        sentence = words if article_id != "a3" else '"Strategic cooperation."'
+        article = _article(article_id, [sentence])
+        (only,) = article.sentences
+        quote = Quote((Span(only.start, only.end, only.text),), (), (), True, speaker)
+        articles.append(replace(article, quotes=(quote,)))
+    quotes = event_quotes(articles, {}, None, 0.55, 6)
+    # The same words, unattributed in a2, are the Kremlin's statement; a short phrase in scare quotes is not.
+    assert [(q["speaker_name"], [v["sources"][0]["article"] for v in q["variants"]]) for q in quotes] == [
+        ("Kremlin", ["a2"]),
+        (None, []),
+    ]
+
+
 def test_analysis_stage_workers_give_the_same_annotations_as_one_process(settings: Settings) -> None:
     texts = [
         "Chancellor Olaf Scholz said on Monday that Germany will send more aid next week.",

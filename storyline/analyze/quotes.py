@@ -20,6 +20,10 @@ _QUOTE_MARKS = "\"“”‘’«»„'` "
 _WORD = re.compile(r"[^\W\d_]{3,}")
 # Words compared by their first letters, so that "appreciate" matches "appreciates".
 _STEM_CHARS = 5
+# An unattributed direct quote joins an attributed one in another article when it has at least this many
+# content words and that share of them appears in it: the same words quoted twice are one statement.
+_VERBATIM_MIN_WORDS = 5
+_VERBATIM = 0.9
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+(?=\W*[A-Z])")
 
 
@@ -94,17 +98,30 @@ def event_quotes(
     min_words: int,
 ) -> list[dict[str, Any]]:
     """The event's quotes in article order; a statement another article also reports (same speaker,
-    similar meaning and words in one of its sentences) is listed once, the others under ``variants``."""
+    similar meaning and words in one of its sentences) is listed once, the others under ``variants``.
+    An unattributed direct quote whose words another article quotes and attributes joins that quote."""
     found = [(a, q) for a in articles for q in _reported(a, a.quotes, min_words)]
     quotes = [_quote_json(article, quote, names) for article, quote in found]
+    merged_into = _same_speaker_variants(found, quotes, embedder, similarity) if embedder is not None else {}
+    for j, i in _verbatim_unattributed(found, quotes, merged_into).items():
+        merged_into[j] = i
+    for j, i in sorted(merged_into.items()):
+        quotes[i]["variants"].append({k: quotes[j][k] for k in ("text", "direct", "sources")})
+    return [q for i, q in enumerate(quotes) if i not in merged_into]
+
+
+def _same_speaker_variants(
+    found: list[tuple[Article, Quote]], quotes: list[dict[str, Any]], embedder: Embedder, similarity: float
+) -> dict[int, int]:
+    """Quote index -> the earlier quote it is a variant of: one speaker, other articles, close in meaning and words."""
     # Only a speaker quoted in two articles can have variants: only their quotes are embedded.
     reported_in: dict[str, set[str]] = defaultdict(set)
     for (article, _), quote in zip(found, quotes, strict=True):
         if quote["speaker"] is not None:
             reported_in[quote["speaker"]].add(article.id)
     candidates = [i for i, q in enumerate(quotes) if q["speaker"] is not None and len(reported_in[q["speaker"]]) > 1]
-    if embedder is None or not candidates:
-        return quotes
+    if not candidates:
+        return {}
     pieces = [(i, piece) for i in candidates for piece in _pieces(quotes[i]["text"])]
     vectors = embedder.embed([piece for _, piece in pieces])
     stems = [_stems(piece) for _, piece in pieces]
@@ -130,5 +147,23 @@ def event_quotes(
                 continue
             if score(i, j) >= similarity:
                 merged_into[j] = i
-                quotes[i]["variants"].append({k: quotes[j][k] for k in ("text", "direct", "sources")})
-    return [q for i, q in enumerate(quotes) if i not in merged_into]
+    return merged_into
+
+
+def _verbatim_unattributed(
+    found: list[tuple[Article, Quote]], quotes: list[dict[str, Any]], merged_into: dict[int, int]
+) -> dict[int, int]:
+    """Unattributed direct quotes whose content words another article's attributed direct quote holds."""
+    attributed = [i for i, q in enumerate(quotes) if q["direct"] and q["speaker_name"] and i not in merged_into]
+    folded: dict[int, int] = {}
+    for j, quote in enumerate(quotes):
+        if not quote["direct"] or quote["speaker_name"] or j in merged_into:
+            continue
+        words = _stems(quote["text"])
+        if len(words) < _VERBATIM_MIN_WORDS:
+            continue  # a phrase in scare quotes is not recognisable by its words alone
+        for i in attributed:
+            if found[i][0].id != found[j][0].id and len(words & _stems(quotes[i]["text"])) >= _VERBATIM * len(words):
+                folded[j] = i
+                break
+    return folded
