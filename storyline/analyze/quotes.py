@@ -70,14 +70,17 @@ def _pieces(text: str) -> list[str]:
 
 
 def _reported(article: Article, quotes: Sequence[Quote], min_words: int) -> list[Quote]:
-    """The quotes worth a reader's time: direct ones, and reported speech of at least ``min_words`` words,
-    introduced by a speech verb or "according to", that does not restate a direct quote of the same article."""
+    """The quotes worth a reader's time: direct ones (unattributed ones of at least ``min_words`` words), and
+    reported speech of at least ``min_words`` words, introduced by a speech verb or "according to", that does
+    not restate a direct quote of the same article."""
     direct = [(q.content[0].start, q.content[-1].end) for q in quotes if q.direct and q.content]
     speech = speech_cues()
     kept = []
     for quote in quotes:
         if not quote.content:
             continue
+        if quote.direct and not quote.speaker and len(quote_text(quote).split()) < min_words:
+            continue  # a phrase in quote marks that nobody is said to have said ("strategic cooperation.")
         if not quote.direct:
             start, end = quote.content[0].start, quote.content[-1].end
             if len(quote_text(quote).split()) < min_words or any(a < end and start < b for a, b in direct):
