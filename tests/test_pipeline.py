@@ -82,6 +82,10 @@ def test_pipeline_sample_events_and_storyline(ingested: SQLiteStore) -> None:
     events = ingested.events()
     assert len(events) == 2
     assert len({e.storyline for e in events}) == 1 == len(ingested.storylines())
+    # The storyline is named after its first event, the March 2023 visit.
+    (storyline,) = ingested.storylines()
+    (first,) = [e for e in events if e.id in visit]
+    assert storyline.title == first.title
 
 
 def test_pipeline_sample_dates_inferred(ingested: SQLiteStore) -> None:

@@ -153,7 +153,11 @@ class SQLiteStore:
         columns = [WRITABLE_FIELDS[f] for f in fields if f in WRITABLE_FIELDS]
         with self._write() as db:
             if "event" in fields:
-                self._create_events(db, {a.event: a for a in reversed(articles) if a.event})
+                first_articles: dict[str, Article] = {}
+                for article in articles:  # in stream order: an event's first article comes first
+                    if article.event and article.event not in first_articles:
+                        first_articles[article.event] = article
+                self._create_events(db, first_articles)
             for article in articles:
                 if columns:
                     values = [getattr(article, f) for f in fields if f in WRITABLE_FIELDS]
@@ -180,14 +184,11 @@ class SQLiteStore:
                 )
 
     def _create_events(self, db: sqlite3.Connection, first_articles: dict[str, Article]) -> None:
-        """Rows for events not stored yet, titled after their first article.
-
-        Until storylines are linked, each new event starts a storyline of its own.
-        """
-        for event_id in sorted(first_articles):
+        """Rows for events not stored yet, titled after their first article; a new storyline takes the title
+        of its first event (``first_articles`` is in stream order)."""
+        for event_id, first in first_articles.items():
             if db.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone():
                 continue
-            first = first_articles[event_id]
             if not first.sentences:
                 first = _with_sentences(db, [first])[0]
             storyline_id = first.storyline or content_id("s", event_id)
