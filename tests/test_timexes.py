@@ -200,3 +200,10 @@ def test_evaluate_temporal_rejects_bad_line(tmp_path: Path, line: str, message: 
         evaluate_temporal(path)
     assert str(path) in str(error.value)
     assert message in str(error.value)
+
+
+def test_time_ranges_leave_neighbours_that_are_no_range_as_tagged() -> None:
+    # "next year" is not the start of a range ending in February 2022: it keeps its own year.
+    text = "He is expected in Russia next year, he said. Since February 2022, Putin has visited China twice."
+    refs = tag_times(text, date(2024, 12, 27))
+    assert [(r.text, r.value) for r in time_ranges(refs, text)] == [("next year", "2025"), ("February 2022", "2022-02")]

@@ -1539,25 +1539,26 @@ def time_ranges(refs: Sequence[TimeRef], text: str) -> list[TimeRef]:
     index = 0
     while index < len(refs):
         first = refs[index]
-        second = refs[index + 1] if index + 1 < len(refs) else None
-        if second is not None:
-            second = _weekday_after(first, second)
-            first = _year_from_end(first, second)
-        if second is not None and _is_range(first, second, text):
-            result.append(
-                TimeRef(
-                    first.start,
-                    second.end,
-                    text[first.start : second.end],
-                    "DATE",
-                    first.value,
-                    first.mod,
-                    second.end_value or second.value,
-                    first.tense,
+        if index + 1 < len(refs):
+            # Read as a range's ends: a weekday end falls after the start, a yearless start takes the end's year.
+            end = _weekday_after(first, refs[index + 1])
+            start = _year_from_end(first, end)
+            if _is_range(start, end, text):
+                result.append(
+                    TimeRef(
+                        start.start,
+                        end.end,
+                        text[start.start : end.end],
+                        "DATE",
+                        start.value,
+                        start.mod,
+                        end.end_value or end.value,
+                        start.tense,
+                    )
                 )
-            )
-            index += 2
-            continue
+                index += 2
+                continue
+        # Not a range: both refs keep the values they were tagged with.
         result.append(first)
         index += 1
     return result
