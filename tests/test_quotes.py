@@ -237,3 +237,13 @@ def test_quotes_reported_clause_keeps_a_pronoun_subject_the_parse_made_an_object
     (quote,) = quotes_of(nlp, text)
     assert [span.text for span in quote.content] == ["it would likely only work in Russia's favor"]
     assert quote.speaker == "Joe Biden"
+
+
+def test_quotes_role_noun_source_is_not_a_name_inside_the_statement(nlp: Language) -> None:
+    text = (
+        "China's President Xi Jinping will make an official visit to Russia next year, "
+        "the Kremlin's ambassador to Beijing said on Dec. 27."
+    )
+    (quote,) = quotes_of(nlp, text)
+    assert [span.text for span in quote.source] == ["the Kremlin's ambassador to Beijing"]
+    assert quote.speaker != "Xi Jinping"

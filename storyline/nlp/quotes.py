@@ -27,7 +27,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -889,9 +889,9 @@ class _Speakers:
                 return self.full_name(name), name.label
         if word in _PERSON_PRONOUNS:
             gender = 1 if word in _MALE else -1 if word in _FEMALE else 0
-            return self._antecedent("PERSON", start, gender), "PERSON"
+            return self._antecedent("PERSON", start, gender, attribution.content), "PERSON"
         if word in _GROUP_PRONOUNS:
-            return self._antecedent("ORG", start, 0), "ORG"
+            return self._antecedent("ORG", start, 0, attribution.content), "ORG"
         if head.pos_ == "PROPN" and head.ent_type_ not in _NOT_SOURCES:
             words = _name_tokens(
                 [t for t in tokens if t.pos_ == "PROPN" and abs(t.i - head.i) < len(tokens)], frozenset()
@@ -904,11 +904,14 @@ class _Speakers:
         definite = any(t.lower_ in ("the", "this", "that") or t.dep_ == "poss" for t in head.lefts)
         if head.tag_ == "NN" and definite and (word in _PERSON_NOUNS or word in _ORG_NOUNS):
             label = "ORG" if word in _ORG_NOUNS else "PERSON"
-            return self._antecedent(label, start, 0), label
+            return self._antecedent(label, start, 0, attribution.content), label
         return None, "PERSON"
 
-    def _antecedent(self, label: str, before: int, gender: int) -> str | None:
-        """The latest speaker or subject with the label (and a compatible gender), else the latest mention."""
+    def _antecedent(self, label: str, before: int, gender: int, content: Sequence[tuple[int, int]] = ()) -> str | None:
+        """The latest speaker or subject with the label (and a compatible gender), else the latest mention.
+
+        Names inside the statement's own ``content`` are what is said, not who says it.
+        """
         article = self.article
         earliest = article.paragraphs[max(article.paragraph_of(before) - _MAX_ANTECEDENT_PARAGRAPHS, 0)][0]
 
@@ -919,7 +922,7 @@ class _Speakers:
         subject: tuple[int, str] | None = None
         mention: tuple[int, str] | None = None
         for name in reversed(self.names):
-            if name.end > before or name.label != label:
+            if name.end > before or name.label != label or _overlaps([(name.start, name.end)], content):
                 continue
             if name.start < earliest:
                 break
