@@ -637,7 +637,10 @@ class ClusterStage:
             event, storyline, _ = self.clusterer.assign(article)
             article = replace(article, event=event, storyline=storyline)
             if article.published is None:
-                inferred = self.clusterer.event_date(event) or date_from_own_text([s.text for s in article.sentences])
+                inferred = self.clusterer.event_date(event)
+                # An article with no past date of its own (no ``not_before``) cannot be dated from its text.
+                if inferred is None and article.not_before:
+                    inferred = date_from_own_text([s.text for s in article.sentences])
                 if inferred:
                     article = replace(article, published=inferred, published_source="inferred")
             out.append(article)

@@ -70,7 +70,11 @@ def date_mentions(sentences: list[str]) -> list[DateMention]:
 
 def lower_bound(sentences: list[str]) -> date | None:
     """The latest date the text reports in the past tense with a year: it was written after it."""
-    bounds = [date(m.year, m.month, m.day or 1) for m in date_mentions(sentences) if m.past and m.year]
+    return _latest_past(date_mentions(sentences))
+
+
+def _latest_past(mentions: list[DateMention]) -> date | None:
+    bounds = [date(m.year, m.month, m.day or 1) for m in mentions if m.past and m.year]
     return max(bounds) if bounds else None
 
 
@@ -81,7 +85,7 @@ def date_from_own_text(sentences: list[str]) -> str | None:
     with one, and must not fall before it.
     """
     mentions = date_mentions(sentences)
-    bound = lower_bound(sentences)
+    bound = _latest_past(mentions)
     if bound is None:
         return None
     best = bound
