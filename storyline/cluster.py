@@ -151,8 +151,7 @@ class DocumentFrequencies:
         if not sizes.sum() or not article.norm:
             return np.zeros(len(bags))
         keys = np.concatenate([b.keys for b in bags])
-        idf = np.log((1.0 + self.documents) / (1.0 + self.counts[keys])) + 1.0
-        values = (1.0 + np.log(np.concatenate([b.counts for b in bags]))) * idf
+        values = self._tf_idf(keys, np.concatenate([b.counts for b in bags]))
         owner = np.repeat(np.arange(len(bags)), sizes)
         norms = np.sqrt(np.bincount(owner, weights=values * values, minlength=len(bags)))
         at = np.minimum(np.searchsorted(article.keys, keys), len(article.keys) - 1)
@@ -161,10 +160,15 @@ class DocumentFrequencies:
         return np.divide(dots, norms * article.norm, out=np.zeros(len(bags)), where=norms > 0)
 
     def weights(self, bag: TermBag) -> Weighted:
-        """TF-IDF weights (sublinear tf, smoothed idf) of ``bag``."""
-        idf = np.log((1.0 + self.documents) / (1.0 + self.counts[bag.keys])) + 1.0
-        values = (1.0 + np.log(bag.counts)) * idf
+        """TF-IDF weights of ``bag``."""
+        values = self._tf_idf(bag.keys, bag.counts)
         return Weighted(bag.keys, values, float(np.sqrt(values @ values)))
+
+    def _tf_idf(self, keys: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Sublinear term frequency times smoothed inverse document frequency."""
+        idf = np.log((1.0 + self.documents) / (1.0 + self.counts[keys])) + 1.0
+        weights: npt.NDArray[np.float64] = (1.0 + np.log(counts)) * idf
+        return weights
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,13 +220,12 @@ class ActiveEvent:
 
     @property
     def unit_centroid(self) -> Vector:
-        norm = float(np.linalg.norm(self.centroid))
-        return self.centroid / norm if norm > 0 else self.centroid
+        return _unit(self.centroid)
 
 
 @dataclass
 class ActiveStoryline:
-    """A storyline's running centre: the sum of its events' first embeddings, and their names."""
+    """A storyline's running centre: the sum of its events' articles' embeddings, and their names."""
 
     id: str
     key: int
@@ -230,6 +233,15 @@ class ActiveStoryline:
     names: TermBag
     last: float | None
     touched: int
+
+    @property
+    def unit_centroid(self) -> Vector:
+        return _unit(self.centroid)
+
+
+def _unit(vector: Vector) -> Vector:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else vector
 
 
 @dataclass
@@ -435,7 +447,7 @@ class OnlineClusterer:
         storylines = [self.storylines[k] for k in self.storyline_index.search(embedding, self.settings.candidates)]
         events = [e for e in related if e.storyline in self.storyline_keys]
         dense = [
-            *(float(embedding @ s.centroid) / (float(np.linalg.norm(s.centroid)) or 1.0) for s in storylines),
+            *(float(embedding @ s.unit_centroid) for s in storylines),
             *(float(embedding @ e.unit_centroid) for e in events),
         ]
         shared_names = self.df_names.cosines(names, [s.names for s in storylines] + [e.names for e in events])
@@ -465,8 +477,7 @@ class OnlineClusterer:
         storyline.touched = self.tick
         if when is not None:
             storyline.last = when if storyline.last is None else max(storyline.last, when)
-        norm = float(np.linalg.norm(storyline.centroid)) or 1.0
-        self.storyline_index.upsert(storyline.key, storyline.centroid / norm)
+        self.storyline_index.upsert(storyline.key, storyline.unit_centroid)
 
     def _remember(self, article_id: str, event_id: str) -> None:
         self.article_events[article_id] = event_id
@@ -581,8 +592,7 @@ class OnlineClusterer:
             )
             self.storylines[storyline.key] = storyline
             self.storyline_keys[storyline.id] = storyline.key
-            norm = float(np.linalg.norm(storyline.centroid)) or 1.0
-            self.storyline_index.upsert(storyline.key, storyline.centroid / norm)
+            self.storyline_index.upsert(storyline.key, storyline.unit_centroid)
 
 
 def _packed(bags: list[TermBag], name: str) -> dict[str, npt.NDArray[np.int64]]:
