@@ -79,9 +79,13 @@ class TermBag:
     def of(cls, terms: Iterable[str]) -> TermBag:
         counted = Counter(terms)  # each distinct term hashed once
         ids = np.fromiter((term_id(t) for t in counted), dtype=np.int64, count=len(counted))
+        return cls.summed(ids, np.fromiter(counted.values(), np.int64, len(counted)))
+
+    @classmethod
+    def summed(cls, ids: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]) -> TermBag:
+        """The bag of ``ids`` (repeats allowed, e.g. two terms hashed alike) with their counts added up."""
         keys, slot = np.unique(ids, return_inverse=True)
-        counts = np.bincount(slot, weights=np.fromiter(counted.values(), np.float64, len(counted)))
-        return cls(keys.astype(np.int64), counts.astype(np.int64))
+        return cls(keys.astype(np.int64), np.bincount(slot, weights=counts).astype(np.int64))
 
     @classmethod
     def empty(cls) -> TermBag:
@@ -99,12 +103,11 @@ class TermBag:
 
     def merged(self, other: TermBag, limit: int) -> TermBag:
         """Both bags' counts summed, keeping the ``limit`` most frequent terms (ties: lower id)."""
-        keys, inverse = np.unique(np.concatenate([self.keys, other.keys]), return_inverse=True)
-        counts = np.bincount(inverse, weights=np.concatenate([self.counts, other.counts])).astype(np.int64)
-        if len(keys) > limit:
-            kept = np.sort(np.lexsort((keys, -counts))[:limit])
-            keys, counts = keys[kept], counts[kept]
-        return TermBag(keys, counts)
+        both = TermBag.summed(np.concatenate([self.keys, other.keys]), np.concatenate([self.counts, other.counts]))
+        if len(both) <= limit:
+            return both
+        kept = np.sort(np.lexsort((both.keys, -both.counts))[:limit])
+        return TermBag(both.keys[kept], both.counts[kept])
 
 
 @dataclass(frozen=True, slots=True)
