@@ -157,7 +157,9 @@ def _verbatim_unattributed(
     found: list[tuple[Article, Quote]], quotes: list[dict[str, Any]], merged_into: dict[int, int]
 ) -> dict[int, int]:
     """Unattributed direct quotes whose content words another article's attributed direct quote holds."""
-    attributed = [i for i, q in enumerate(quotes) if q["direct"] and q["speaker_name"] and i not in merged_into]
+    attributed = {
+        i: _stems(q["text"]) for i, q in enumerate(quotes) if q["direct"] and q["speaker_name"] and i not in merged_into
+    }
     folded: dict[int, int] = {}
     for j, quote in enumerate(quotes):
         if not quote["direct"] or quote["speaker_name"] or j in merged_into:
@@ -165,8 +167,8 @@ def _verbatim_unattributed(
         words = _stems(quote["text"])
         if len(words) < _VERBATIM_MIN_WORDS:
             continue  # a phrase in scare quotes is not recognisable by its words alone
-        for i in attributed:
-            if found[i][0].id != found[j][0].id and len(words & _stems(quotes[i]["text"])) >= _VERBATIM * len(words):
+        for i, held in attributed.items():
+            if found[i][0].id != found[j][0].id and len(words & held) >= _VERBATIM * len(words):
                 folded[j] = i
                 break
     return folded
