@@ -49,6 +49,23 @@ PAIR_FEATURES = (
     "log_size",
 )
 DECISION_FEATURES = ("best", "second", "margin", "best_dense", "best_log_days_last", "dated")
+# What a pair is judged by depends on its languages (``OnlineClusterer.tier``):
+# - "dense": both sides in languages the embedding model was made for: every feature;
+# - "sparse": otherwise, as the embedding's cosines say little there (two unrelated Chinese articles
+#   score 0.8): no embedding features.
+_NOT_SPARSE = ("dense_centroid", "dense_max", "headline_max", "best_dense")
+TIERS = ("dense", "sparse")
+
+
+def _without(features: tuple[str, ...], dropped: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f for f in features if f not in dropped)
+
+
+# Each tier's (pair features, decision features).
+TIER_FEATURES = {
+    "dense": (PAIR_FEATURES, DECISION_FEATURES),
+    "sparse": (_without(PAIR_FEATURES, _NOT_SPARSE), _without(DECISION_FEATURES, _NOT_SPARSE)),
+}
 # Most frequent terms kept per event bag: bounds memory without losing what identifies the event.
 _EVENT_BAG_TERMS = 400
 # Eviction scans the active pool, so it runs every so many articles, not on each.
@@ -100,26 +117,66 @@ class LinearModel:
                    tuple(data["mean"]), tuple(data["scale"]))  # fmt: skip
 
 
+def columns(subset: tuple[str, ...], features: tuple[str, ...]) -> list[int]:
+    """Where each of ``subset`` sits in ``features``."""
+    return [features.index(f) for f in subset]
+
+
 @dataclass(frozen=True, slots=True)
-class ClusteringModel:
-    """The pair scorer and the join-or-new decision, with what they were trained on."""
+class Judge:
+    """The pair scorer and the join-or-new decision of one tier, over that tier's features."""
 
     pair: LinearModel
     decision: LinearModel
-    trained_on: tuple[str, ...] = ()
     # Join the best candidate when the decision's probability reaches this (chosen on the training files).
     join_probability: float = 0.5
 
+    def pair_scores(self, rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Scores of full pair rows (PAIR_FEATURES), read through this judge's features."""
+        return self.pair.probability(rows[:, columns(self.pair.features, PAIR_FEATURES)])
+
+    def joins(self, decision_row: list[float]) -> bool:
+        """Whether a full decision row (DECISION_FEATURES) joins its best candidate."""
+        row = np.array([decision_row])[:, columns(self.decision.features, DECISION_FEATURES)]
+        return bool(self.decision.probability(row)[0] >= self.join_probability)
+
     def to_json(self) -> dict[str, Any]:
-        return {"pair": self.pair.to_json(), "decision": self.decision.to_json(), "trained_on": list(self.trained_on),
+        return {"pair": self.pair.to_json(), "decision": self.decision.to_json(),
                 "join_probability": self.join_probability}  # fmt: skip
 
     @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Judge:
+        return cls(LinearModel.from_json(data["pair"]), LinearModel.from_json(data["decision"]),
+                   float(data.get("join_probability", 0.5)))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ClusteringModel:
+    """A judge per tier (TIERS), with what they were trained on."""
+
+    judges: dict[str, Judge]
+    trained_on: tuple[str, ...] = ()
+
+    def pair_scores(self, rows: npt.NDArray[np.float64], tiers: list[str]) -> npt.NDArray[np.float64]:
+        """Each candidate's probability of being the article's event, each by its pair's tier."""
+        scores = np.zeros(len(rows))
+        for tier in set(tiers):
+            mine = np.array([t == tier for t in tiers])
+            scores[mine] = self.judges[tier].pair_scores(rows[mine])
+        return scores
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tiers": {tier: judge.to_json() for tier, judge in self.judges.items()},
+                "trained_on": list(self.trained_on)}  # fmt: skip
+
+    @classmethod
     def from_json(cls, data: dict[str, Any]) -> ClusteringModel:
-        pair, decision = LinearModel.from_json(data["pair"]), LinearModel.from_json(data["decision"])
-        if pair.features != PAIR_FEATURES or decision.features != DECISION_FEATURES:
+        if set(data.get("tiers", {})) != set(TIERS):
+            raise ConfigError("[E013] clustering model: made by an older version of storyline; retrain it.")
+        judges = {tier: Judge.from_json(data["tiers"][tier]) for tier in TIERS}
+        if any((j.pair.features, j.decision.features) != TIER_FEATURES[t] for t, j in judges.items()):
             raise ConfigError("[E013] clustering model: its features do not match this version of storyline.")
-        return cls(pair, decision, tuple(data.get("trained_on", ())), float(data.get("join_probability", 0.5)))
+        return cls(judges, tuple(data.get("trained_on", ())))
 
 
 def load_clustering_model(path: str) -> ClusteringModel:
@@ -202,9 +259,14 @@ class ActiveEvent:
     time_sum: float = 0.0
     time_count: int = 0
     touched: int = 0
+    # The languages of its articles (None: too short to tell).
+    languages: set[str | None] = field(default_factory=set)
 
-    def add(self, embedding: Vector, headline: Vector, bags: TermBags, when: float | None, tick: int) -> None:
+    def add(
+        self, embedding: Vector, headline: Vector, bags: TermBags, when: float | None, tick: int, lang: str | None
+    ) -> None:
         self.centroid = self.centroid + embedding
+        self.languages.add(lang)
         self.members = [*self.members[-(_EVENT_MEMBERS - 1) :], embedding]
         self.headlines = [*self.headlines[-(_EVENT_MEMBERS - 1) :], headline]
         self.size += 1
@@ -250,6 +312,8 @@ class Decision:
 
     candidates: list[str] = field(default_factory=list)
     pair_rows: list[list[float]] = field(default_factory=list)
+    # The tier each pair is judged in (TIERS).
+    tiers: list[str] = field(default_factory=list)
     decision_row: list[float] | None = None
     joined: str | None = None
 
@@ -277,10 +341,21 @@ class _Index:
 class OnlineClusterer:
     """Assigns articles, one at a time in time order, to events and storylines."""
 
-    def __init__(self, model: ClusteringModel, settings: ClusterSettings, dimensions: int) -> None:
+    def __init__(
+        self,
+        model: ClusteringModel,
+        settings: ClusterSettings,
+        dimensions: int,
+        languages: tuple[str, ...] | None = None,
+        only_tier: str | None = None,
+    ) -> None:
         self.model = model
         self.settings = settings
         self.dimensions = dimensions
+        # The languages the embedding model was made for; None: all of them.
+        self.languages = languages
+        # Judge every pair in this tier, whatever its languages (training uses it to tune each tier).
+        self.only_tier = only_tier
         self.df_body = DocumentFrequencies()
         self.df_title = DocumentFrequencies()
         self.df_names = DocumentFrequencies()
@@ -296,6 +371,16 @@ class OnlineClusterer:
         self.now: float | None = None
 
     # -- features ------------------------------------------------------------------
+
+    def covers(self, lang: str | None) -> bool:
+        """Whether the embedding speaks ``lang``; an unknown language (a text too short to tell) counts."""
+        return self.languages is None or lang is None or lang in self.languages
+
+    def tier(self, lang: str | None, event: ActiveEvent) -> str:
+        """The tier (TIERS) an article in ``lang`` and ``event`` are judged in."""
+        if self.only_tier:
+            return self.only_tier
+        return "dense" if all(self.covers(x) for x in event.languages | {lang}) else "sparse"
 
     def _pair_rows(
         self,
@@ -358,7 +443,7 @@ class OnlineClusterer:
         self.tick += 1
         if when is not None:
             self.now = when if self.now is None else max(self.now, when)
-        bags = term_bags(article.title, article.text)
+        bags = term_bags(article.title, article.text, article.lang)
         weights = (self.df_body.weights(bags.body), self.df_title.weights(bags.title),
                    self.df_names.weights(bags.names))  # fmt: skip
         decision = Decision()
@@ -377,23 +462,23 @@ class OnlineClusterer:
                 candidates = [e for e in candidates if e.last is None or e.last >= bound - 1]
             decision.candidates = [e.id for e in candidates]
             decision.pair_rows = self._pair_rows(embedding, headline, weights, when, candidates)
+            decision.tiers = [self.tier(article.lang, e) for e in candidates]
             if gold is not None:
                 chosen = self.events[self.event_keys[gold]] if gold in self.event_keys else None
             elif candidates:
-                scores = self.model.pair.probability(np.array(decision.pair_rows)).tolist()
+                scores = self.model.pair_scores(np.array(decision.pair_rows), decision.tiers).tolist()
                 best = int(np.argmax(scores))
                 decision.decision_row = self.decision_row(scores, decision.pair_rows, best)
-                join = self.model.decision.probability(np.array([decision.decision_row]))[0]
-                if join >= self.model.join_probability:
+                if self.model.judges[decision.tiers[best]].joins(decision.decision_row):
                     chosen = candidates[best]
 
         if chosen is None:
             # The nearest events, even those the article did not join, may share its storyline.
-            chosen = self._new_event(article, embedding, bags, when, gold, nearest)
+            chosen = self._new_event(article, embedding, bags, when, gold, nearest, self.covers(article.lang))
         elif chosen.storyline in self.storyline_keys:
             # Every article of its events, not only their first, makes a storyline's centre.
             self._grow_storyline(self.storylines[self.storyline_keys[chosen.storyline]], embedding, bags, when)
-        chosen.add(embedding, headline, bags, when, self.tick)
+        chosen.add(embedding, headline, bags, when, self.tick, article.lang)
         self.event_index.upsert(chosen.key, chosen.unit_centroid)
         decision.joined = chosen.id
         self.df_body.add(bags.body)
@@ -412,13 +497,14 @@ class OnlineClusterer:
         when: float | None,
         gold: str | None,
         related: list[ActiveEvent],
+        covered: bool,
     ) -> ActiveEvent:
         key = self.next_key
         self.next_key += 1
         event_id = gold or content_id("e", article.id)
         event = ActiveEvent(
             id=event_id,
-            storyline=self._link_storyline(event_id, embedding, bags, when, related),
+            storyline=self._link_storyline(event_id, embedding, bags, when, related, covered),
             key=key,
             centroid=np.zeros(self.dimensions, dtype=np.float32),
             members=[],
@@ -433,32 +519,17 @@ class OnlineClusterer:
         return event
 
     def _link_storyline(
-        self, event_id: str, embedding: Vector, bags: TermBags, when: float | None, related: list[ActiveEvent]
+        self,
+        event_id: str,
+        embedding: Vector,
+        bags: TermBags,
+        when: float | None,
+        related: list[ActiveEvent],
+        covered: bool,
     ) -> str:
-        """Join the closest active storyline if it is close enough, else start one.
-
-        Closeness is to a storyline as a whole (its running centre) or to one of its
-        events: a storyline's events drift apart over months, and the newest is often
-        the nearest.
-        """
-        names = self.df_names.weights(bags.names)
-        weight = self.settings.storyline_names_weight
-        # Candidates: the nearest storylines, and the storylines of the nearest events.
-        storylines = [self.storylines[k] for k in self.storyline_index.search(embedding, self.settings.candidates)]
-        events = [e for e in related if e.storyline in self.storyline_keys]
-        dense = [
-            *(float(embedding @ s.unit_centroid) for s in storylines),
-            *(float(embedding @ e.unit_centroid) for e in events),
-        ]
-        shared_names = self.df_names.cosines(names, [s.names for s in storylines] + [e.names for e in events])
-        owners = storylines + [self.storylines[self.storyline_keys[e.storyline]] for e in events]
-        best: ActiveStoryline | None = None
-        best_score = -1.0
-        for storyline, closeness, names_cosine in zip(owners, dense, shared_names, strict=True):
-            score = closeness + weight * float(names_cosine)
-            if score > best_score:
-                best, best_score = storyline, score
-        if best is None or best_score < self.settings.storyline_threshold:
+        """Join the closest active storyline if it is close enough, else start one."""
+        best, score = self._closest_storyline(embedding, bags.names, related, covered)
+        if best is None or score < self.settings.storyline_threshold:
             key = self.next_key
             self.next_key += 1
             best = ActiveStoryline(content_id("s", event_id), key, np.zeros(self.dimensions, np.float32),
@@ -467,6 +538,34 @@ class OnlineClusterer:
             self.storyline_keys[best.id] = key
         self._grow_storyline(best, embedding, bags, when)
         return best.id
+
+    def _closest_storyline(
+        self, vector: Vector, names: TermBag, related: list[ActiveEvent], covered: bool
+    ) -> tuple[ActiveStoryline | None, float]:
+        """The closest active storyline to ``vector`` and ``names``, and its score.
+
+        Closeness is to a storyline as a whole (its running centre) or to one of its
+        events: a storyline's events drift apart over months, and the newest is often
+        the nearest. In a language the embedding does not cover, only shared names count.
+        """
+        weighted = self.df_names.weights(names)
+        weight = self.settings.storyline_names_weight
+        # Candidates: the nearest storylines, and the storylines of the nearest events.
+        storylines = [self.storylines[k] for k in self.storyline_index.search(vector, self.settings.candidates)]
+        events = [e for e in related if e.storyline in self.storyline_keys]
+        dense = [
+            *(float(vector @ s.unit_centroid) for s in storylines),
+            *(float(vector @ e.unit_centroid) for e in events),
+        ]
+        shared_names = self.df_names.cosines(weighted, [s.names for s in storylines] + [e.names for e in events])
+        owners = storylines + [self.storylines[self.storyline_keys[e.storyline]] for e in events]
+        best: ActiveStoryline | None = None
+        best_score = -1.0
+        for storyline, closeness, names_cosine in zip(owners, dense, shared_names, strict=True):
+            score = (closeness if covered else 0.0) + weight * float(names_cosine)
+            if score > best_score:
+                best, best_score = storyline, score
+        return best, best_score
 
     def _grow_storyline(
         self, storyline: ActiveStoryline, embedding: Vector, bags: TermBags, when: float | None
@@ -519,7 +618,8 @@ class OnlineClusterer:
         """The state as bytes (numpy arrays and JSON), to resume in a later run."""
         events = [
             {"id": e.id, "storyline": e.storyline, "key": e.key, "size": e.size, "first": e.first, "last": e.last,
-             "time_sum": e.time_sum, "time_count": e.time_count, "touched": e.touched}
+             "time_sum": e.time_sum, "time_count": e.time_count, "touched": e.touched,
+             "languages": sorted(e.languages, key=str)}
             for e in self.events.values()
         ]  # fmt: skip
         storylines = [
@@ -575,7 +675,7 @@ class OnlineClusterer:
                 members=list(members), headlines=list(headlines), size=item["size"],
                 body=body[i], title=title[i], names=names[i],
                 first=item["first"], last=item["last"], time_sum=item["time_sum"],
-                time_count=item["time_count"], touched=item["touched"],
+                time_count=item["time_count"], touched=item["touched"], languages=set(item.get("languages", [])),
             )  # fmt: skip
             self.events[event.key] = event
             self.event_keys[event.id] = event.key
@@ -623,18 +723,19 @@ class ClusterStage:
 
     name: str = "cluster"
     version: int = 1
-    reads: tuple[str, ...] = ("text", "sentences", "embedding", "duplicate_of", "published", "not_before")
+    reads: tuple[str, ...] = ("text", "lang", "sentences", "embedding", "duplicate_of", "published", "not_before")
     writes: tuple[str, ...] = ("event", "storyline", "published", "published_source")
 
-    def __init__(self, settings: ClusterSettings, dimensions: int) -> None:
+    def __init__(self, settings: ClusterSettings, dimensions: int, languages: tuple[str, ...] | None = None) -> None:
         self.settings = settings
         self.dimensions = dimensions
+        self.languages = languages
         self.model = load_clustering_model(settings.model)
-        self.clusterer = OnlineClusterer(self.model, settings, dimensions)
+        self.clusterer = OnlineClusterer(self.model, settings, dimensions, languages)
 
     def restore(self, state: bytes | None) -> None:
         """Start from the saved state (or from nothing), whatever this instance saw before."""
-        self.clusterer = OnlineClusterer(self.model, self.settings, self.dimensions)
+        self.clusterer = OnlineClusterer(self.model, self.settings, self.dimensions, self.languages)
         if state:
             self.clusterer.restore(state)
 

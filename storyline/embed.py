@@ -50,6 +50,9 @@ class OnnxEmbedder:
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         self.name = model_name
         self.dimensions = int(config["dimensions"])
+        # The languages it was trained on; elsewhere its cosines say little. None: not stated.
+        languages = config.get("languages")
+        self.languages: tuple[str, ...] | None = tuple(languages) if languages is not None else None
         self.batch_size = batch_size
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_tokens)

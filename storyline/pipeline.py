@@ -81,8 +81,8 @@ def preparation_stages(settings: Settings) -> list[Stage]:
 
 def clustering_stages(settings: Settings) -> list[Stage]:
     """The stages up to events and storylines (what clustering evaluations run)."""
-    dimensions = load_embedder(settings.embed).dimensions
-    return [*preparation_stages(settings), ClusterStage(settings.cluster, dimensions)]
+    embedder = load_embedder(settings.embed)
+    return [*preparation_stages(settings), ClusterStage(settings.cluster, embedder.dimensions, embedder.languages)]
 
 
 def default_stages(settings: Settings) -> list[Stage]:

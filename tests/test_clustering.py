@@ -17,7 +17,7 @@ from storyline.embed import load_embedder
 from storyline.evaluate.metrics import bcubed, pairwise
 from storyline.model import Article
 from storyline.nlp.dates import date_from_own_text, date_mentions, lower_bound
-from storyline.nlp.terms import TermBag, term_id
+from storyline.nlp.terms import TermBag, term_id, words
 from storyline.serve.cli import cli
 
 from .conftest import FIXTURES
@@ -131,6 +131,33 @@ def test_term_bags_merge_sums_counts_and_keeps_the_most_frequent() -> None:
     assert term_id("moscow") in trimmed.keys.tolist() and len(trimmed) == 2
 
 
+def test_term_bags_drop_the_stop_words_of_the_article_language() -> None:
+    text = "Polis berkata bahawa kapal yang karam itu membawa dua puluh penumpang."
+    assert "yang" in words(text) and "itu" in words(text)  # rare words of a rare language, unless known
+    malay = words(text, "ms")
+    assert "yang" not in malay and "itu" not in malay and "berkata" not in malay
+    assert "kapal" in malay and "penumpang" in malay
+    assert words("The ferry sank.", "xx") == ["ferry", "sank"]  # no list for the language: English's alone
+
+
+def test_cluster_judges_languages_the_embedding_does_not_cover_without_it(settings: Settings) -> None:
+    # Same vector, unrelated texts: in a language the embedding does not cover, the vector is no evidence.
+    clusterer = OnlineClusterer(load_clustering_model(""), settings.cluster, 3, languages=("en",))
+    vector = _unit([1, 0, 0])
+    first = article("Polis menahan dua lelaki selepas rompakan di kedai emas.", lang="ms", embedding=vector)
+    other = article("Kerajaan mengumumkan bajet baharu untuk sekolah luar bandar.", lang="ms", embedding=vector)
+    english = article("Police arrest two men after a gold shop robbery.", lang="en", embedding=vector, outlet="x")
+    e1, _, _ = clusterer.assign(first)
+    e2, _, decision = clusterer.assign(other)
+    assert e2 != e1 and decision.tiers == ["sparse"]
+    _, _, decision = clusterer.assign(english)
+    assert set(decision.tiers) == {"sparse"}  # its candidates are Malay events
+    covered = OnlineClusterer(load_clustering_model(""), settings.cluster, 3, languages=("en",))
+    covered.assign(replace(first, lang="en"))
+    _, _, decision = covered.assign(replace(other, lang=None))  # too short to tell counts as covered
+    assert decision.tiers == ["dense"]
+
+
 def test_cluster_similar_and_close_join_far_apart_split(settings: Settings) -> None:
     clusterer = _clusterer(settings)
     text = "Westport harbour bridge reopened Thursday after repairs, Mayor Brandt said."
@@ -218,7 +245,8 @@ def test_eval_and_train_clustering_commands(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["train", "clustering", fixture, "-o", str(model)], catch_exceptions=False)
     assert result.exit_code == 0
     trained = json.loads(model.read_text())
-    assert trained["trained_on"] == ["clusters.jsonl"] and len(trained["pair"]["weights"]) == len(PAIR_FEATURES)
+    assert trained["trained_on"] == ["clusters.jsonl"]
+    assert len(trained["tiers"]["dense"]["pair"]["weights"]) == len(PAIR_FEATURES)
     result = runner.invoke(cli, ["eval", "clustering", fixture, "--model", str(model)], catch_exceptions=False)
     assert result.exit_code == 0 and "clusters.jsonl" in result.stdout
 

@@ -108,6 +108,8 @@ def main() -> None:
                 "pooling": "mean",
                 "normalize": True,
                 "quantization": "dynamic int8, per-channel",
+                # Trained on English sentence pairs: the clusterer judges other languages without it.
+                "languages": ["en"],
             },
             indent=2,
         )

@@ -20,10 +20,14 @@ import numpy as np
 from ..cluster import (
     DECISION_FEATURES,
     PAIR_FEATURES,
+    TIER_FEATURES,
+    TIERS,
     ClusteringModel,
     ClusterStage,
+    Judge,
     LinearModel,
     OnlineClusterer,
+    columns,
 )
 from ..config import Settings
 from ..embed import EmbeddingStage, load_embedder
@@ -154,6 +158,7 @@ class TrainingRows:
 
     pair_rows: list[list[float]]
     pair_labels: list[int]
+    pair_tiers: list[str]  # the tier each pair is judged in
     groups: list[tuple[int, int, int]]  # (first row, row count, index of the gold candidate or -1)
     articles: list[Article]
     gold: list[str]
@@ -167,10 +172,11 @@ def training_rows(path: str, settings: Settings, cache: str | None = None) -> Tr
         store.reset_stage(ClusterStage.name, ClusterStage.writes)
         Pipeline(preparation_stages(settings), settings.pipeline.batch_size).run(store)
         articles = store.articles(with_embeddings=True)
-    dimensions = load_embedder(settings.embed).dimensions
-    model = ClusteringModel(_neutral(PAIR_FEATURES), _neutral(DECISION_FEATURES))
-    clusterer = OnlineClusterer(model, settings.cluster, dimensions)
-    rows = TrainingRows([], [], [], [], [])
+    embedder = load_embedder(settings.embed)
+    model = ClusteringModel({tier: Judge(_neutral(pair), _neutral(decision))
+                             for tier, (pair, decision) in TIER_FEATURES.items()})  # fmt: skip
+    clusterer = OnlineClusterer(model, settings.cluster, embedder.dimensions, embedder.languages)
+    rows = TrainingRows([], [], [], [], [], [])
     for article in articles:
         gold = labels.get(article.external_id or "")
         if gold is None:
@@ -182,6 +188,7 @@ def training_rows(path: str, settings: Settings, cache: str | None = None) -> Tr
         hit = decision.candidates.index(gold) if gold in decision.candidates else -1
         rows.pair_rows.extend(decision.pair_rows)
         rows.pair_labels.extend(int(c == gold) for c in decision.candidates)
+        rows.pair_tiers.extend(decision.tiers)
         rows.groups.append((first, len(decision.candidates), hit))
     return rows
 
@@ -204,38 +211,65 @@ def _fit(rows: np.ndarray, labels: np.ndarray, features: tuple[str, ...], balanc
 
 
 def train_clustering(paths: list[str], settings: Settings, cache: str | None = None) -> ClusteringModel:
-    """Fit the pair scorer on all candidate pairs, then the join-or-new decision on its scores."""
+    """Fit each tier's pair scorer on candidate pairs, then its join-or-new decision on the scores.
+
+    The dense tier learns from the pairs the embedding covers. The other tiers learn from every
+    pair, read through their own features, so that they are trained even when every training
+    file is in one language the embedding covers.
+    """
     collected = [training_rows(p, settings, cache) for p in paths]
     pair_x = np.array([r for c in collected for r in c.pair_rows], dtype=np.float64)
     pair_y = np.array([y for c in collected for y in c.pair_labels])
-    if len(set(pair_y.tolist())) < 2:
-        raise StorylineError("[E019] Training needs both matching and non-matching candidate pairs.")
-    # Few candidates are right: balance the classes so the scorer learns to rank, not the prior.
-    pair = _fit(pair_x, pair_y, PAIR_FEATURES, balanced=True)
-    decision_x, decision_y = [], []
+    dense = np.array([t == "dense" for c in collected for t in c.pair_tiers], dtype=bool)
+    if len(set(pair_y[dense].tolist())) < 2:
+        raise StorylineError(
+            "[E019] Training needs both matching and non-matching candidate pairs in the embedding's languages."
+        )
+    # Few candidates are right: balance the classes so the scorers learn to rank, not the prior.
+    scorers = {}
+    for tier in TIERS:
+        chosen = dense if tier == "dense" else np.ones(len(pair_y), dtype=bool)
+        features = TIER_FEATURES[tier][0]
+        scorers[tier] = _fit(pair_x[chosen][:, columns(features, PAIR_FEATURES)], pair_y[chosen], features, True)
+    scoring = ClusteringModel({tier: Judge(scorer, _neutral(DECISION_FEATURES)) for tier, scorer in scorers.items()})
+    decision_rows: dict[str, tuple[list[list[float]], list[int]]] = {tier: ([], []) for tier in TIERS}
     for c in collected:
         for first, count, hit in c.groups:
             if count == 0:
                 continue
             block = np.array(c.pair_rows[first : first + count])
-            scores = pair.probability(block).tolist()
-            best = int(np.argmax(scores))
-            decision_x.append(OnlineClusterer.decision_row(scores, block.tolist(), best))
-            decision_y.append(int(best == hit))
-    decision = _fit(np.array(decision_x), np.array(decision_y), DECISION_FEATURES, balanced=True)
-    model = ClusteringModel(pair, decision, tuple(Path(p).name for p in paths))
-    return replace(model, join_probability=_best_threshold(model, collected, settings))
+            tiers = c.pair_tiers[first : first + count]
+            # The dense decision learns from the articles whose best pair, scored as the stream does,
+            # is dense; every article teaches the other tiers, as if all its pairs were in that tier.
+            for tier in TIERS:
+                scores = scoring.pair_scores(block, tiers if tier == "dense" else [tier] * count)
+                best = int(np.argmax(scores))
+                if tier == "dense" and tiers[best] != "dense":
+                    continue
+                row = OnlineClusterer.decision_row(scores.tolist(), block.tolist(), best)
+                decision_rows[tier][0].append([row[i] for i in columns(TIER_FEATURES[tier][1], DECISION_FEATURES)])
+                decision_rows[tier][1].append(int(best == hit))
+    judges = {
+        tier: Judge(scorers[tier], _fit(np.array(x), np.array(y), TIER_FEATURES[tier][1], balanced=True))
+        for tier, (x, y) in decision_rows.items()
+    }
+    # The other tiers' thresholds first, each judged with every pair in it; then the dense one, as the stream runs.
+    for tier in (*TIERS[1:], TIERS[0]):
+        judges[tier] = replace(judges[tier], join_probability=_best_threshold(judges, tier, collected, settings))
+    return ClusteringModel(judges, tuple(Path(p).name for p in paths))
 
 
-def _best_threshold(model: ClusteringModel, collected: list[TrainingRows], settings: Settings) -> float:
-    """The join probability with the best mean BCubed F1 over the training files (never the evaluated one)."""
-    dimensions = load_embedder(settings.embed).dimensions
+def _best_threshold(judges: dict[str, Judge], tier: str, collected: list[TrainingRows], settings: Settings) -> float:
+    """The join probability of ``tier`` with the best mean BCubed F1 over the training files (never the
+    evaluated one)."""
+    embedder = load_embedder(settings.embed)
     best, best_f1 = _DEFAULT_JOIN, -1.0
     for threshold in _THRESHOLDS:
-        tuned = replace(model, join_probability=threshold)
+        tuned = ClusteringModel(judges | {tier: replace(judges[tier], join_probability=threshold)})
         scores = []
         for rows in collected:
-            clusterer = OnlineClusterer(tuned, settings.cluster, dimensions)
+            clusterer = OnlineClusterer(tuned, settings.cluster, embedder.dimensions, embedder.languages,
+                                        only_tier=None if tier == "dense" else tier)  # fmt: skip
             predicted = [clusterer.assign(a)[0] for a in rows.articles]
             scores.append(bcubed(rows.gold, predicted).f1)
         if float(np.mean(scores)) > best_f1 + 1e-9:

@@ -10,11 +10,14 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.util import get_lang_class
 
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)
 # A word as _WORD finds it, that starts with a digit or a letter that is not ASCII lower case: the
@@ -33,25 +36,42 @@ def term_id(term: str) -> int:
     return zlib.crc32(term.encode("utf-8")) & (HASH_SIZE - 1)
 
 
-def _cjk_bigrams(text: str) -> list[str]:
+@lru_cache(maxsize=64)
+def stop_words(lang: str | None) -> frozenset[str]:
+    """English stop words, and those of ``lang`` where spaCy has a list.
+
+    Function words of a language that is rare in the stream would otherwise weigh as
+    rare terms, and two unrelated articles in that language would look alike.
+    """
+    extra: set[str] = set()
+    if lang and lang != "en":
+        with suppress(ImportError):  # where spaCy has no such language, English's list alone
+            extra = set(get_lang_class(lang).Defaults.stop_words)
+    return frozenset(STOP_WORDS | extra)
+
+
+def _cjk_bigrams(text: str, stop: frozenset[str]) -> list[str]:
     """Chinese, Japanese and Korean have no spaces: character bigrams stand in for words."""
     grams: list[str] = []
     for run in _CJK_RUN.findall(text):
         grams.extend(run[i : i + 2] for i in range(max(1, len(run) - 1)))
-    return grams
+    return [g for g in grams if g not in stop]
 
 
-def words(text: str) -> list[str]:
-    """Lower-cased content words (stop words and one-letter tokens dropped), plus CJK bigrams."""
+def words(text: str, lang: str | None = None) -> list[str]:
+    """Lower-cased content words (stop words of English and of ``lang`` and one-letter tokens dropped),
+    plus CJK bigrams."""
+    stop = stop_words(lang)
     found = [w.lower().replace("’", "'") for w in _WORD.findall(_CJK_RUN.sub(" ", text))]
-    return [w for w in found if len(w) > 1 and w not in STOP_WORDS] + _cjk_bigrams(text)
+    return [w for w in found if len(w) > 1 and w not in stop] + _cjk_bigrams(text, stop)
 
 
-def names(text: str) -> list[str]:
+def names(text: str, lang: str | None = None) -> list[str]:
     """Capitalized words not at a sentence start, and multi-digit numbers: a cheap stand-in for
     the names and figures that tie reports of one event together."""
     # CJK runs are blanked to the same length, so that positions still index ``text``.
     plain = _CJK_RUN.sub(lambda run: " " * len(run.group(0)), text)
+    stop = stop_words(lang)
     found: list[str] = []
     for match in _NAME_OR_NUMBER.finditer(plain):
         token = match.group(0)
@@ -61,7 +81,7 @@ def names(text: str) -> list[str]:
         elif (
             token[0].isupper()
             and len(token) > 1
-            and token.lower() not in STOP_WORDS
+            and token.lower() not in stop
             and not _SENTENCE_START.search(text[max(0, match.start() - _LOOKBACK) : match.start()])
         ):
             found.append(token.lower())
@@ -119,10 +139,10 @@ class TermBags:
     names: TermBag
 
 
-def term_bags(title: str | None, body: str) -> TermBags:
-    """The three bags the clustering features compare."""
+def term_bags(title: str | None, body: str, lang: str | None = None) -> TermBags:
+    """The three bags the clustering features compare, for a text in ``lang`` (None: unknown)."""
     return TermBags(
-        body=TermBag.of(words(body)),
-        title=TermBag.of(words(title or "")),
-        names=TermBag.of(names(f"{title or ''}\n{body}")),
+        body=TermBag.of(words(body, lang)),
+        title=TermBag.of(words(title or "", lang)),
+        names=TermBag.of(names(f"{title or ''}\n{body}", lang)),
     )
