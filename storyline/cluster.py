@@ -448,6 +448,7 @@ class OnlineClusterer:
                    self.df_names.weights(bags.names))  # fmt: skip
         decision = Decision()
         chosen: ActiveEvent | None = None
+        sibling: ActiveEvent | None = None
         nearest: list[ActiveEvent] = []
 
         original = self.article_events.get(article.duplicate_of or "")
@@ -471,10 +472,13 @@ class OnlineClusterer:
                 decision.decision_row = self.decision_row(scores, decision.pair_rows, best)
                 if self.model.judges[decision.tiers[best]].joins(decision.decision_row):
                     chosen = candidates[best]
+                elif scores[best] >= 0.5:
+                    # More likely the same event than not, yet not joined: a next step of the same story.
+                    sibling = candidates[best]
 
         if chosen is None:
             # The nearest events, even those the article did not join, may share its storyline.
-            chosen = self._new_event(article, embedding, bags, when, gold, nearest, self.covers(article.lang))
+            chosen = self._new_event(article, embedding, bags, when, gold, nearest, self.covers(article.lang), sibling)
         elif chosen.storyline in self.storyline_keys:
             # Every article of its events, not only their first, makes a storyline's centre.
             self._grow_storyline(self.storylines[self.storyline_keys[chosen.storyline]], embedding, bags, when)
@@ -498,13 +502,14 @@ class OnlineClusterer:
         gold: str | None,
         related: list[ActiveEvent],
         covered: bool,
+        sibling: ActiveEvent | None,
     ) -> ActiveEvent:
         key = self.next_key
         self.next_key += 1
         event_id = gold or content_id("e", article.id)
         event = ActiveEvent(
             id=event_id,
-            storyline=self._link_storyline(event_id, embedding, bags, when, related, covered),
+            storyline=self._link_storyline(event_id, embedding, bags, when, related, covered, sibling),
             key=key,
             centroid=np.zeros(self.dimensions, dtype=np.float32),
             members=[],
@@ -526,9 +531,15 @@ class OnlineClusterer:
         when: float | None,
         related: list[ActiveEvent],
         covered: bool,
+        sibling: ActiveEvent | None = None,
     ) -> str:
-        """Join the closest active storyline if it is close enough, else start one."""
-        best, score = self._closest_storyline(embedding, bags.names, related, covered)
+        """Join the storyline of ``sibling`` (an event the article nearly joined), else the closest active
+        storyline if it is close enough, else start one."""
+        if sibling is not None and sibling.storyline in self.storyline_keys:
+            best: ActiveStoryline | None = self.storylines[self.storyline_keys[sibling.storyline]]
+            score = math.inf
+        else:
+            best, score = self._closest_storyline(embedding, bags.names, related, covered)
         if best is None or score < self.settings.storyline_threshold:
             key = self.next_key
             self.next_key += 1

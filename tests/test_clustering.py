@@ -158,6 +158,21 @@ def test_cluster_judges_languages_the_embedding_does_not_cover_without_it(settin
     assert decision.tiers == ["dense"]
 
 
+def test_cluster_an_event_nearly_joined_shares_its_storyline(settings: Settings) -> None:
+    # Decisions that never join and a storyline threshold never reached: only the pair score links storylines.
+    shipped = load_clustering_model("")
+    never = replace(shipped, judges={t: replace(j, join_probability=2.0) for t, j in shipped.judges.items()})
+    clusterer = OnlineClusterer(never, replace(settings.cluster, storyline_threshold=10.0), 3)
+    text = "Westport harbour bridge reopened Thursday after repairs, Mayor Brandt said."
+    first = article(text, published="2024-05-02", embedding=_unit([1, 0, 0]), outlet="a")
+    next_day = article(text + " Traffic is back.", published="2024-05-03", embedding=_unit([1, 0.05, 0]), outlet="b")
+    other = article("Gales stopped the island ferries.", published="2024-05-03", embedding=_unit([0, 1, 0]))
+    e1, s1, _ = clusterer.assign(first)
+    e2, s2, _ = clusterer.assign(next_day)
+    _, s3, _ = clusterer.assign(other)
+    assert e2 != e1 and s2 == s1 and s3 != s1
+
+
 def test_cluster_similar_and_close_join_far_apart_split(settings: Settings) -> None:
     clusterer = _clusterer(settings)
     text = "Westport harbour bridge reopened Thursday after repairs, Mayor Brandt said."
