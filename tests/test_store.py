@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,16 @@ def test_store_failed_write_leaves_nothing_behind(store: SQLiteStore) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         store.add_articles([good, broken])
     assert store.count_articles() == 0
+
+
+def test_store_folds_a_storyline_when_an_article_names_another(store: SQLiteStore) -> None:
+    first, second, third = (make_article(t) for t in ("The dam broke.", "Floods reached the town.", "Rain again."))
+    store.add_articles([first, second, third])
+    fields = ("event", "storyline")
+    store.save_stage("cluster", 1, [replace(first, event="e1", storyline="s1"),
+                                    replace(second, event="e2", storyline="s2")], fields)  # fmt: skip
+    assert {e.id: e.storyline for e in store.events()} == {"e1": "s1", "e2": "s2"}
+    # The clusterer folded s1 into s2: a later article of e1 names s2.
+    store.save_stage("cluster", 1, [replace(third, event="e1", storyline="s2")], fields)
+    assert {e.id: e.storyline for e in store.events()} == {"e1": "s2", "e2": "s2"}
+    assert [s.id for s in store.storylines()] == ["s2"]

@@ -158,6 +158,7 @@ class SQLiteStore:
                     if article.event and article.event not in first_articles:
                         first_articles[article.event] = article
                 self._create_events(db, first_articles)
+                self._merge_storylines(db, articles)
             for article in articles:
                 if columns:
                     values = [getattr(article, f) for f in fields if f in WRITABLE_FIELDS]
@@ -197,6 +198,23 @@ class SQLiteStore:
                 "INSERT INTO events (id, title, storyline_id) VALUES (?, ?, ?)",
                 (event_id, first.headline, storyline_id),
             )
+
+    def _merge_storylines(self, db: sqlite3.Connection, articles: Sequence[Article]) -> None:
+        """An article naming another storyline than its event's means the clusterer folded the event's
+        storyline into that one: every event of the old storyline moves, and the old one goes."""
+        for article in articles:  # in stream order: a storyline folded twice ends in the last
+            if not (article.event and article.storyline):
+                continue
+            row = db.execute("SELECT storyline_id FROM events WHERE id = ?", (article.event,)).fetchone()
+            if row is None or row["storyline_id"] in (None, article.storyline):
+                continue
+            db.execute(
+                "INSERT OR IGNORE INTO storylines (id, title) VALUES (?, ?)", (article.storyline, article.headline)
+            )
+            db.execute(
+                "UPDATE events SET storyline_id = ? WHERE storyline_id = ?", (article.storyline, row["storyline_id"])
+            )
+            db.execute("DELETE FROM storylines WHERE id = ?", (row["storyline_id"],))
 
     def prune_events(self) -> None:
         """Drop events no article points to any more, and storylines left without events."""
