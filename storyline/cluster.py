@@ -51,11 +51,16 @@ PAIR_FEATURES = (
 DECISION_FEATURES = ("best", "second", "margin", "best_dense", "best_body", "best_title", "best_names",
                      "best_log_days_last", "dated")  # fmt: skip
 # What a pair is judged by depends on its languages (``OnlineClusterer.tier``):
-# - "dense": both sides in languages the embedding model was made for: every feature;
-# - "sparse": otherwise, as the embedding's cosines say little there (two unrelated Chinese articles
-#   score 0.8): no embedding features.
+# - "dense": one language, which the embedding model was made for: every feature;
+# - "sparse": one language the embedding was not made for, as its cosines say little there (two unrelated
+#   Chinese articles score 0.8): no embedding features;
+# - "names": two languages: only what carries across them, names, numbers and time. Such candidates are
+#   judged only when no candidate in the article's language is joined (their scores are not comparable).
 _NOT_SPARSE = ("dense_centroid", "dense_max", "headline_max", "best_dense")
-TIERS = ("dense", "sparse")
+_NOT_NAMES = (*_NOT_SPARSE, "body_tfidf", "title_tfidf", "best_body", "best_title")
+TIERS = ("dense", "sparse", "names")
+# Languages py3langid tells apart that are one for matching terms: Indonesian within the Malay macrolanguage.
+_ONE_LANGUAGE = {"id": "ms", "nb": "no", "nn": "no"}
 
 
 def _without(features: tuple[str, ...], dropped: tuple[str, ...]) -> tuple[str, ...]:
@@ -66,6 +71,7 @@ def _without(features: tuple[str, ...], dropped: tuple[str, ...]) -> tuple[str, 
 TIER_FEATURES = {
     "dense": (PAIR_FEATURES, DECISION_FEATURES),
     "sparse": (_without(PAIR_FEATURES, _NOT_SPARSE), _without(DECISION_FEATURES, _NOT_SPARSE)),
+    "names": (_without(PAIR_FEATURES, _NOT_NAMES), _without(DECISION_FEATURES, _NOT_NAMES)),
 }
 # Most frequent terms kept per event bag: bounds memory without losing what identifies the event.
 _EVENT_BAG_TERMS = 400
@@ -386,6 +392,9 @@ class OnlineClusterer:
         """The tier (TIERS) an article in ``lang`` and ``event`` are judged in."""
         if self.only_tier:
             return self.only_tier
+        known = {_ONE_LANGUAGE.get(x, x) for x in event.languages if x}
+        if lang and known and _ONE_LANGUAGE.get(lang, lang) not in known:
+            return "names"
         return "dense" if all(self.covers(x) for x in event.languages | {lang}) else "sparse"
 
     def _pair_rows(
@@ -437,6 +446,36 @@ class OnlineClusterer:
 
     # -- the pass ------------------------------------------------------------------
 
+    def _decide(
+        self, candidates: list[ActiveEvent], decision: Decision
+    ) -> tuple[ActiveEvent | None, ActiveEvent | None]:
+        """The event to join, or None; and an event of the same story, to share its storyline, or None.
+
+        Candidates in the article's language are judged first; those in other languages only when
+        none of these is joined. A candidate in the article's language that the pair scorer gives
+        ``_SAME_STORY`` but is not joined is a step of the same story.
+        """
+        scores = self.model.pair_scores(np.array(decision.pair_rows), decision.tiers).tolist()
+        same = [i for i, tier in enumerate(decision.tiers) if tier != "names"]
+        other = [i for i, tier in enumerate(decision.tiers) if tier == "names"]
+        ranked = sorted(same, key=lambda i: -scores[i])
+        chosen = None
+        for group in (same, other):
+            if not group:
+                continue
+            local = [scores[i] for i in group]
+            best = group[int(np.argmax(local))]
+            decision.decision_row = self.decision_row(
+                local, [decision.pair_rows[i] for i in group], local.index(max(local))
+            )
+            if self.model.judges[decision.tiers[best]].joins(decision.decision_row):
+                chosen = candidates[best]
+                break
+        storyline = chosen.storyline if chosen is not None else None
+        sibling = next((candidates[i] for i in ranked if scores[i] >= _SAME_STORY
+                        and candidates[i].storyline != storyline), None)  # fmt: skip
+        return chosen, sibling
+
     def assign(self, article: Article, gold: str | None = None) -> tuple[str, str, Decision]:
         """The (event id, storyline id) for ``article``; ``gold`` (training) forces the event."""
         if article.embedding is None:
@@ -473,18 +512,7 @@ class OnlineClusterer:
             if gold is not None:
                 chosen = self.events[self.event_keys[gold]] if gold in self.event_keys else None
             elif candidates:
-                scores = self.model.pair_scores(np.array(decision.pair_rows), decision.tiers).tolist()
-                best = int(np.argmax(scores))
-                decision.decision_row = self.decision_row(scores, decision.pair_rows, best)
-                if self.model.judges[decision.tiers[best]].joins(decision.decision_row):
-                    chosen = candidates[best]
-                    # Another candidate nearly as sure as a join, in another storyline: one story after all.
-                    ranked = sorted(zip(scores, range(len(candidates)), candidates, strict=True), reverse=True)
-                    sibling = next(
-                        (e for p, _, e in ranked if p >= _SAME_STORY and e.storyline != chosen.storyline), None
-                    )
-                elif scores[best] >= _SAME_STORY:
-                    sibling = candidates[best]
+                chosen, sibling = self._decide(candidates, decision)
 
         if chosen is None:
             # The nearest events, even those the article did not join, may share its storyline.

@@ -151,7 +151,8 @@ def test_cluster_judges_languages_the_embedding_does_not_cover_without_it(settin
     e2, _, decision = clusterer.assign(other)
     assert e2 != e1 and decision.tiers == ["sparse"]
     _, _, decision = clusterer.assign(english)
-    assert set(decision.tiers) == {"sparse"}  # its candidates are Malay events
+    assert set(decision.tiers) == {"names"}  # its candidates are Malay events: names and numbers carry across
+    assert clusterer.tier("id", clusterer.events[clusterer.event_keys[e1]]) == "sparse"  # Indonesian is Malay
     covered = OnlineClusterer(load_clustering_model(""), settings.cluster, 3, languages=("en",))
     covered.assign(replace(first, lang="en"))
     _, _, decision = covered.assign(replace(other, lang=None))  # too short to tell counts as covered

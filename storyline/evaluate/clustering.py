@@ -239,16 +239,21 @@ def train_clustering(paths: list[str], settings: Settings, cache: str | None = N
                 continue
             block = np.array(c.pair_rows[first : first + count])
             tiers = c.pair_tiers[first : first + count]
-            # The dense decision learns from the articles whose best pair, scored as the stream does,
-            # is dense; every article teaches the other tiers, as if all its pairs were in that tier.
+            # The dense decision learns from the articles whose best pair in their own language, scored as
+            # the stream does, is dense; every article teaches the other tiers, as if all its pairs were in it.
             for tier in TIERS:
-                scores = scoring.pair_scores(block, tiers if tier == "dense" else [tier] * count)
-                best = int(np.argmax(scores))
-                if tier == "dense" and tiers[best] != "dense":
+                judged = [i for i, t in enumerate(tiers) if t != "names"] if tier == "dense" else list(range(count))
+                if not judged:
                     continue
-                row = OnlineClusterer.decision_row(scores.tolist(), block.tolist(), best)
+                scores = scoring.pair_scores(
+                    block[judged], [tiers[i] for i in judged] if tier == "dense" else [tier] * len(judged)
+                )
+                best = int(np.argmax(scores))
+                if tier == "dense" and tiers[judged[best]] != "dense":
+                    continue
+                row = OnlineClusterer.decision_row(scores.tolist(), block[judged].tolist(), best)
                 decision_rows[tier][0].append([row[i] for i in columns(TIER_FEATURES[tier][1], DECISION_FEATURES)])
-                decision_rows[tier][1].append(int(best == hit))
+                decision_rows[tier][1].append(int(judged[best] == hit))
     judges = {
         tier: Judge(scorers[tier], _fit(np.array(x), np.array(y), TIER_FEATURES[tier][1], balanced=True))
         for tier, (x, y) in decision_rows.items()
