@@ -82,6 +82,10 @@ _EVICT_EVERY = 32
 # it; a joined event's storyline and its are folded into one). Measured on t17-dev (RESULTS): 0.5 chained
 # topics together.
 _SAME_STORY = 0.95
+# Name terms an event is filed under, at most, for finding candidates by name (memory stays bounded).
+_POSTED_NAMES = 200
+# An article looks up events under this many of its rarest names.
+_LOOKUP_NAMES = 5
 # Member embeddings kept per event for the "closest member" feature.
 _EVENT_MEMBERS = 8
 
@@ -260,8 +264,8 @@ class ActiveEvent:
     storyline: str
     key: int
     centroid: Vector
-    members: list[Vector]
-    headlines: list[Vector]
+    members: Vector  # the last _EVENT_MEMBERS articles' embeddings, a row each
+    headlines: Vector  # and their headlines' embeddings
     size: int
     body: TermBag
     title: TermBag
@@ -273,14 +277,19 @@ class ActiveEvent:
     touched: int = 0
     # The languages of its articles (None: too short to tell).
     languages: set[str | None] = field(default_factory=set)
+    # The name terms under which it is filed in ``OnlineClusterer.name_postings``.
+    posted: set[int] = field(default_factory=set)
+    # The centre as a unit vector, computed once per article added (every candidate pair reads it).
+    unit: Vector | None = None
 
     def add(
         self, embedding: Vector, headline: Vector, bags: TermBags, when: float | None, tick: int, lang: str | None
     ) -> None:
         self.centroid = self.centroid + embedding
+        self.unit = None
         self.languages.add(lang)
-        self.members = [*self.members[-(_EVENT_MEMBERS - 1) :], embedding]
-        self.headlines = [*self.headlines[-(_EVENT_MEMBERS - 1) :], headline]
+        self.members = np.vstack([self.members[-(_EVENT_MEMBERS - 1) :], embedding[None, :]])
+        self.headlines = np.vstack([self.headlines[-(_EVENT_MEMBERS - 1) :], headline[None, :]])
         self.size += 1
         self.body = self.body.merged(bags.body, _EVENT_BAG_TERMS)
         self.title = self.title.merged(bags.title, _EVENT_BAG_TERMS)
@@ -294,7 +303,9 @@ class ActiveEvent:
 
     @property
     def unit_centroid(self) -> Vector:
-        return _unit(self.centroid)
+        if self.unit is None:
+            self.unit = _unit(self.centroid)
+        return self.unit
 
 
 @dataclass
@@ -376,6 +387,9 @@ class OnlineClusterer:
         self.storyline_keys: dict[str, int] = {}
         self.storylines: dict[int, ActiveStoryline] = {}
         self.event_index = _Index(dimensions)
+        # Name term -> keys of the active events filed under it: candidates the embedding does not find
+        # (an event in another language shares an article's names, not its vector).
+        self.name_postings: dict[int, set[int]] = {}
         self.storyline_index = _Index(dimensions)
         self.article_events: OrderedDict[str, str] = OrderedDict()
         self.next_key = 0
@@ -406,6 +420,8 @@ class OnlineClusterer:
         events: list[ActiveEvent],
     ) -> list[list[float]]:
         """The pair features (PAIR_FEATURES) of the article against each candidate event."""
+        if not events:
+            return []
         body, title, names = weights
         sparse = zip(
             self.df_body.cosines(body, [e.body for e in events]),
@@ -413,8 +429,13 @@ class OnlineClusterer:
             self.df_names.cosines(names, [e.names for e in events]),
             strict=True,
         )
+        # Each dense feature of all candidates from one product: centres, then members and headlines.
+        centres = np.stack([e.unit_centroid for e in events]) @ embedding
+        starts = np.cumsum([0] + [len(e.members) for e in events[:-1]])
+        closest = np.maximum.reduceat(np.concatenate([e.members for e in events]) @ embedding, starts)
+        closest_headline = np.maximum.reduceat(np.concatenate([e.headlines for e in events]) @ headline, starts)
         rows = []
-        for event, (body_cosine, title_cosine, names_cosine) in zip(events, sparse, strict=True):
+        for i, (event, (body_cosine, title_cosine, names_cosine)) in enumerate(zip(events, sparse, strict=True)):
             dated = when is not None and event.first is not None and event.last is not None
             if dated:
                 assert when is not None and event.first is not None and event.last is not None
@@ -423,9 +444,9 @@ class OnlineClusterer:
             else:
                 gaps = [0.0, 0.0, 0.0]
             rows.append([
-                float(embedding @ event.unit_centroid),
-                max(float(embedding @ m) for m in event.members),
-                max(float(headline @ h) for h in event.headlines),
+                float(centres[i]),
+                float(closest[i]),
+                float(closest_headline[i]),
                 float(body_cosine),
                 float(title_cosine),
                 float(names_cosine),
@@ -501,7 +522,7 @@ class OnlineClusterer:
             chosen = self.events[self.event_keys[original]]
         if chosen is None:
             nearest = [self.events[k] for k in self.event_index.search(embedding, self.settings.candidates)]
-            candidates = nearest
+            candidates = nearest + self._named_events(bags.names, {e.key for e in nearest})
             bound = timestamp_days(article.not_before) if when is None else None
             if bound is not None:
                 # It reports, in the past, something later than everything in these events.
@@ -523,6 +544,7 @@ class OnlineClusterer:
             # Every article of its events, not only their first, makes a storyline's centre.
             self._grow_storyline(self.storylines[self.storyline_keys[chosen.storyline]], embedding, bags, when)
         chosen.add(embedding, headline, bags, when, self.tick, article.lang)
+        self._file_names(chosen, bags.names)
         self.event_index.upsert(chosen.key, chosen.unit_centroid)
         decision.joined = chosen.id
         self.df_body.add(bags.body)
@@ -552,8 +574,8 @@ class OnlineClusterer:
             storyline=self._link_storyline(event_id, embedding, bags, when, related, covered, sibling),
             key=key,
             centroid=np.zeros(self.dimensions, dtype=np.float32),
-            members=[],
-            headlines=[],
+            members=np.zeros((0, self.dimensions), np.float32),
+            headlines=np.zeros((0, self.dimensions), np.float32),
             size=0,
             body=TermBag.empty(),
             title=TermBag.empty(),
@@ -618,6 +640,35 @@ class OnlineClusterer:
                 best, best_score = storyline, score
         return best, best_score
 
+    def _named_events(self, names: TermBag, found: set[int]) -> list[ActiveEvent]:
+        """Up to half as many candidates as the index gives, from the events filed under the article's
+        rarest names, most shared rarity first; ``found`` are left out."""
+        present = [t for t in names.keys.tolist() if t in self.name_postings]
+        rarest = sorted(present, key=lambda t: (self.df_names.counts[t], t))[:_LOOKUP_NAMES]
+        weight: dict[int, float] = {}
+        for term in rarest:
+            idf = math.log((1.0 + self.df_names.documents) / (1.0 + self.df_names.counts[term]))
+            for key in self.name_postings[term] - found:
+                weight[key] = weight.get(key, 0.0) + idf
+        ranked = sorted(weight, key=lambda k: (-weight[k], k))[: self.settings.candidates // 2]
+        return [self.events[k] for k in ranked]
+
+    def _file_names(self, event: ActiveEvent, names: TermBag) -> None:
+        for term in names.keys.tolist():
+            if len(event.posted) >= _POSTED_NAMES:
+                break
+            if term not in event.posted:
+                event.posted.add(term)
+                self.name_postings.setdefault(term, set()).add(event.key)
+
+    def _unfile_names(self, event: ActiveEvent) -> None:
+        for term in event.posted:
+            keys = self.name_postings.get(term)
+            if keys is not None:
+                keys.discard(event.key)
+                if not keys:
+                    del self.name_postings[term]
+
     def _merge_storylines(self, absorbed: str, into: str) -> None:
         """Fold storyline ``absorbed`` into ``into``: an article of one nearly joined an event of the other.
 
@@ -671,6 +722,7 @@ class OnlineClusterer:
                 index.remove(key)
                 if isinstance(removed, ActiveEvent):
                     self.event_keys.pop(removed.id, None)
+                    self._unfile_names(removed)
                 else:
                     self.storyline_keys.pop(removed.id, None)
 
@@ -690,7 +742,7 @@ class OnlineClusterer:
         events = [
             {"id": e.id, "storyline": e.storyline, "key": e.key, "size": e.size, "first": e.first, "last": e.last,
              "time_sum": e.time_sum, "time_count": e.time_count, "touched": e.touched,
-             "languages": sorted(e.languages, key=str)}
+             "languages": sorted(e.languages, key=str), "posted": sorted(e.posted)}
             for e in self.events.values()
         ]  # fmt: skip
         storylines = [
@@ -717,8 +769,8 @@ class OnlineClusterer:
             meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
             **bags,
             centroids=np.stack([e.centroid for e in self.events.values()]) if events else empty,
-            members=np.concatenate([np.stack(e.members) for e in self.events.values()]) if events else empty,
-            headlines=np.concatenate([np.stack(e.headlines) for e in self.events.values()]) if events else empty,
+            members=np.concatenate([e.members for e in self.events.values()]) if events else empty,
+            headlines=np.concatenate([e.headlines for e in self.events.values()]) if events else empty,
             member_counts=np.array([len(e.members) for e in self.events.values()], dtype=np.int64),
             storyline_centroids=np.stack([s.centroid for s in self.storylines.values()]) if storylines else empty,
         )
@@ -743,14 +795,17 @@ class OnlineClusterer:
             headlines = arrays["headlines"][offsets[i] : offsets[i + 1]]
             event = ActiveEvent(
                 id=item["id"], storyline=item["storyline"], key=item["key"], centroid=arrays["centroids"][i],
-                members=list(members), headlines=list(headlines), size=item["size"],
+                members=members, headlines=headlines, size=item["size"],
                 body=body[i], title=title[i], names=names[i],
                 first=item["first"], last=item["last"], time_sum=item["time_sum"],
-                time_count=item["time_count"], touched=item["touched"], languages=set(item.get("languages", [])),
+                time_count=item["time_count"], touched=item["touched"],
+                languages=set(item.get("languages", [])), posted=set(item.get("posted", [])),
             )  # fmt: skip
             self.events[event.key] = event
             self.event_keys[event.id] = event.key
             self.event_index.upsert(event.key, event.unit_centroid)
+            for term in event.posted:
+                self.name_postings.setdefault(term, set()).add(event.key)
         storyline_names = _unpacked(arrays, meta["storylines"], "names", owner="storyline")
         for i, item in enumerate(meta["storylines"]):
             storyline = ActiveStoryline(

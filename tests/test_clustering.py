@@ -159,6 +159,24 @@ def test_cluster_judges_languages_the_embedding_does_not_cover_without_it(settin
     assert decision.tiers == ["dense"]
 
 
+def test_cluster_finds_candidates_by_name_that_the_index_misses(settings: Settings) -> None:
+    clusterer = OnlineClusterer(load_clustering_model(""), replace(settings.cluster, candidates=2), 3, ("en",))
+    stories = [
+        ("Four feared dead after Typhoon Nanmadol hits Kyushu, Japan.", [1, 0, 0]),
+        ("The council approved the budget for schools.", [0, 1, 0]),
+        ("Ferries to the islands were suspended for a week.", [0, 0, 1]),
+    ]
+    events = [clusterer.assign(article(text, lang="en", embedding=_unit(v), outlet=text))[0] for text, v in stories]
+    typhoon_event = events[0]
+    # Malay, and a vector among the other two stories': only the names Nanmadol and Kyushu lead to the typhoon.
+    vector = _unit([0, 1, 1])
+    assert clusterer.event_keys[typhoon_event] not in clusterer.event_index.search(vector, 2)
+    malay = article("Empat maut, Taufan Nanmadol badai Kyushu di Jepun.", lang="ms", embedding=vector)
+    _, _, decision = clusterer.assign(malay)
+    assert typhoon_event in decision.candidates
+    assert decision.tiers[decision.candidates.index(typhoon_event)] == "names"
+
+
 def test_cluster_an_event_nearly_joined_shares_its_storyline(settings: Settings) -> None:
     # Decisions that never join and a storyline threshold never reached: only the pair score links storylines.
     shipped = load_clustering_model("")
