@@ -83,7 +83,7 @@ _EVICT_EVERY = 32
 # topics together.
 _SAME_STORY = 0.95
 # Name terms an event is filed under, at most, for finding candidates by name (memory stays bounded).
-_POSTED_NAMES = 200
+_POSTED_NAMES = 100
 # An article looks up events under this many of its rarest names.
 _LOOKUP_NAMES = 5
 # Member embeddings kept per event for the "closest member" feature.
@@ -676,6 +676,13 @@ class OnlineClusterer:
         tells the store to rename every event of ``absorbed`` (``SQLiteStore.save_stage``).
         """
         if absorbed == into or absorbed not in self.storyline_keys or into not in self.storyline_keys:
+            return
+        one, other = self.storylines[self.storyline_keys[absorbed]], self.storylines[self.storyline_keys[into]]
+        # Only storylines as close as a new event must be to link: one bridging article does not chain two
+        # stories together.
+        names = float(self.df_names.cosines(self.df_names.weights(one.names), [other.names])[0])
+        closeness = float(one.unit_centroid @ other.unit_centroid) + self.settings.storyline_names_weight * names
+        if closeness < self.settings.storyline_threshold:
             return
         gone = self.storylines.pop(self.storyline_keys.pop(absorbed))
         self.storyline_index.remove(gone.key)
