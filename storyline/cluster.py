@@ -1,14 +1,16 @@
 """Online event clustering and storyline linking, in one pass in time order.
 
 Following Miranda et al. (2018): for an arriving article, candidate events come
-from a vector index over the *active* (recent) events; several similarities
-between the article and each candidate (dense embedding, TF-IDF of words, of
-title words and of names, time gaps to the event's first, last and mean
-timestamps) are combined by a learned model into a score; a second learned
-model decides whether to join the best candidate or to start a new event.
-Events that fall out of the time window leave the index, so the cost and the
-memory per article stay flat however long the stream. Storylines link events
-weeks or years apart by the same principal actors and theme.
+from a vector index over the *active* (recent) events, and from the events filed
+under its rarest names; several similarities between the article and each
+candidate (dense embedding, TF-IDF of words, of title words and of names, time
+gaps to the event's first, last and mean timestamps) are combined by a learned
+model into a score; a second learned model decides whether to join the best
+candidate or to start a new event. Each pair is judged by the features that mean
+something for its languages (``TIERS``). Events that fall out of the time window
+leave the index, so the cost and the memory per article stay flat however long
+the stream. Storylines link events weeks or years apart by the same principal
+actors and theme, and by the events an article nearly joined.
 """
 
 from __future__ import annotations
@@ -278,7 +280,7 @@ class ActiveEvent:
     # The languages of its articles (None: too short to tell).
     languages: set[str | None] = field(default_factory=set)
     # The name terms under which it is filed in ``OnlineClusterer.name_postings``.
-    posted: set[int] = field(default_factory=set)
+    posted: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     # The centre as a unit vector, computed once per article added (every candidate pair reads it).
     unit: Vector | None = None
 
@@ -654,15 +656,15 @@ class OnlineClusterer:
         return [self.events[k] for k in ranked]
 
     def _file_names(self, event: ActiveEvent, names: TermBag) -> None:
-        for term in names.keys.tolist():
-            if len(event.posted) >= _POSTED_NAMES:
-                break
-            if term not in event.posted:
-                event.posted.add(term)
-                self.name_postings.setdefault(term, set()).add(event.key)
+        """File ``event`` under the article's name terms, up to ``_POSTED_NAMES`` in all."""
+        new = np.setdiff1d(names.keys, event.posted, assume_unique=True)[: _POSTED_NAMES - len(event.posted)]
+        event.posted = np.concatenate([event.posted, new])
+        for term in new.tolist():
+            self.name_postings.setdefault(term, set()).add(event.key)
 
     def _unfile_names(self, event: ActiveEvent) -> None:
-        for term in event.posted:
+        """Take an evicted event out of the name postings."""
+        for term in event.posted.tolist():
             keys = self.name_postings.get(term)
             if keys is not None:
                 keys.discard(event.key)
@@ -749,7 +751,7 @@ class OnlineClusterer:
         events = [
             {"id": e.id, "storyline": e.storyline, "key": e.key, "size": e.size, "first": e.first, "last": e.last,
              "time_sum": e.time_sum, "time_count": e.time_count, "touched": e.touched,
-             "languages": sorted(e.languages, key=str), "posted": sorted(e.posted)}
+             "languages": sorted(e.languages, key=str), "posted": e.posted.tolist()}
             for e in self.events.values()
         ]  # fmt: skip
         storylines = [
@@ -806,12 +808,12 @@ class OnlineClusterer:
                 body=body[i], title=title[i], names=names[i],
                 first=item["first"], last=item["last"], time_sum=item["time_sum"],
                 time_count=item["time_count"], touched=item["touched"],
-                languages=set(item.get("languages", [])), posted=set(item.get("posted", [])),
+                languages=set(item.get("languages", [])), posted=np.array(item.get("posted", []), np.int64),
             )  # fmt: skip
             self.events[event.key] = event
             self.event_keys[event.id] = event.key
             self.event_index.upsert(event.key, event.unit_centroid)
-            for term in event.posted:
+            for term in event.posted.tolist():
                 self.name_postings.setdefault(term, set()).add(event.key)
         storyline_names = _unpacked(arrays, meta["storylines"], "names", owner="storyline")
         for i, item in enumerate(meta["storylines"]):
