@@ -487,10 +487,9 @@ class OnlineClusterer:
             if not group:
                 continue
             local = [scores[i] for i in group]
-            best = group[int(np.argmax(local))]
-            decision.decision_row = self.decision_row(
-                local, [decision.pair_rows[i] for i in group], local.index(max(local))
-            )
+            at = int(np.argmax(local))
+            best = group[at]
+            decision.decision_row = self.decision_row(local, [decision.pair_rows[i] for i in group], at)
             if self.model.judges[decision.tiers[best]].joins(decision.decision_row):
                 chosen = candidates[best]
                 break
@@ -624,7 +623,6 @@ class OnlineClusterer:
         the nearest. In a language the embedding does not cover, only shared names count.
         """
         weighted = self.df_names.weights(names)
-        weight = self.settings.storyline_names_weight
         # Candidates: the nearest storylines, and the storylines of the nearest events.
         storylines = [self.storylines[k] for k in self.storyline_index.search(vector, self.settings.candidates)]
         events = [e for e in related if e.storyline in self.storyline_keys]
@@ -637,10 +635,14 @@ class OnlineClusterer:
         best: ActiveStoryline | None = None
         best_score = -1.0
         for storyline, closeness, names_cosine in zip(owners, dense, shared_names, strict=True):
-            score = (closeness if covered else 0.0) + weight * float(names_cosine)
+            score = self._storyline_score(closeness if covered else 0.0, float(names_cosine))
             if score > best_score:
                 best, best_score = storyline, score
         return best, best_score
+
+    def _storyline_score(self, closeness: float, names_cosine: float) -> float:
+        """How close something is to a storyline: dense closeness plus weighted shared names."""
+        return closeness + self.settings.storyline_names_weight * names_cosine
 
     def _named_events(self, names: TermBag, found: set[int]) -> list[ActiveEvent]:
         """Up to half as many candidates as the index gives, from the events filed under the article's
@@ -679,16 +681,15 @@ class OnlineClusterer:
         """
         if absorbed == into or absorbed not in self.storyline_keys or into not in self.storyline_keys:
             return
-        one, other = self.storylines[self.storyline_keys[absorbed]], self.storylines[self.storyline_keys[into]]
+        gone, survivor = self.storylines[self.storyline_keys[absorbed]], self.storylines[self.storyline_keys[into]]
         # Only storylines as close as a new event must be to link: one bridging article does not chain two
         # stories together.
-        names = float(self.df_names.cosines(self.df_names.weights(one.names), [other.names])[0])
-        closeness = float(one.unit_centroid @ other.unit_centroid) + self.settings.storyline_names_weight * names
+        names = float(self.df_names.cosines(self.df_names.weights(gone.names), [survivor.names])[0])
+        closeness = self._storyline_score(float(gone.unit_centroid @ survivor.unit_centroid), names)
         if closeness < self.settings.storyline_threshold:
             return
-        gone = self.storylines.pop(self.storyline_keys.pop(absorbed))
+        del self.storylines[self.storyline_keys.pop(absorbed)]
         self.storyline_index.remove(gone.key)
-        survivor = self.storylines[self.storyline_keys[into]]
         survivor.centroid = survivor.centroid + gone.centroid
         survivor.names = survivor.names.merged(gone.names, _EVENT_BAG_TERMS)
         if gone.last is not None:
