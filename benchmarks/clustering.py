@@ -24,8 +24,9 @@ import numpy as np
 
 from storyline.config import Settings, load_settings
 from storyline.embed import embedding_text, load_embedder
-from storyline.evaluate.clustering import evaluate_clustering, evaluation_store, ingest_file, train_clustering
+from storyline.evaluate.clustering import evaluate_clustering, evaluation_store, ingest_file
 from storyline.evaluate.metrics import bcubed, pairwise
+from storyline.evaluate.train import train_clustering
 from storyline.pipeline import Pipeline, preparation_stages
 
 FILES = ("basil", "allsides", "mmds-dev")

@@ -21,6 +21,7 @@ from datasketch import MinHash, MinHashLSH
 
 from .config import DedupeSettings
 from .model import Article, normalize_text
+from .stateful import Resuming
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SEED = 1
@@ -139,7 +140,7 @@ class Deduplicator:
             self.lsh.insert(article_id, signature)
 
 
-class DedupeStage:
+class DedupeStage(Resuming[Deduplicator]):
     """Marks exact and near-duplicate copies of earlier articles."""
 
     name: str = "dedupe"
@@ -148,17 +149,12 @@ class DedupeStage:
     writes: tuple[str, ...] = ("duplicate_of",)
 
     def __init__(self, settings: DedupeSettings) -> None:
+        super().__init__(lambda: Deduplicator(settings))
         self.settings = settings
-        self.deduplicator = Deduplicator(settings)
 
-    def restore(self, state: bytes | None) -> None:
-        """Start from the saved state (or from nothing), whatever this instance saw before."""
-        self.deduplicator = Deduplicator(self.settings)
-        if state:
-            self.deduplicator.restore(state)
-
-    def snapshot(self) -> bytes:
-        return self.deduplicator.snapshot()
+    @property
+    def deduplicator(self) -> Deduplicator:
+        return self.state
 
     def __call__(self, articles: list[Article]) -> list[Article]:
         return [replace(a, duplicate_of=self.deduplicator.original_of(a)) for a in articles]

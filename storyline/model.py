@@ -11,7 +11,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -136,7 +136,8 @@ class Article:
     sentences: tuple[Sentence, ...] = ()
     duplicate_of: str | None = None
     event: str | None = None
-    # The storyline chosen for the article's event when the event was created.
+    # The storyline of the article's event when the article was placed (the store keeps an event's storyline
+    # from the cluster stage's records, not from this).
     storyline: str | None = None
     # Undated articles: the earliest date they can have been written (ISO), from their own text.
     not_before: str | None = None
@@ -196,3 +197,35 @@ class Storyline:
     id: str
     title: str
     events: tuple[str, ...] = field(default_factory=tuple)
+
+
+# What the cluster stage decided beyond each article's event, for the store to write as it is: nothing the
+# store does may decide clustering. Records apply in the order the stage made them.
+
+
+@dataclass(frozen=True, slots=True)
+class StorylineRecord:
+    """A storyline, new or retitled."""
+
+    id: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """An event, new or retitled or moved, with its storyline (written before it)."""
+
+    id: str
+    storyline: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class StorylineFold:
+    """Storyline ``absorbed`` folded into ``into``: every event of it moves there, and it goes."""
+
+    absorbed: str
+    into: str
+
+
+ClusterRecord: TypeAlias = StorylineRecord | EventRecord | StorylineFold

@@ -12,7 +12,7 @@ from .config import Settings
 from .dedupe import DedupeStage
 from .embed import EmbeddingStage, load_embedder
 from .errors import ConfigError, Errors
-from .model import Article
+from .model import Article, ClusterRecord
 from .nlp.analysis import AnalysisStage
 from .nlp.dates import DateBoundStage
 from .nlp.language import LanguageStage
@@ -44,6 +44,14 @@ class StatefulStage(Stage, Protocol):
     def restore(self, state: bytes | None) -> None: ...
 
     def snapshot(self) -> bytes: ...
+
+
+@runtime_checkable
+class RecordingStage(Stage, Protocol):
+    """A stage that decides more than what it writes on articles (the cluster stage: events, storylines,
+    folds), and says so in records the store writes with the batch."""
+
+    def drain_records(self) -> list[ClusterRecord]: ...
 
 
 Progress = Callable[[str, int], None]
@@ -111,6 +119,7 @@ class Pipeline:
             needs_sentences = "sentences" in stage.reads
             needs_embeddings = "embedding" in stage.reads
             stateful = stage if isinstance(stage, StatefulStage) else None
+            recording = stage if isinstance(stage, RecordingStage) else None
             started = time.perf_counter()
             if stateful:
                 stateful.restore(store.load_state(stage.name))
@@ -119,7 +128,8 @@ class Pipeline:
                 if [a.id for a in done] != [a.id for a in batch]:
                     # Otherwise the same batch would come back forever.
                     raise ConfigError(f"Stage '{stage.name}' must return the articles it was given, in order.")
-                store.save_stage(stage.name, stage.version, done, stage.writes)
+                records = recording.drain_records() if recording else []
+                store.save_stage(stage.name, stage.version, done, stage.writes, records)
                 if stateful:
                     # After every batch: a crash loses at most the batch in flight.
                     store.save_state(stage.name, stateful.snapshot())

@@ -10,12 +10,19 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from storyline.cluster import PAIR_FEATURES, OnlineClusterer, load_clustering_model, timestamp_days
+from storyline.cluster import (
+    PAIR_FEATURES,
+    ClusterStage,
+    Decision,
+    OnlineClusterer,
+    load_clustering_model,
+    timestamp_days,
+)
 from storyline.config import Settings
 from storyline.dedupe import Deduplicator
 from storyline.embed import load_embedder
 from storyline.evaluate.metrics import bcubed, pairwise
-from storyline.model import Article
+from storyline.model import Article, EventRecord, StorylineFold, StorylineRecord
 from storyline.nlp.dates import date_from_own_text, date_mentions, lower_bound
 from storyline.nlp.terms import TermBag, term_id, words
 from storyline.serve.cli import cli
@@ -229,6 +236,27 @@ def test_cluster_active_events_are_bounded(settings: Settings) -> None:
         clusterer.assign(article(f"Unrelated story {i}.", embedding=_unit(rng.normal(size=3).tolist()), outlet=str(i)))
     assert len(clusterer.events) <= 5 + 32  # evicted every 32 articles
     assert clusterer.event_index.index.ntotal == len(clusterer.events)
+
+
+def test_cluster_stage_records_new_events_and_storylines_titled_by_their_first_article(settings: Settings) -> None:
+    stage = ClusterStage(settings.cluster, 3)
+    text = "Westport harbour bridge reopened Thursday after repairs, Mayor Brandt said."
+    first = article(text, title="Bridge reopens", published="2024-05-02", embedding=_unit([1, 0, 0]), outlet="a")
+    same = article(text + " Traffic is back.", published="2024-05-02", embedding=_unit([1, 0.05, 0]), outlet="b")
+    placed = stage([first, same])
+    event, storyline = placed[0].event, placed[0].storyline
+    assert event is not None and storyline is not None and placed[1].event == event
+    assert stage.drain_records() == [StorylineRecord(storyline, "Bridge reopens"),
+                                     EventRecord(event, storyline, "Bridge reopens")]  # fmt: skip
+    assert stage.drain_records() == []
+
+
+def test_cluster_stage_records_a_fold_into_the_storyline_the_article_now_names() -> None:
+    folded = Decision(joined="e1", folded="s1")
+    records = ClusterStage.records_of(article("Rain again."), "e1", "s2", folded)
+    assert records == [StorylineFold("s1", "s2")]
+    joined = ClusterStage.records_of(article("Rain again."), "e1", "s2", Decision(joined="e1"))
+    assert joined == []
 
 
 # -- dates from text ----------------------------------------------------------------

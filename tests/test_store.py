@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from storyline.errors import ConfigError, StoreError
-from storyline.model import Article, Sentence
+from storyline.model import Article, EventRecord, Sentence, StorylineFold, StorylineRecord
 from storyline.store import SQLiteStore, open_store
 from storyline.store.sqlite import schema_version
 
@@ -88,14 +88,35 @@ def test_store_failed_write_leaves_nothing_behind(store: SQLiteStore) -> None:
     assert store.count_articles() == 0
 
 
-def test_store_folds_a_storyline_when_an_article_names_another(store: SQLiteStore) -> None:
+def test_store_writes_the_events_storylines_and_folds_the_stage_records(store: SQLiteStore) -> None:
     first, second, third = (make_article(t) for t in ("The dam broke.", "Floods reached the town.", "Rain again."))
     store.add_articles([first, second, third])
     fields = ("event", "storyline")
-    store.save_stage("cluster", 1, [replace(first, event="e1", storyline="s1"),
-                                    replace(second, event="e2", storyline="s2")], fields)  # fmt: skip
-    assert {e.id: e.storyline for e in store.events()} == {"e1": "s1", "e2": "s2"}
-    # The clusterer folded s1 into s2: a later article of e1 names s2.
-    store.save_stage("cluster", 1, [replace(third, event="e1", storyline="s2")], fields)
+    records = [StorylineRecord("s1", "Dam"), EventRecord("e1", "s1", "The dam broke."),
+               StorylineRecord("s2", "Floods"), EventRecord("e2", "s2", "Floods reached the town.")]  # fmt: skip
+    store.save_stage("cluster", 1, [replace(first, event="e1"), replace(second, event="e2")], fields, records)
+    assert {e.id: (e.storyline, e.title) for e in store.events()} == {
+        "e1": ("s1", "The dam broke."), "e2": ("s2", "Floods reached the town."),
+    }  # fmt: skip
+    # The clusterer folded s1 into s2: whatever the article says, the store follows the record.
+    store.save_stage("cluster", 1, [replace(third, event="e1", storyline="s1")], fields, [StorylineFold("s1", "s2")])
     assert {e.id: e.storyline for e in store.events()} == {"e1": "s2", "e2": "s2"}
-    assert [s.id for s in store.storylines()] == ["s2"]
+    assert [(s.id, s.title) for s in store.storylines()] == [("s2", "Floods")]
+
+
+def test_store_retitles_an_event_and_a_storyline_from_a_later_record(store: SQLiteStore) -> None:
+    first = make_article("The dam broke.")
+    store.add_articles([first])
+    records = [StorylineRecord("s1", "Dam"), EventRecord("e1", "s1", "The dam broke.")]
+    store.save_stage("cluster", 1, [replace(first, event="e1")], ("event",), records)
+    retitled = [StorylineRecord("s1", "Valley floods"), EventRecord("e1", "s1", "Dam failure floods the valley")]
+    store.save_stage("cluster", 1, [], ("event",), retitled)
+    assert [e.title for e in store.events()] == ["Dam failure floods the valley"]
+    assert [s.title for s in store.storylines()] == ["Valley floods"]
+
+
+def test_store_an_article_of_an_event_without_a_record_is_refused(store: SQLiteStore) -> None:
+    first = make_article("The dam broke.")
+    store.add_articles([first])
+    with pytest.raises(sqlite3.IntegrityError):
+        store.save_stage("cluster", 1, [replace(first, event="e-unknown")], ("event",))

@@ -22,11 +22,12 @@ from ..cluster import check_model_name
 from ..config import Settings, load_settings
 from ..embed import load_embedder
 from ..errors import Errors, InputError, StorylineError
-from ..evaluate.clustering import evaluate_clustering, train_clustering
+from ..evaluate.clustering import evaluate_clustering
 from ..evaluate.entities import evaluate_entities, format_entities
 from ..evaluate.quotes import evaluate_quotes, format_quotes
 from ..evaluate.storylines import evaluate_storylines
 from ..evaluate.temporal import evaluate_temporal, format_temporal
+from ..evaluate.train import train_clustering
 from ..ingest import Notice, read_inputs
 from ..model import Article
 from ..pipeline import Pipeline, default_stages

@@ -16,7 +16,20 @@ from typing import Any
 import numpy as np
 
 from ..errors import Errors, StoreError
-from ..model import Article, Event, Mention, Quote, Sentence, Span, Storyline, TimeRef, content_id
+from ..model import (
+    Article,
+    ClusterRecord,
+    Event,
+    EventRecord,
+    Mention,
+    Quote,
+    Sentence,
+    Span,
+    Storyline,
+    StorylineFold,
+    StorylineRecord,
+    TimeRef,
+)
 
 ARTICLE_COLUMNS = (
     "id", "path", "external_id", "url", "outlet", "title", "author",
@@ -148,17 +161,20 @@ class SQLiteStore:
                     _insert_sentences(db, article)
         return added
 
-    def save_stage(self, stage: str, version: int, articles: Sequence[Article], fields: Sequence[str]) -> None:
-        """Persist what ``stage`` wrote on ``articles`` and mark them done for it."""
+    def save_stage(
+        self,
+        stage: str,
+        version: int,
+        articles: Sequence[Article],
+        fields: Sequence[str],
+        records: Sequence[ClusterRecord] = (),
+    ) -> None:
+        """Persist what ``stage`` wrote on ``articles`` and the ``records`` it made (events, storylines), and
+        mark the articles done for it."""
         columns = [WRITABLE_FIELDS[f] for f in fields if f in WRITABLE_FIELDS]
         with self._write() as db:
-            if "event" in fields:
-                first_articles: dict[str, Article] = {}
-                for article in articles:  # in stream order: an event's first article comes first
-                    if article.event and article.event not in first_articles:
-                        first_articles[article.event] = article
-                self._create_events(db, first_articles)
-                self._merge_storylines(db, articles)
+            # Before the articles: an article's event must exist.
+            _write_records(db, records)
             for article in articles:
                 if columns:
                     values = [getattr(article, f) for f in fields if f in WRITABLE_FIELDS]
@@ -183,38 +199,6 @@ class SQLiteStore:
                     "INSERT OR REPLACE INTO stage_runs (article_id, stage, version) VALUES (?, ?, ?)",
                     (article.id, stage, version),
                 )
-
-    def _create_events(self, db: sqlite3.Connection, first_articles: dict[str, Article]) -> None:
-        """Rows for events not stored yet, titled after their first article; a new storyline takes the title
-        of its first event (``first_articles`` is in stream order)."""
-        for event_id, first in first_articles.items():
-            if db.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone():
-                continue
-            if not first.sentences:
-                first = _with_sentences(db, [first])[0]
-            storyline_id = first.storyline or content_id("s", event_id)
-            db.execute("INSERT OR IGNORE INTO storylines (id, title) VALUES (?, ?)", (storyline_id, first.headline))
-            db.execute(
-                "INSERT INTO events (id, title, storyline_id) VALUES (?, ?, ?)",
-                (event_id, first.headline, storyline_id),
-            )
-
-    def _merge_storylines(self, db: sqlite3.Connection, articles: Sequence[Article]) -> None:
-        """An article naming another storyline than its event's means the clusterer folded the event's
-        storyline into that one: every event of the old storyline moves, and the old one goes."""
-        for article in articles:  # in stream order: a storyline folded twice ends in the last
-            if not (article.event and article.storyline):
-                continue
-            row = db.execute("SELECT storyline_id FROM events WHERE id = ?", (article.event,)).fetchone()
-            if row is None or row["storyline_id"] in (None, article.storyline):
-                continue
-            db.execute(
-                "INSERT OR IGNORE INTO storylines (id, title) VALUES (?, ?)", (article.storyline, article.headline)
-            )
-            db.execute(
-                "UPDATE events SET storyline_id = ? WHERE storyline_id = ?", (article.storyline, row["storyline_id"])
-            )
-            db.execute("DELETE FROM storylines WHERE id = ?", (row["storyline_id"],))
 
     def prune_events(self) -> None:
         """Drop events no article points to any more, and storylines left without events."""
@@ -369,6 +353,26 @@ class SQLiteStore:
             )
             for row in rows
         ]
+
+
+def _write_records(db: sqlite3.Connection, records: Sequence[ClusterRecord]) -> None:
+    """Write what the cluster stage decided, in the order it decided it; a record for a stored event or
+    storyline updates it (a later title, another storyline)."""
+    for record in records:
+        if isinstance(record, StorylineRecord):
+            db.execute(
+                "INSERT INTO storylines (id, title) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET title = excluded.title",
+                (record.id, record.title),
+            )
+        elif isinstance(record, EventRecord):
+            db.execute(
+                "INSERT INTO events (id, title, storyline_id) VALUES (?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET title = excluded.title, storyline_id = excluded.storyline_id",
+                (record.id, record.title, record.storyline),
+            )
+        elif isinstance(record, StorylineFold):
+            db.execute("UPDATE events SET storyline_id = ? WHERE storyline_id = ?", (record.into, record.absorbed))
+            db.execute("DELETE FROM storylines WHERE id = ?", (record.absorbed,))
 
 
 def _split_sql(sql: str) -> list[str]:

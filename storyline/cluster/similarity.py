@@ -1,0 +1,56 @@
+"""TF-IDF over hashed term bags, with document frequencies learned online as articles arrive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ..nlp.terms import HASH_SIZE, TermBag
+
+
+class DocumentFrequencies:
+    """Online document frequencies over hashed terms: a fixed-size array."""
+
+    def __init__(self) -> None:
+        self.counts = np.zeros(HASH_SIZE, dtype=np.int32)
+        self.documents = 0
+
+    def add(self, bag: TermBag) -> None:
+        self.counts[bag.keys] += 1
+        self.documents += 1
+
+    def cosines(self, article: Weighted, bags: list[TermBag]) -> npt.NDArray[np.float64]:
+        """TF-IDF cosine of ``article`` to each bag: one pass over all their terms, not a loop per bag."""
+        sizes = np.array([len(b) for b in bags], dtype=np.int64)
+        if not sizes.sum() or not article.norm:
+            return np.zeros(len(bags))
+        keys = np.concatenate([b.keys for b in bags])
+        values = self._tf_idf(keys, np.concatenate([b.counts for b in bags]))
+        owner = np.repeat(np.arange(len(bags)), sizes)
+        norms = np.sqrt(np.bincount(owner, weights=values * values, minlength=len(bags)))
+        at = np.minimum(np.searchsorted(article.keys, keys), len(article.keys) - 1)
+        shared = article.keys[at] == keys
+        dots = np.bincount(owner[shared], weights=values[shared] * article.values[at[shared]], minlength=len(bags))
+        return np.divide(dots, norms * article.norm, out=np.zeros(len(bags)), where=norms > 0)
+
+    def weights(self, bag: TermBag) -> Weighted:
+        """TF-IDF weights of ``bag``."""
+        values = self._tf_idf(bag.keys, bag.counts)
+        return Weighted(bag.keys, values, float(np.sqrt(values @ values)))
+
+    def _tf_idf(self, keys: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Sublinear term frequency times smoothed inverse document frequency."""
+        idf = np.log((1.0 + self.documents) / (1.0 + self.counts[keys])) + 1.0
+        weights: npt.NDArray[np.float64] = (1.0 + np.log(counts)) * idf
+        return weights
+
+
+@dataclass(frozen=True, slots=True)
+class Weighted:
+    """A bag's TF-IDF weights, by ascending term id, and their norm."""
+
+    keys: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
+    norm: float
