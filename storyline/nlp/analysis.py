@@ -116,7 +116,7 @@ class AnalysisStage:
     """
 
     name: str = "analysis"
-    version: int = 1
+    version: int = 2  # 2: store-wide entity types, surnames, acronyms (new linker state)
     reads: tuple[str, ...] = ("published",)
     writes: tuple[str, ...] = ("mentions", "times", "quotes")
 
