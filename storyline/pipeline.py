@@ -46,6 +46,13 @@ class StatefulStage(Stage, Protocol):
     def snapshot(self) -> bytes: ...
 
 
+@runtime_checkable
+class EntityStage(Stage, Protocol):
+    """A stage that decides store-wide entities (their names and types) as it links mentions to them."""
+
+    def changed_entities(self) -> list[tuple[str, str, str]]: ...
+
+
 Progress = Callable[[str, int], None]
 """Called with (stage name, number of articles just processed)."""
 
@@ -120,6 +127,8 @@ class Pipeline:
                     # Otherwise the same batch would come back forever.
                     raise ConfigError(f"Stage '{stage.name}' must return the articles it was given, in order.")
                 store.save_stage(stage.name, stage.version, done, stage.writes)
+                if isinstance(stage, EntityStage):
+                    store.save_entities(stage.changed_entities())
                 if stateful:
                     # After every batch: a crash loses at most the batch in flight.
                     store.save_state(stage.name, stateful.snapshot())

@@ -135,6 +135,10 @@ class AnalysisStage:
     def snapshot(self) -> bytes:
         return self.linker.snapshot()
 
+    def changed_entities(self) -> list[tuple[str, str, str]]:
+        """(id, name, type) of the entities whose name or type changed since the last call."""
+        return self.linker.changed()
+
     def close(self) -> None:
         """Stop the worker processes, if any were started."""
         if self._workers is not None:

@@ -209,11 +209,14 @@ def _clean_name(ent: Span, common: frozenset[str]) -> tuple[Span, str] | None:
             doc[start].lower_.rstrip(".") in PERSON_TITLES or (end - start > 2 and doc[start].lower_ in common)
         ):
             start += 1
-        # Headline words the model swept in ("Following Putin", "Xi Doubles Down") are not proper nouns.
-        while start < end and doc[start].tag_ not in _PROPER_TAGS:
+        # Headline words the model swept in ("Following Putin", "Xi Doubles Down") are not proper nouns. A
+        # lone name stays: at the start of a sentence the tagger may take "Trump" for a verb.
+        while end - start > 1 and start < end and doc[start].tag_ not in _PROPER_TAGS:
             start += 1
-        while start < end and doc[end - 1].tag_ not in _PROPER_TAGS:
+        while end - start > 1 and start < end and doc[end - 1].tag_ not in _PROPER_TAGS:
             end -= 1
+        if end - start == 1 and doc[start].tag_ not in _PROPER_TAGS and not doc[start].is_title:
+            return None
     if start >= end:
         return None
     span = doc[start:end]
@@ -486,17 +489,21 @@ class EntityLinker:
         # and by the initials of their multi-word names ("wsj").
         self._by_suffix: dict[str, set[str]] = {}
         self._by_initials: dict[str, set[str]] = {}
-        # Words the store's articles write in lower case around names ("the special counsel", "drugmaker
-        # Pfizer"): in front of a name they are a title, not part of it.
+        # Roles the store's articles give names in lower case ("the special counsel", "drugmaker Pfizer"):
+        # in front of a name they are a title, not part of it.
         self._titles: set[str] = set(PERSON_TITLES)
+        # Entities linked since the store last asked (their name or type may have changed).
+        self._changed: set[str] = set()
 
     def link(self, mentions: Sequence[Mention]) -> list[Mention]:
         """The mentions with ``entity`` set to store-wide entity ids and ``type`` to the entity's type."""
         local: dict[str, list[Mention]] = {}
         for mention in mentions:
             local.setdefault(mention.entity, []).append(mention)
-            if mention.label:
-                self._titles.update(w.casefold() for w in re.findall(r"[^\W\d_]+", mention.label) if w.islower())
+            words = re.findall(r"[^\W\d_]+", mention.label or "")
+            if words and words[-1].islower():
+                # A label's last word is its role ("foreign ministry spokesman": spokesman, not foreign).
+                self._titles.add(words[-1])
         ids: dict[str, str] = {}
         # Longest names first: "Yuri Ushakov" is linked before a bare "Ushakov" elsewhere could be.
         normalized = {key: normalize_name(key.split(":", 1)[1]) for key in local}
@@ -516,9 +523,11 @@ class EntityLinker:
         known = self._known.get(entity_id)
         return (known.name, known.type) if known else None
 
-    def entities(self) -> list[tuple[str, str, str]]:
-        """Every entity as (id, display name, type), by id."""
-        return [(k.id, k.name, k.type) for k in sorted(self._known.values(), key=lambda k: k.id)]
+    def changed(self) -> list[tuple[str, str, str]]:
+        """(id, display name, type) of the entities linked since the last call, by id, for the store."""
+        changed = [(k.id, k.name, k.type) for i in sorted(self._changed) if (k := self._known.get(i))]
+        self._changed = set()
+        return changed
 
     def _key(self, normalized: str, entity_type: str) -> str:
         """A name without the titles in front of it: "speaker nancy pelosi" -> "nancy pelosi"."""
@@ -548,6 +557,7 @@ class EntityLinker:
         if len(known.context) > self.settings.context_size:
             known.context = Counter(dict(known.context.most_common(self.settings.context_size)))
         self._decide(known)
+        self._changed.add(known.id)
         return known.id
 
     def _index(self, known: _Known, key: str) -> None:
@@ -655,23 +665,25 @@ class EntityLinker:
         return found
 
     def _short_or_long_form(self, entity_type: str, normalized: str, name: str, context: set[str]) -> _Known | None:
-        """An organisation by its acronym or its initials, or by a shorter or longer form of its name.
+        """An organisation or place by its acronym or its initials; an organisation by a shorter or longer
+        form of its name.
 
         "WSJ" is the one entity the store knows whose initials are W, S, J; "Foreign Ministry" is "Chinese
         Foreign Ministry" when that is the one the store knows with those last words, in the same company.
         """
-        if entity_type not in _ORG_LIKE:
-            return None
         if is_acronym(name):
             spelled = sorted(self._by_initials.get(normalized, set()))
         else:
             spelled = [i for i in self._by_name.get(initials(name), []) if any(map(is_acronym, self._known[i].names))]
+        types = _ORG_LIKE if entity_type in _ORG_LIKE else _COMPATIBLE.get(entity_type, {entity_type})
         if spelled:
-            found = [self._known[i] for i in spelled if self._known[i].type in _ORG_LIKE]
+            found = [self._known[i] for i in spelled if self._known[i].type in types]
             if len(found) == 1:
                 return found[0]
             if found:
                 return self._best_context(found, context, normalized)
+        if entity_type not in _ORG_LIKE:
+            return None
         words = normalized.split()
         forms: set[str] = set()
         if len(words) >= _MIN_SHORT_NAME_WORDS:
