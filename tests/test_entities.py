@@ -216,6 +216,21 @@ def test_linker_bare_surname_goes_to_whom_the_store_calls_so(settings: Settings)
     melania, bare = linker.link(article)
     assert melania.entity != donald[0].entity
     assert bare.entity == donald[0].entity
+    # A role noun the article tied to her only through "President Trump" follows him.
+    roles = [
+        _mention("Melania Trump", "PERSON", label="first lady"),
+        _mention("Trump", "PERSON", "PERSON:Melania Trump", label="President", at=30),
+        _mention("the president", "PERSON", "PERSON:Melania Trump", label="the president", at=60),
+    ]
+    melania, bare, role = linker.link(roles)
+    assert bare.entity == role.entity == donald[0].entity != melania.entity
+
+
+def test_linker_full_name_inside_another_needs_company(settings: Settings) -> None:
+    linker = EntityLinker(settings.entities)
+    (father,) = linker.link([_mention("Donald Trump", "PERSON")])
+    (son,) = linker.link([_mention("Donald Trump Jr.", "PERSON")])
+    assert father.entity != son.entity
 
 
 def test_linker_type_is_a_vote_of_all_mentions(settings: Settings) -> None:
@@ -329,3 +344,11 @@ def test_linker_snapshot_keeps_votes_titles_and_forms(settings: Settings) -> Non
     assert restored.name(drugmaker.entity) == ("Pfizer", "ORG")
     assert restored.snapshot() != linker.snapshot()  # it learned the new names
     assert [e for e in restored.changed() if e[1] == "Pfizer"]
+
+
+def test_store_entities_saved_read_and_reset(store: SQLiteStore) -> None:
+    store.save_entities([("ent-a", "Nancy Pelosi", "PERSON"), ("ent-b", "Pfizer", "ORG")])
+    store.save_entities([("ent-b", "Pfizer", "ORG"), ("ent-a", "Nancy Pelosi", "PERSON")])
+    assert store.entities(["ent-a", "ent-c"]) == {"ent-a": ("Nancy Pelosi", "PERSON")}
+    store.reset_stage("analysis", ["mentions"])
+    assert store.entities(["ent-a", "ent-b"]) == {}

@@ -512,6 +512,14 @@ class EntityLinker:
             others = {normalized[k] for k in local if k != key}
             ids[key] = self._resolve(entity_type, name, local[key], others)
         moved = self._bare_surnames(mentions, local, ids)
+        for index, target in moved.items():
+            self._changed.add(target)
+            if mentions[index].label == mentions[index].text:
+                continue  # a role noun is no name of anyone's
+            # The name counts for whom it was moved to: the store's later choices build on it.
+            bare = normalize_name(mentions[index].text)
+            self._known[ids[mentions[index].entity]].surface[bare] -= 1
+            self._known[target].surface[bare] += 1
         linked = []
         for index, mention in enumerate(mentions):
             known = self._known[moved.get(index, ids[mention.entity])]
@@ -650,8 +658,11 @@ class EntityLinker:
                 ):
                     parts.append(known)
                     break
-        # A surname, or a full name, joins the one person the store knows by it, whatever the company.
-        if len(parts) == 1 and not similar:
+        # A bare surname joins the one full name the store knows with it, and a full name the one entity
+        # known by its surname alone, whatever the company; full names inside full names ("Donald Trump",
+        # "Donald Trump Jr.") need company like spellings do.
+        surnames = [k for k in parts if len(tokens) == 1 or all(len(n.split()) == 1 for n in k.names)]
+        if len(parts) == 1 and surnames and not similar:
             return parts[0]
         # A similar name is only the same entity when it keeps the same company.
         candidates = [k for k in similar + parts if len(context & set(k.context)) >= self.settings.shared_context]
@@ -727,7 +738,23 @@ class EntityLinker:
                 best = max(others, key=lambda k: (k.surface[bare], k.id), default=None)
                 if best is not None and best.surface[bare] > own.surface[bare]:
                     moved[position[id(mention)]] = best.id
+            self._move_roles(group, moved, position)
         return moved
+
+    @staticmethod
+    def _move_roles(group: Sequence[Mention], moved: dict[int, str], position: dict[int, int]) -> None:
+        """Role nouns follow the bare surnames that moved when only those carried the role: "the president"
+        beside "President Trump", not beside "Melania Trump"."""
+        targets = {moved[position[id(m)]] for m in group if position[id(m)] in moved}
+        if len(targets) != 1:
+            return
+        names = [m for m in group if m.label != m.text]
+        went = {w for m in names if position[id(m)] in moved for w in _role_words(m.label or "")}
+        stayed = {w for m in names if position[id(m)] not in moved for w in _role_words(m.label or "")}
+        for mention in group:
+            role = normalize_name(mention.text).split()
+            if mention.label == mention.text and role and role[-1] in went - stayed:
+                moved[position[id(mention)]] = next(iter(targets))
 
     @staticmethod
     def _best_context(candidates: Sequence[_Known], context: set[str], normalized: str = "") -> _Known | None:
