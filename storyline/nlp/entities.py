@@ -554,7 +554,7 @@ class EntityLinker:
         known.names[name] += 1
         self._index_initials(known, name)
         surface = [normalize_name(m.text) for m in mentions if m.label != m.text]
-        for key in {normalized, normalize_name(name), *surface} - {""}:
+        for key in sorted({normalized, normalize_name(name), *surface} - {""}):
             self._index(known, key)
         known.surface.update(s for s in surface if s)
         for mention in mentions:
@@ -646,7 +646,7 @@ class EntityLinker:
         for known in (self._known[i] for i in sorted(nearby)):
             if known.type not in types and not (entity_type == "PERSON" and known.votes["PERSON"]):
                 continue
-            for variant in {normalize_name(n) for n in known.names}:
+            for variant in sorted({normalize_name(n) for n in known.names}):
                 known_tokens = tuple(self._key(variant, known.type).split())
                 if len(known_tokens) == len(tokens) and (
                     fuzz.ratio(normalized, " ".join(known_tokens)) >= self.settings.spelling_ratio
