@@ -83,6 +83,8 @@ class EntitySettings:
     spelling_ratio: float
     context_size: int
     shared_context: int
+    person_evidence_votes: int
+    role_dominance: float
 
 
 @dataclass(frozen=True, slots=True)

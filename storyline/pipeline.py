@@ -54,6 +54,13 @@ class RecordingStage(Stage, Protocol):
     def drain_records(self) -> list[ClusterRecord]: ...
 
 
+@runtime_checkable
+class EntityStage(Stage, Protocol):
+    """A stage that decides store-wide entities (their names and types) as it links mentions to them."""
+
+    def changed_entities(self) -> list[tuple[str, str, str]]: ...
+
+
 Progress = Callable[[str, int], None]
 """Called with (stage name, number of articles just processed)."""
 
@@ -130,6 +137,8 @@ class Pipeline:
                     raise ConfigError(f"Stage '{stage.name}' must return the articles it was given, in order.")
                 records = recording.drain_records() if recording else []
                 store.save_stage(stage.name, stage.version, done, stage.writes, records)
+                if isinstance(stage, EntityStage):
+                    store.save_entities(stage.changed_entities())
                 if stateful:
                     # After every batch: a crash loses at most the batch in flight.
                     store.save_state(stage.name, stateful.snapshot())

@@ -169,3 +169,186 @@ def test_entities_bare_role_noun_links_when_one_person_holds_it(mentions_of: Cal
     assert role.entity == next(m.entity for m in mentions if m.text == "Emmanuel Macron")
     two = "President Joe Biden met President Emmanuel Macron. The president said little."
     assert not [m for m in mentions_of(two) if m.text == "The president"]
+
+
+def _mention(text: str, entity_type: str, key: str | None = None, label: str | None = None, at: int = 0) -> Mention:
+    """A hand-built mention, keyed as find_mentions keys it (``TYPE:Name`` of its article-level entity)."""
+    return Mention(at, at + len(text), text, entity_type, key or f"{entity_type}:{text}", label)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"), [("D.N.C.", "dnc"), ("China’s Foreign Ministry", "china foreign ministry")]
+)
+def test_normalize_name_joins_initials_and_drops_inner_possessives(name: str, expected: str) -> None:
+    assert normalize_name(name) == expected
+
+
+def test_linker_bare_surname_joins_the_one_full_name_in_the_store(settings: Settings) -> None:
+    linker = EntityLinker(settings.entities)
+    (joe,) = linker.link([_mention("Joe Biden", "PERSON", label="President")])
+    # No shared company: the store knows one full name with this surname, and that settles it.
+    (bare, _) = linker.link([_mention("Biden", "PERSON", label="President"), _mention("Senate", "ORG", at=20)])
+    assert bare.entity == joe.entity
+    assert linker.name(joe.entity) == ("Joe Biden", "PERSON")
+    # Surname first, full name later: the same.
+    later = EntityLinker(settings.entities)
+    (first,) = later.link([_mention("Biden", "PERSON", label="President")])
+    (full,) = later.link([_mention("Joe Biden", "PERSON")])
+    assert first.entity == full.entity and later.name(first.entity) == ("Joe Biden", "PERSON")
+
+
+def test_linker_bare_surname_of_two_full_names_stays_apart(settings: Settings) -> None:
+    linker = EntityLinker(settings.entities)
+    (joe,) = linker.link([_mention("Joe Biden", "PERSON")])
+    (hunter,) = linker.link([_mention("Hunter Biden", "PERSON")])
+    (bare,) = linker.link([_mention("Biden", "PERSON", label="President")])
+    assert joe.entity != hunter.entity and bare.entity not in {joe.entity, hunter.entity}
+
+
+def test_linker_bare_surname_goes_to_whom_the_store_calls_so(settings: Settings) -> None:
+    linker = EntityLinker(settings.entities)
+    donald = linker.link(
+        [_mention("Donald Trump", "PERSON")]
+        + [_mention("Trump", "PERSON", "PERSON:Donald Trump", at=i) for i in (20, 40)]
+    )
+    # This article joined its bare "Trump" to the one full name it wrote, Melania Trump.
+    article = [_mention("Melania Trump", "PERSON"), _mention("Trump", "PERSON", "PERSON:Melania Trump", at=30)]
+    melania, bare = linker.link(article)
+    assert melania.entity != donald[0].entity
+    assert bare.entity == donald[0].entity
+    # A role noun the article tied to her only through "President Trump" follows him.
+    roles = [
+        _mention("Melania Trump", "PERSON", label="first lady"),
+        _mention("Trump", "PERSON", "PERSON:Melania Trump", label="President", at=30),
+        _mention("the president", "PERSON", "PERSON:Melania Trump", label="the president", at=60),
+    ]
+    melania, bare, role = linker.link(roles)
+    assert bare.entity == role.entity == donald[0].entity != melania.entity
+
+
+def test_linker_full_name_inside_another_needs_company(settings: Settings) -> None:
+    linker = EntityLinker(settings.entities)
+    (father,) = linker.link([_mention("Donald Trump", "PERSON")])
+    (son,) = linker.link([_mention("Donald Trump Jr.", "PERSON")])
+    assert father.entity != son.entity
+
+
+def test_linker_type_is_a_vote_of_all_mentions(settings: Settings) -> None:
+    linker = EntityLinker(settings.entities)
+    # A one-word name the model calls a person, with no title, label or full name anywhere: not a person.
+    (politico,) = linker.link([_mention("Politico", "PERSON")])
+    assert linker.name(politico.entity) == ("Politico", "ORG") and politico.type == "ORG"
+    # A name tagged ORG in one parse is the person the store knows, and typed as one.
+    linker.link(
+        [_mention("Donald Trump", "PERSON", label="President"), _mention("Trump", "PERSON", "PERSON:Donald Trump")]
+    )
+    (trump,) = linker.link([_mention("Trump", "ORG")])
+    assert linker.name(trump.entity) == ("Donald Trump", "PERSON") and trump.type == "PERSON"
+
+
+def test_linker_titles_stay_out_of_names(settings: Settings) -> None:
+    linker = EntityLinker(settings.entities)
+    (titled,) = linker.link([_mention("Speaker Nancy Pelosi", "PERSON")])
+    (plain,) = linker.link([_mention("Nancy Pelosi", "PERSON")])
+    assert titled.entity == plain.entity and linker.name(plain.entity) == ("Nancy Pelosi", "PERSON")
+    # A role the store's articles write in lower case ("drugmaker Pfizer") is a title in front of a name.
+    linker.link([_mention("Pfizer", "ORG", label="drugmaker")])
+    (drugmaker,) = linker.link([_mention("Drugmaker Pfizer", "PERSON")])
+    assert linker.name(drugmaker.entity) == ("Pfizer", "ORG")
+
+
+def test_linker_organisation_acronyms_and_short_forms_join(settings: Settings) -> None:
+    linker = EntityLinker(settings.entities)
+    context = [_mention("Beijing", "GPE", at=50)]
+    (journal, _) = linker.link([_mention("Wall Street Journal", "ORG"), *context])
+    (acronym, _) = linker.link([_mention("WSJ", "ORG"), *context])
+    assert acronym.entity == journal.entity and linker.name(journal.entity) == ("Wall Street Journal", "ORG")
+    (ministry, _) = linker.link([_mention("Chinese Foreign Ministry", "ORG"), *context])
+    (short, _) = linker.link([_mention("Foreign Ministry", "ORG"), *context])
+    (possessive, _) = linker.link([_mention("China's Foreign Ministry", "ORG"), *context])
+    assert ministry.entity == short.entity == possessive.entity
+    # A one-word name inside a longer one is no short form of it: the House is not the White House.
+    (white_house, _) = linker.link([_mention("White House", "ORG"), *context])
+    (house, _) = linker.link([_mention("House", "ORG"), *context])
+    assert house.entity != white_house.entity
+
+
+def test_entities_titles_and_junk_stay_out_of_names(mentions_of: Callable[[str], list[Mention]]) -> None:
+    text = (
+        "Speaker Nancy Pelosi said on Monday that the bill would pass. The speaker told reporters the vote was "
+        "close. Senator Joe Manchin — America's swing vote — did not say how he would vote."
+    )
+    names = {m.text for m in mentions_of(text) if m.type == "PERSON"}
+    assert {"Nancy Pelosi", "Joe Manchin"} <= names
+    assert not [n for n in names if "Speaker" in n or "America" in n]
+
+
+def test_entities_secretary_of_state_names_no_organisation(mentions_of: Callable[[str], list[Mention]]) -> None:
+    text = "U.S. Secretary of State Antony Blinken warned Wang Yi on Sunday. The State Department said little."
+    texts = {m.text for m in mentions_of(text)}
+    assert "State" not in texts and "State Department" in texts
+
+
+def test_entities_organisation_short_forms_and_acronyms_join(mentions_of: Callable[[str], list[Mention]]) -> None:
+    text = (
+        "A statement from the Chinese Foreign Ministry said the visit would go ahead as planned. The Foreign "
+        "Ministry added that the talks would be about trade. The trip was first reported by the Wall Street "
+        "Journal, which said it was planned for the spring. Officials told the WSJ that the date was not fixed. "
+        "The Committee to Protect Journalists (CPJ) said it would watch the visit."
+    )
+    grouped = _entities(mentions_of(text))
+    assert {"Chinese Foreign Ministry", "Foreign Ministry"} in grouped.values()
+    assert {"Wall Street Journal", "WSJ"} in grouped.values()
+    assert {"Committee to Protect Journalists", "CPJ"} in grouped.values()
+
+
+def test_entities_subject_of_the_article_takes_a_shared_role_noun(mentions_of: Callable[[str], list[Mention]]) -> None:
+    text = (
+        "President Donald Trump spoke on Monday. Trump said the talks would go on, and Trump praised the team. "
+        "Russian President Vladimir Putin did not reply. Later the president left for Florida."
+    )
+    mentions = mentions_of(text)
+    (role,) = [m for m in mentions if m.text == "the president"]
+    assert role.entity == next(m.entity for m in mentions if m.text == "Donald Trump")
+
+
+def test_sample_store_decides_types_and_organisation_names(ingested: SQLiteStore) -> None:
+    mentions = [m for a in ingested.articles(with_annotations=True) for m in a.mentions]
+    known = ingested.entities(m.entity for m in mentions)
+    by_name = {name: (entity_id, entity_type) for entity_id, (name, entity_type) in known.items()}
+    assert by_name["Politico"][1] != "PERSON"
+    assert "State" not in by_name and "State" not in {m.text for m in mentions}
+    ministries = {m.entity for m in mentions if "Foreign Ministry" in m.text}
+    assert {m.text for m in mentions if m.entity in ministries} >= {
+        "Chinese Foreign Ministry",
+        "Foreign Ministry",
+        "China’s Foreign Ministry",
+    }
+    assert len(ministries) == 1
+    assert len({m.entity for m in mentions if m.text in {"WSJ", "Wall Street Journal"}}) == 1
+    assert by_name["Xi Jinping"][1] == "PERSON"
+    # What a report shows comes from the store: names without titles, types by vote.
+    entities = event_entities([a for a in ingested.articles(with_annotations=True)], known)
+    assert {e["name"]: e["type"] for e in entities}["Politico"] == "ORG"
+
+
+def test_linker_snapshot_keeps_votes_titles_and_forms(settings: Settings) -> None:
+    linker = EntityLinker(settings.entities)
+    linker.link([_mention("Politico", "PERSON"), _mention("Wall Street Journal", "ORG", at=20)])
+    linker.link([_mention("Pfizer", "ORG", label="drugmaker")])
+    restored = EntityLinker(settings.entities)
+    restored.restore(linker.snapshot())
+    politico, acronym = restored.link([_mention("Politico", "PERSON"), _mention("WSJ", "ORG", at=20)])
+    assert politico.type == "ORG" and restored.name(acronym.entity) == ("Wall Street Journal", "ORG")
+    (drugmaker,) = restored.link([_mention("Drugmaker Pfizer", "ORG")])
+    assert restored.name(drugmaker.entity) == ("Pfizer", "ORG")
+    assert restored.snapshot() != linker.snapshot()  # it learned the new names
+    assert [e for e in restored.changed() if e[1] == "Pfizer"]
+
+
+def test_store_entities_saved_read_and_reset(store: SQLiteStore) -> None:
+    store.save_entities([("ent-a", "Nancy Pelosi", "PERSON"), ("ent-b", "Pfizer", "ORG")])
+    store.save_entities([("ent-b", "Pfizer", "ORG"), ("ent-a", "Nancy Pelosi", "PERSON")])
+    assert store.entities(["ent-a", "ent-c"]) == {"ent-a": ("Nancy Pelosi", "PERSON")}
+    store.reset_stage("analysis", ["mentions"])
+    assert store.entities(["ent-a", "ent-b"]) == {}

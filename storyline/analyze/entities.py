@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..model import Article, Mention
@@ -23,8 +23,15 @@ def _titled_name(article: Article, mention: Mention) -> str | None:
     return f"{mention.label} {display_name(mention.text)}" if before.rstrip() == mention.label else None
 
 
-def event_entities(articles: Sequence[Article]) -> list[dict[str, Any]]:
-    """The event's entities, most mentioned first, with their aliases and articles."""
+def event_entities(
+    articles: Sequence[Article], known: Mapping[str, tuple[str, str]] | None = None
+) -> list[dict[str, Any]]:
+    """The event's entities, most mentioned first, with their aliases and articles.
+
+    ``known`` holds the store's (name, type) of entities, decided over all their mentions; an entity it lacks
+    is named and typed from the event's own mentions.
+    """
+    known = known or {}
     names: dict[str, Counter[str]] = defaultdict(Counter)
     aliases: dict[str, Counter[str]] = defaultdict(Counter)
     types: dict[str, Counter[str]] = defaultdict(Counter)
@@ -48,12 +55,12 @@ def event_entities(articles: Sequence[Article]) -> list[dict[str, Any]]:
     for entity, counts in aliases.items():
         pool = names[entity] or counts
         # The fullest name, then the most used: "Xi Jinping" over "Xi".
-        name = max(pool, key=lambda n: (len(n.split()), pool[n], n))
+        name, entity_type = known.get(entity, (max(pool, key=lambda n: (len(n.split()), pool[n], n)), ""))
         entities.append(
             {
                 "id": entity,
                 "name": name,
-                "type": types[entity].most_common(1)[0][0],
+                "type": entity_type or types[entity].most_common(1)[0][0],
                 "aliases": sorted((a for a in counts if a != name), key=lambda a: (-counts[a], a)),
                 "articles": found_in[entity],
                 "mentions": mentions[entity],

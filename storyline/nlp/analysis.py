@@ -116,7 +116,7 @@ class AnalysisStage:
     """
 
     name: str = "analysis"
-    version: int = 1
+    version: int = 2  # 2: store-wide entity types, surnames, acronyms (new linker state)
     reads: tuple[str, ...] = ("published",)
     writes: tuple[str, ...] = ("mentions", "times", "quotes")
 
@@ -134,6 +134,10 @@ class AnalysisStage:
 
     def snapshot(self) -> bytes:
         return self.linker.snapshot()
+
+    def changed_entities(self) -> list[tuple[str, str, str]]:
+        """(id, name, type) of the entities whose name or type changed since the last call."""
+        return self.linker.changed()
 
     def close(self) -> None:
         """Stop the worker processes, if any were started."""

@@ -68,9 +68,13 @@ def _lead_summary(articles: list[Article], count: int) -> list[dict[str, Any]]:
 
 
 def _event_json(
-    event: Event, articles: list[Article], settings: ReportSettings, embedder: Embedder | None
+    event: Event,
+    articles: list[Article],
+    settings: ReportSettings,
+    embedder: Embedder | None,
+    known: dict[str, tuple[str, str]],
 ) -> dict[str, Any]:
-    entities = event_entities(articles)
+    entities = event_entities(articles, known)
     names = {e["id"]: e["name"] for e in entities}
     return {
         "id": event.id,
@@ -108,6 +112,8 @@ def build_report(
         if article.event:
             by_event.setdefault(article.event, []).append(article)
     wanted_events = {e.id for e in events}
+    # Entity names and types as the analysis stage decided them over the whole store.
+    known = store.entities(m.entity for a in articles if a.event in wanted_events for m in a.mentions)
     storylines = [
         {"id": s.id, "title": s.title, "events": [e for e in s.events if e in wanted_events]}
         for s in store.storylines()
@@ -117,6 +123,6 @@ def build_report(
         "schema": SCHEMA_ID,
         "generated": generated_at(),
         "articles": [_article_json(a) for a in articles if event_id is None or a.event in wanted_events],
-        "events": [_event_json(e, by_event.get(e.id, []), settings, embedder) for e in events],
+        "events": [_event_json(e, by_event.get(e.id, []), settings, embedder, known) for e in events],
         "storylines": storylines,
     }

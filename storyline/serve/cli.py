@@ -250,7 +250,8 @@ def _annotated(store: SQLiteStore, event_id: str | None) -> list[Article]:
 def entities(obj: Context, event_id: str | None, entity_type: str | None, as_json: bool) -> None:
     """Who the articles are about: entities, most mentioned first, with every name used for them."""
     with obj.store() as store:
-        rows = event_entities(_annotated(store, event_id))
+        found = _annotated(store, event_id)
+        rows = event_entities(found, store.entities(m.entity for a in found for m in a.mentions))
     rows = [r for r in rows if not entity_type or r["type"] == entity_type.upper()]
     if as_json:
         _emit_json(rows)
@@ -277,7 +278,8 @@ def quotes(obj: Context, event_id: str | None, speaker: str | None, as_json: boo
     settings = obj.settings.report
     with obj.store() as store:
         found = _annotated(store, event_id)
-    names = {e["id"]: e["name"] for e in event_entities(found)}
+        known = store.entities(m.entity for a in found for m in a.mentions)
+    names = {e["id"]: e["name"] for e in event_entities(found, known)}
     # Quotes are matched across the outlets of one event (what reported the same statement), event by event.
     by_event: dict[str | None, list[Article]] = {}
     for article in found:

@@ -48,6 +48,8 @@ WRITABLE_FIELDS = {
 ANNOTATION_TABLES = {"mentions": "mentions", "times": "time_refs", "quotes": "quotes"}
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 _BUSY_TIMEOUT_MS = 30_000
+# SQLite caps the parameters of one statement: ids are looked up this many at a time.
+_CHUNK = 500
 _SEARCH_TERM = re.compile(r"\w+", re.UNICODE)
 # Control characters mark matches in snippets: they cannot occur in article text.
 SNIPPET_OPEN, SNIPPET_CLOSE = "\x02", "\x03"
@@ -200,6 +202,23 @@ class SQLiteStore:
                     (article.id, stage, version),
                 )
 
+    def save_entities(self, entities: Iterable[tuple[str, str, str]]) -> None:
+        """Store (id, name, type) of entities whose name or type a stage decided anew."""
+        with self._write() as db:
+            db.executemany("INSERT OR REPLACE INTO entities (id, name, type) VALUES (?, ?, ?)", list(entities))
+
+    def entities(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """The stored (name, type) of each of ``ids`` the store knows."""
+        found: dict[str, tuple[str, str]] = {}
+        wanted = sorted(set(ids))
+        for chunk_start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[chunk_start : chunk_start + _CHUNK]
+            for row in self._db.execute(
+                f"SELECT id, name, type FROM entities WHERE id IN ({', '.join('?' * len(chunk))})", chunk
+            ):
+                found[row["id"]] = (row["name"], row["type"])
+        return found
+
     def prune_events(self) -> None:
         """Drop events no article points to any more, and storylines left without events."""
         with self._write() as db:
@@ -231,6 +250,8 @@ class SQLiteStore:
             for kind, table in ANNOTATION_TABLES.items():
                 if kind in fields:
                     db.execute(f"DELETE FROM {table}")
+            if "mentions" in fields:
+                db.execute("DELETE FROM entities")
         self.prune_events()
 
     def load_state(self, stage: str) -> bytes | None:
