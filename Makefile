@@ -51,7 +51,8 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 # and, by hand with the date and command, to benchmarks/RESULTS.md.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/clustering.py --data $(DATA)/clustering
-	$(BIN)/storyline eval storylines $(DATA)/timelines/t17-dev.jsonl --json > benchmarks/results/storylines.json
+	$(BIN)/python benchmarks/embeddings.py --data $(DATA)/clustering
+	$(BIN)/storyline eval storylines $(DATA)/timelines/t17-dev.jsonl $(DATA)/clustering/allsides.jsonl --json > benchmarks/results/storylines.json
 	$(BIN)/python benchmarks/memory.py --data $(DATA)/clustering
 	$(BIN)/storyline eval temporal $(DATA)/temporal/*.jsonl --json > benchmarks/results/temporal.json
 	$(BIN)/storyline eval quotes $(DATA)/quotes/*.jsonl --json > benchmarks/results/quotes.json

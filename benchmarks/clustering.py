@@ -1,8 +1,10 @@
 """Event clustering, side by side with peers, on every clustering file of the evaluation data.
 
     python benchmarks/clustering.py [--data ../shared/data/clustering] [--out benchmarks/results/clustering.json]
+                                    [--embedding-models use-m-v3,minilm-l6-v2]
 
-For each file: this engine with a model trained on the *other* files (leave one dataset out),
+For each file: this engine with a model trained on the *other* files (leave one dataset out), once per
+embedding model (side by side: the default is chosen on these figures),
 a TF-IDF single-threshold online pass (its threshold also chosen on the other files), and
 BERTopic (its own sentence-transformers embedding + UMAP + HDBSCAN, a batch method that sees
 the whole file at once). Also the raw embedding throughput, the yardstick for the engine's own
@@ -180,6 +182,7 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results/clustering.json")
     parser.add_argument("--cache", default=".cache/eval", help="articles and embeddings for training runs")
     parser.add_argument("--skip-bertopic", action="store_true")
+    parser.add_argument("--embedding-models", default="use-m-v3,minilm-l6-v2", help="comma-separated, side by side")
     args = parser.parse_args()
     data = Path(args.data)
     settings = load_settings()
@@ -190,11 +193,17 @@ def main() -> None:
     # what runs after them in this process.
     with tempfile.TemporaryDirectory() as models:
         for name in FILES:
-            print(f"== {name}: storyline", file=sys.stderr, flush=True)
+            results["files"][name] = {"articles": len(records[name]), "storyline": {}}
             others = [str(data / f"{o}.jsonl") for o in FILES if o != name]
-            row = engine_row(data / f"{name}.jsonl", others, settings, Path(models), args.cache)
-            results["files"][name] = {"articles": len(records[name]), **row}
-            print(json.dumps(row), file=sys.stderr, flush=True)
+            for embedding in args.embedding_models.split(","):
+                print(f"== {name}: storyline with {embedding}", file=sys.stderr, flush=True)
+                chosen = replace(settings, embed=replace(settings.embed, model=embedding))
+                folder = Path(models) / embedding
+                folder.mkdir(exist_ok=True)
+                # One cache per model: a store's vectors are all of one model.
+                row = engine_row(data / f"{name}.jsonl", others, chosen, folder, f"{args.cache}/{embedding}")
+                results["files"][name]["storyline"][embedding] = row
+                print(json.dumps(row), file=sys.stderr, flush=True)
     for name in FILES:
         print(f"== {name}: peers", file=sys.stderr, flush=True)
         row = peer_rows(name, records, skip_bertopic=args.skip_bertopic)

@@ -25,6 +25,7 @@ import numpy as np
 from storyline.cluster import OnlineClusterer, load_clustering_model
 from storyline.config import load_settings
 from storyline.dedupe import Deduplicator
+from storyline.embed import load_embedder
 from storyline.evaluate.clustering import evaluation_store, ingest_file
 from storyline.model import Article
 from storyline.pipeline import Pipeline, preparation_stages
@@ -80,7 +81,8 @@ def main() -> None:
     pool = source_pool(Path(args.data), args.cache)
     rng = random.Random(7)
     deduplicator = Deduplicator(settings.dedupe)
-    clusterer = OnlineClusterer(load_clustering_model(settings.cluster.model), settings.cluster, 384)
+    model = load_clustering_model(settings.cluster.model, settings.embed.model)
+    clusterer = OnlineClusterer(model, settings.cluster, load_embedder(settings.embed).dimensions)
     start = datetime(2020, 1, 1, tzinfo=UTC)
     rows = []
     began = time.perf_counter()

@@ -72,6 +72,7 @@ class ClusterSettings:
     event_window_days: float
     max_active_events: int
     storyline_threshold: float
+    storyline_sibling_threshold: float
     storyline_names_weight: float
     storyline_window_days: float
     max_active_storylines: int
@@ -98,6 +99,7 @@ class ReportSettings:
     summary_sentences: int
     quote_variant_similarity: float
     quote_min_words: int
+    quote_translation_similarity: float
 
 
 @dataclass(frozen=True, slots=True)

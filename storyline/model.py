@@ -145,6 +145,8 @@ class Article:
     embedding: npt.NDArray[np.float32] | None = field(default=None, compare=False, repr=False)
     # The same for the headline alone (the title, else the first sentence).
     headline_embedding: npt.NDArray[np.float32] | None = field(default=None, compare=False, repr=False)
+    # The embedding model that made both (``embed.model``).
+    embedding_model: str | None = field(default=None, compare=False, repr=False)
     # Entity mentions (with store-wide entity ids), time expressions and quotes, once analysed.
     mentions: tuple[Mention, ...] = field(default=(), compare=False, repr=False)
     times: tuple[TimeRef, ...] = field(default=(), compare=False, repr=False)

@@ -97,7 +97,10 @@ def preparation_stages(settings: Settings) -> list[Stage]:
 def clustering_stages(settings: Settings) -> list[Stage]:
     """The stages up to events and storylines (what clustering evaluations run)."""
     embedder = load_embedder(settings.embed)
-    return [*preparation_stages(settings), ClusterStage(settings.cluster, embedder.dimensions, embedder.languages)]
+    return [
+        *preparation_stages(settings),
+        ClusterStage(settings.cluster, embedder.name, embedder.dimensions, embedder.languages),
+    ]
 
 
 def default_stages(settings: Settings) -> list[Stage]:
@@ -119,9 +122,28 @@ class Pipeline:
         """How many articles each stage still has to process."""
         return {s.name: store.count_pending(s.name, s.version) for s in self.stages}
 
+    def stale_embeddings(self, store: SQLiteStore) -> bool:
+        """Whether the store holds vectors of another embedding model than this pipeline's."""
+        models = {s.model for s in self.stages if isinstance(s, EmbeddingStage)}
+        return bool(models) and bool(store.embedding_models() - models)
+
+    def reembed(self, store: SQLiteStore) -> None:
+        """Forget the stored vectors and what was computed from them, so the next run redoes both.
+
+        Vectors of two models are not comparable (not even of one size): every stage from the
+        embedding on that reads them starts again from scratch.
+        """
+        after_embedding = False
+        for stage in self.stages:
+            after_embedding = after_embedding or isinstance(stage, EmbeddingStage)
+            if after_embedding and "embedding" in (*stage.reads, *stage.writes):
+                store.reset_stage(stage.name, stage.writes)
+
     def run(self, store: SQLiteStore, progress: Progress | None = None) -> PipelineRun:
         """Run every stage over the articles it has not processed; safe to repeat."""
         run = PipelineRun()
+        if self.stale_embeddings(store):
+            self.reembed(store)
         for stage in self.stages:
             needs_sentences = "sentences" in stage.reads
             needs_embeddings = "embedding" in stage.reads

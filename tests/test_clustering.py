@@ -124,7 +124,7 @@ def _unit(values: list[float]) -> np.ndarray:
 
 
 def _clusterer(settings: Settings) -> OnlineClusterer:
-    return OnlineClusterer(load_clustering_model(""), settings.cluster, 3)
+    return OnlineClusterer(load_clustering_model("", settings.embed.model), settings.cluster, 3)
 
 
 def test_term_bags_merge_sums_counts_and_keeps_the_most_frequent() -> None:
@@ -149,7 +149,7 @@ def test_term_bags_drop_the_stop_words_of_the_article_language() -> None:
 
 def test_cluster_judges_languages_the_embedding_does_not_cover_without_it(settings: Settings) -> None:
     # Same vector, unrelated texts: in a language the embedding does not cover, the vector is no evidence.
-    clusterer = OnlineClusterer(load_clustering_model(""), settings.cluster, 3, languages=("en",))
+    clusterer = OnlineClusterer(load_clustering_model("", settings.embed.model), settings.cluster, 3, languages=("en",))
     vector = _unit([1, 0, 0])
     first = article("Polis menahan dua lelaki selepas rompakan di kedai emas.", lang="ms", embedding=vector)
     other = article("Kerajaan mengumumkan bajet baharu untuk sekolah luar bandar.", lang="ms", embedding=vector)
@@ -160,14 +160,16 @@ def test_cluster_judges_languages_the_embedding_does_not_cover_without_it(settin
     _, _, decision = clusterer.assign(english)
     assert set(decision.tiers) == {"names"}  # its candidates are Malay events: names and numbers carry across
     assert clusterer.tier("id", clusterer.events[clusterer.event_keys[e1]]) == "sparse"  # Indonesian is Malay
-    covered = OnlineClusterer(load_clustering_model(""), settings.cluster, 3, languages=("en",))
+    covered = OnlineClusterer(load_clustering_model("", settings.embed.model), settings.cluster, 3, languages=("en",))
     covered.assign(replace(first, lang="en"))
     _, _, decision = covered.assign(replace(other, lang=None))  # too short to tell counts as covered
     assert decision.tiers == ["dense"]
 
 
 def test_cluster_finds_candidates_by_name_that_the_index_misses(settings: Settings) -> None:
-    clusterer = OnlineClusterer(load_clustering_model(""), replace(settings.cluster, candidates=2), 3, ("en",))
+    clusterer = OnlineClusterer(
+        load_clustering_model("", settings.embed.model), replace(settings.cluster, candidates=2), 3, ("en",)
+    )
     stories = [
         ("Four feared dead after Typhoon Nanmadol hits Kyushu, Japan.", [1, 0, 0]),
         ("The council approved the budget for schools.", [0, 1, 0]),
@@ -186,7 +188,7 @@ def test_cluster_finds_candidates_by_name_that_the_index_misses(settings: Settin
 
 def test_cluster_an_event_nearly_joined_shares_its_storyline(settings: Settings) -> None:
     # Decisions that never join and a storyline threshold never reached: only the pair score links storylines.
-    shipped = load_clustering_model("")
+    shipped = load_clustering_model("", settings.embed.model)
     never = replace(shipped, judges={t: replace(j, join_probability=2.0) for t, j in shipped.judges.items()})
     clusterer = OnlineClusterer(never, replace(settings.cluster, storyline_threshold=10.0), 3)
     text = "Westport harbour bridge reopened Thursday after repairs, Mayor Brandt said."
@@ -230,7 +232,9 @@ def test_cluster_restart_from_snapshot_decides_the_same(settings: Settings) -> N
 
 
 def test_cluster_active_events_are_bounded(settings: Settings) -> None:
-    clusterer = OnlineClusterer(load_clustering_model(""), replace(settings.cluster, max_active_events=5), 3)
+    clusterer = OnlineClusterer(
+        load_clustering_model("", settings.embed.model), replace(settings.cluster, max_active_events=5), 3
+    )
     rng = np.random.default_rng(0)
     for i in range(200):
         clusterer.assign(article(f"Unrelated story {i}.", embedding=_unit(rng.normal(size=3).tolist()), outlet=str(i)))
@@ -239,7 +243,7 @@ def test_cluster_active_events_are_bounded(settings: Settings) -> None:
 
 
 def test_cluster_stage_records_new_events_and_storylines_titled_by_their_first_article(settings: Settings) -> None:
-    stage = ClusterStage(settings.cluster, 3)
+    stage = ClusterStage(settings.cluster, settings.embed.model, 3)
     text = "Westport harbour bridge reopened Thursday after repairs, Mayor Brandt said."
     first = article(text, title="Bridge reopens", published="2024-05-02", embedding=_unit([1, 0, 0]), outlet="a")
     same = article(text + " Traffic is back.", published="2024-05-02", embedding=_unit([1, 0.05, 0]), outlet="b")

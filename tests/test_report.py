@@ -127,3 +127,13 @@ def test_report_sample_visit_dates_and_translated_quote(ingested: SQLiteStore, s
     assert [v["text"] for v in statement["variants"] if "balanced position" in v["text"]]
     (later,) = [e for e in report["events"] if len(e["articles"]) == 1]
     assert [t for t in later["timeline"] if t["date"] == "2025" and t["tense"] == "future"]
+
+
+def test_report_storyline_says_what_its_events_share(report: dict) -> None:
+    (storyline,) = report["storylines"]
+    about = {item["name"]: item["events"] for item in storyline["about"]}
+    # Both visits' reports name the two leaders; an entity named in one event only is no reason to link them.
+    assert about.get("Xi Jinping") == 2 and about.get("Vladimir Putin") == 2
+    assert all(count >= 2 for count in about.values())
+    titles = {e["title"] for e in report["events"]}
+    assert storyline["title"] in titles

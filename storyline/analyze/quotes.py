@@ -99,14 +99,17 @@ def event_quotes(
     embedder: Embedder | None,
     similarity: float,
     min_words: int,
+    translation_similarity: float = 1.0,
 ) -> list[dict[str, Any]]:
     """The event's quotes in article order; a statement another article also reports (same speaker,
     similar meaning and words in one of its sentences) is listed once, the others under ``variants``.
-    An unattributed direct quote whose words another article quotes and attributes joins that quote."""
+    An unattributed direct quote whose words another article quotes and attributes joins that quote, as
+    does one in another language whose meaning one of the attributed quote's sentences has (a translation:
+    the embedding must be multilingual) at ``translation_similarity``."""
     found = [(a, q) for a in articles for q in _reported(a, a.quotes, min_words)]
     quotes = [_quote_json(article, quote, names) for article, quote in found]
     merged_into = _same_speaker_variants(found, quotes, embedder, similarity) if embedder is not None else {}
-    for j, i in _verbatim_unattributed(found, quotes, merged_into).items():
+    for j, i in _unattributed_variants(found, quotes, merged_into, embedder, translation_similarity).items():
         merged_into[j] = i
     for j, i in sorted(merged_into.items()):
         quotes[i]["variants"].append({k: quotes[j][k] for k in ("text", "direct", "sources")})
@@ -153,22 +156,52 @@ def _same_speaker_variants(
     return merged_into
 
 
-def _verbatim_unattributed(
-    found: list[tuple[Article, Quote]], quotes: list[dict[str, Any]], merged_into: dict[int, int]
+def _unattributed_variants(
+    found: list[tuple[Article, Quote]],
+    quotes: list[dict[str, Any]],
+    merged_into: dict[int, int],
+    embedder: Embedder | None,
+    translation_similarity: float,
 ) -> dict[int, int]:
-    """Unattributed direct quotes whose content words another article's attributed direct quote holds."""
+    """Unattributed direct quotes whose content words another article's attributed direct quote holds, or,
+    in another language, whose meaning one of its sentences has."""
     attributed = {
         i: _stems(q["text"]) for i, q in enumerate(quotes) if q["direct"] and q["speaker_name"] and i not in merged_into
     }
+    unattributed = [j for j, q in enumerate(quotes) if q["direct"] and not q["speaker_name"] and j not in merged_into]
+    translated = _translations(found, quotes, attributed, unattributed, embedder) if embedder is not None else {}
     folded: dict[int, int] = {}
-    for j, quote in enumerate(quotes):
-        if not quote["direct"] or quote["speaker_name"] or j in merged_into:
-            continue
-        words = _stems(quote["text"])
-        if len(words) < _VERBATIM_MIN_WORDS:
-            continue  # a phrase in scare quotes is not recognisable by its words alone
+    for j in unattributed:
+        words = _stems(quotes[j]["text"])
         for i, held in attributed.items():
-            if found[i][0].id != found[j][0].id and len(words & held) >= _VERBATIM * len(words):
+            if found[i][0].id == found[j][0].id:
+                continue
+            # A phrase in scare quotes is not recognisable by its words alone.
+            verbatim = len(words) >= _VERBATIM_MIN_WORDS and len(words & held) >= _VERBATIM * len(words)
+            if verbatim or translated.get((i, j), 0.0) >= translation_similarity:
                 folded[j] = i
                 break
     return folded
+
+
+def _translations(
+    found: list[tuple[Article, Quote]],
+    quotes: list[dict[str, Any]],
+    attributed: dict[int, set[str]],
+    unattributed: list[int],
+    embedder: Embedder,
+) -> dict[tuple[int, int], float]:
+    """(attributed, unattributed in another language) -> the closest cosine of the unattributed quote to
+    one of the attributed quote's sentences."""
+    pairs = [(i, j) for j in unattributed for i in attributed
+             if found[i][0].lang and found[j][0].lang and found[i][0].lang != found[j][0].lang]  # fmt: skip
+    if not pairs:
+        return {}
+    pieces = [(i, piece) for i in sorted({i for i, _ in pairs}) for piece in _pieces(quotes[i]["text"])]
+    wanted = sorted({j for _, j in pairs})
+    vectors = embedder.embed([piece for _, piece in pieces] + [quotes[j]["text"] for j in wanted])
+    row_of = {j: len(pieces) + n for n, j in enumerate(wanted)}
+    return {
+        (i, j): max(float(vectors[row] @ vectors[row_of[j]]) for row, (owner, _) in enumerate(pieces) if owner == i)
+        for i, j in pairs
+    }

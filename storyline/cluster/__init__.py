@@ -27,6 +27,7 @@ from __future__ import annotations
 from .events import OnlineClusterer
 from .judges import (
     DECISION_FEATURES,
+    LATE_TIERS,
     PAIR_FEATURES,
     TIER_FEATURES,
     TIERS,
@@ -44,6 +45,7 @@ from .storylines import StorylineLinker
 
 __all__ = [
     "DECISION_FEATURES",
+    "LATE_TIERS",
     "PAIR_FEATURES",
     "TIERS",
     "TIER_FEATURES",

@@ -22,7 +22,7 @@ from ..errors import ConfigError
 from ..model import Article, content_id
 from ..nlp.terms import TermBag, TermBags, term_bags
 from . import snapshot
-from .judges import PAIR_FEATURES, ClusteringModel
+from .judges import LATE_TIERS, PAIR_FEATURES, ClusteringModel
 from .similarity import DocumentFrequencies, Weighted
 from .state import ActiveEvent, Clock, Decision, Vector, VectorIndex, day_of, stale_keys, timestamp_days
 from .storylines import StorylineLinker
@@ -83,10 +83,11 @@ class OnlineClusterer:
         """The tier (TIERS) an article in ``lang`` and ``event`` are judged in."""
         if self.only_tier:
             return self.only_tier
+        covered = all(self.covers(x) for x in event.languages | {lang})
         known = {_ONE_LANGUAGE.get(x, x) for x in event.languages if x}
         if lang and known and _ONE_LANGUAGE.get(lang, lang) not in known:
-            return "names"
-        return "dense" if all(self.covers(x) for x in event.languages | {lang}) else "sparse"
+            return "cross" if covered else "names"
+        return "dense" if covered else "sparse"
 
     def _pair_rows(
         self,
@@ -154,8 +155,8 @@ class OnlineClusterer:
         ``_SAME_STORY`` but is not joined is a step of the same story.
         """
         scores = self.model.pair_scores(np.array(decision.pair_rows), decision.tiers).tolist()
-        same = [i for i, tier in enumerate(decision.tiers) if tier != "names"]
-        other = [i for i, tier in enumerate(decision.tiers) if tier == "names"]
+        same = [i for i, tier in enumerate(decision.tiers) if tier not in LATE_TIERS]
+        other = [i for i, tier in enumerate(decision.tiers) if tier in LATE_TIERS]
         ranked = sorted(same, key=lambda i: -scores[i])
         chosen = None
         for group in (same, other):
@@ -225,6 +226,11 @@ class OnlineClusterer:
             # Every article of its events, not only their first, makes a storyline's centre.
             self.storylines.grow(self.storylines[chosen.storyline], embedding, bags, when)
         chosen.add(embedding, headline, bags, when, self.clock.tick, article.lang)
+        if chosen.storyline in self.storylines:
+            storyline = self.storylines[chosen.storyline]
+            retitled = self.storylines.consider_title(storyline, chosen.id, chosen.headline, chosen.unit_centroid)
+            if retitled or decision.folded:
+                decision.retitled = storyline.title
         self._file_names(chosen, bags.names)
         self.event_index.upsert(chosen.key, chosen.unit_centroid)
         decision.joined = chosen.id
@@ -250,10 +256,10 @@ class OnlineClusterer:
         """A new event for ``article``, and whether its storyline is new too."""
         key = self.clock.new_key()  # before the storyline's: keys follow the order things are made
         event_id = gold or content_id("e", article.id)
-        storyline, new_storyline = self.storylines.link(event_id, embedding, bags, when, related, covered, sibling)
         event = ActiveEvent(
             id=event_id,
-            storyline=storyline,
+            storyline="",
+            headline=article.headline,
             key=key,
             centroid=np.zeros(self.dimensions, dtype=np.float32),
             members=np.zeros((0, self.dimensions), np.float32),
@@ -263,6 +269,7 @@ class OnlineClusterer:
             title=TermBag.empty(),
             names=TermBag.empty(),
         )
+        event.storyline, new_storyline = self.storylines.link(event, embedding, bags, when, related, covered, sibling)
         self.events[key] = event
         self.event_keys[event_id] = key
         return event, new_storyline

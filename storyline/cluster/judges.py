@@ -34,13 +34,19 @@ DECISION_FEATURES = ("best", "second", "margin", "best_dense", "best_body", "bes
                      "best_log_days_last", "dated")  # fmt: skip
 # What a pair is judged by depends on its languages (``OnlineClusterer.tier``):
 # - "dense": one language, which the embedding model was made for: every feature;
+# - "cross": two languages, both of which a multilingual embedding was made for: the embedding, names,
+#   numbers and time, not the words (they differ across languages);
 # - "sparse": one language the embedding was not made for, as its cosines say little there (two unrelated
-#   Chinese articles score 0.8): no embedding features;
-# - "names": two languages: only what carries across them, names, numbers and time. Such candidates are
-#   judged only when no candidate in the article's language is joined (their scores are not comparable).
+#   Chinese articles score 0.8 with an English model): no embedding features;
+# - "names": two languages, one of which the embedding was not made for: only what carries across them, names,
+#   numbers and time.
 _NOT_SPARSE = ("dense_centroid", "dense_max", "headline_max", "best_dense")
-_NOT_NAMES = (*_NOT_SPARSE, "body_tfidf", "title_tfidf", "best_body", "best_title")
-TIERS = ("dense", "sparse", "names")
+_WORDS = ("body_tfidf", "title_tfidf", "best_body", "best_title")
+_NOT_NAMES = (*_NOT_SPARSE, *_WORDS)
+TIERS = ("dense", "cross", "sparse", "names")
+# Tiers whose candidates are judged only when no candidate of the other tiers is joined: their scores, from
+# names and numbers alone, are not comparable with the others'.
+LATE_TIERS = ("names",)
 
 
 def _without(features: tuple[str, ...], dropped: tuple[str, ...]) -> tuple[str, ...]:
@@ -50,6 +56,7 @@ def _without(features: tuple[str, ...], dropped: tuple[str, ...]) -> tuple[str, 
 # Each tier's (pair features, decision features).
 TIER_FEATURES = {
     "dense": (PAIR_FEATURES, DECISION_FEATURES),
+    "cross": (_without(PAIR_FEATURES, _WORDS), _without(DECISION_FEATURES, _WORDS)),
     "sparse": (_without(PAIR_FEATURES, _NOT_SPARSE), _without(DECISION_FEATURES, _NOT_SPARSE)),
     "names": (_without(PAIR_FEATURES, _NOT_NAMES), _without(DECISION_FEATURES, _NOT_NAMES)),
 }
@@ -66,7 +73,11 @@ class LinearModel:
     scale: tuple[float, ...]
 
     def probability(self, rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        z = ((rows - np.array(self.mean)) / np.array(self.scale)) @ np.array(self.weights) + self.bias
+        """Probabilities of the rows; a missing value (NaN: the time gap to an undated event) counts as the
+        training mean, so it weighs neither way."""
+        mean = np.array(self.mean)
+        rows = np.where(np.isnan(rows), mean, rows)
+        z = ((rows - mean) / np.array(self.scale)) @ np.array(self.weights) + self.bias
         probability: npt.NDArray[np.float64] = 1.0 / (1.0 + np.exp(-z))
         return probability
 
@@ -119,6 +130,9 @@ class ClusteringModel:
 
     judges: dict[str, Judge]
     trained_on: tuple[str, ...] = ()
+    # The embedding model whose vectors its dense features were computed from (``embed.model``): cosines of
+    # two models are not on one scale.
+    embedding: str = ""
 
     def pair_scores(self, rows: npt.NDArray[np.float64], tiers: list[str]) -> npt.NDArray[np.float64]:
         """Each candidate's probability of being the article's event, each by its pair's tier."""
@@ -130,7 +144,7 @@ class ClusteringModel:
 
     def to_json(self) -> dict[str, Any]:
         return {"tiers": {tier: judge.to_json() for tier, judge in self.judges.items()},
-                "trained_on": list(self.trained_on)}  # fmt: skip
+                "trained_on": list(self.trained_on), "embedding": self.embedding}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ClusteringModel:
@@ -139,16 +153,28 @@ class ClusteringModel:
         judges = {tier: Judge.from_json(data["tiers"][tier]) for tier in TIERS}
         if any((j.pair.features, j.decision.features) != TIER_FEATURES[t] for t, j in judges.items()):
             raise ConfigError("[E013] clustering model: its features do not match this version of storyline.")
-        return cls(judges, tuple(data.get("trained_on", ())))
+        return cls(judges, tuple(data.get("trained_on", ())), str(data.get("embedding", "")))
 
 
-def load_clustering_model(path: str) -> ClusteringModel:
-    """A model file; an empty path means the shipped model."""
+def load_clustering_model(path: str, embedding: str) -> ClusteringModel:
+    """A model file for vectors of the ``embedding`` model; an empty path means the one shipped for it."""
     if path:
         text = Path(path).read_text(encoding="utf-8")
     else:
-        text = resources.files("storyline").joinpath("models", "clustering.json").read_text(encoding="utf-8")
-    return ClusteringModel.from_json(json.loads(text))
+        folder = resources.files("storyline").joinpath("models")
+        shipped = folder.joinpath(f"clustering-{embedding}.json")
+        if not shipped.is_file():
+            known = sorted(f.name[len("clustering-") : -len(".json")] for f in folder.iterdir()
+                           if f.name.startswith("clustering-"))  # fmt: skip
+            raise ConfigError(Errors.E012.format(kind="embedding model", name=embedding, known=", ".join(known)))
+        text = shipped.read_text(encoding="utf-8")
+    model = ClusteringModel.from_json(json.loads(text))
+    if model.embedding != embedding:
+        raise ConfigError(
+            f"[E013] clustering model {path or 'shipped'}: trained on vectors of the embedding model "
+            f"'{model.embedding or 'unknown'}', not of '{embedding}' (embed.model); retrain it with that model."
+        )
+    return model
 
 
 def check_model_name(name: str) -> None:

@@ -29,10 +29,11 @@ def dump(clusterer: OnlineClusterer) -> bytes:
     events = [
         {"id": e.id, "storyline": e.storyline, "key": e.key, "size": e.size, "first": e.first, "last": e.last,
          "time_sum": e.time_sum, "time_count": e.time_count, "touched": e.touched,
-         "languages": sorted(e.languages, key=str), "posted": e.posted.tolist()}
+         "languages": sorted(e.languages, key=str), "posted": e.posted.tolist(), "headline": e.headline}
         for e in active
     ]  # fmt: skip
-    storylines = [{"id": s.id, "key": s.key, "last": s.last, "touched": s.touched} for s in storyline_pool]
+    storylines = [{"id": s.id, "key": s.key, "last": s.last, "touched": s.touched, "title": s.title,
+                   "title_event": s.title_event} for s in storyline_pool]  # fmt: skip
     meta = {"events": events, "storylines": storylines, "article_events": list(clusterer.article_events.items()),
             "next_key": clock.next_key, "tick": clock.tick, "now": clock.now,
             "documents": [df.documents for df in _frequencies(clusterer).values()]}  # fmt: skip
@@ -58,7 +59,12 @@ def dump(clusterer: OnlineClusterer) -> bytes:
         headlines=np.concatenate([e.headlines for e in active]) if events else empty,
         member_counts=np.array([len(e.members) for e in active], dtype=np.int64),
         storyline_centroids=np.stack([s.centroid for s in storyline_pool]) if storylines else empty,
-    )
+        # Zeros where a storyline's title event has no centre yet.
+        storyline_title_centres=np.stack([
+            s.title_centre if s.title_centre is not None else np.zeros(clusterer.dimensions, np.float32)
+            for s in storyline_pool
+        ]) if storylines else empty,
+    )  # fmt: skip
     return buffer.getvalue()
 
 
@@ -88,10 +94,12 @@ def load(clusterer: OnlineClusterer, data: bytes) -> None:
             first=item["first"], last=item["last"], time_sum=item["time_sum"],
             time_count=item["time_count"], touched=item["touched"],
             languages=set(item.get("languages", [])), posted=np.array(item.get("posted", []), np.int64),
+            headline=item.get("headline", ""),
         )  # fmt: skip
         clusterer.adopt(event)
     storyline_names = _unpacked(arrays, meta["storylines"], "names", owner="storyline")
     for i, item in enumerate(meta["storylines"]):
+        centre = arrays["storyline_title_centres"][i] if "storyline_title_centres" in arrays else None
         storyline = ActiveStoryline(
             item["id"],
             item["key"],
@@ -99,6 +107,9 @@ def load(clusterer: OnlineClusterer, data: bytes) -> None:
             storyline_names[i],
             item["last"],
             item["touched"],
+            title=item.get("title", ""),
+            title_event=item.get("title_event", ""),
+            title_centre=centre if centre is not None and centre.any() else None,
         )
         clusterer.storylines.add(storyline)
 

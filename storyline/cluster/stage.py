@@ -22,8 +22,10 @@ class ClusterStage(Resuming[OnlineClusterer]):
     reads: tuple[str, ...] = ("text", "lang", "sentences", "embedding", "duplicate_of", "published", "not_before")
     writes: tuple[str, ...] = ("event", "storyline", "published", "published_source")
 
-    def __init__(self, settings: ClusterSettings, dimensions: int, languages: tuple[str, ...] | None = None) -> None:
-        model = load_clustering_model(settings.model)
+    def __init__(
+        self, settings: ClusterSettings, embedding: str, dimensions: int, languages: tuple[str, ...] | None = None
+    ) -> None:
+        model = load_clustering_model(settings.model, embedding)
         super().__init__(lambda: OnlineClusterer(model, settings, dimensions, languages))
         self.settings = settings
         self.dimensions = dimensions
@@ -58,15 +60,18 @@ class ClusterStage(Resuming[OnlineClusterer]):
 
     @staticmethod
     def records_of(article: Article, event: str, storyline: str, decision: Decision) -> list[ClusterRecord]:
-        """What placing ``article`` changed: an event is titled by its first article, a storyline by its first
-        event."""
+        """What placing ``article`` changed: an event is titled by its first article; a storyline by its first
+        event, then by whichever of its events becomes the most central."""
+        made: list[ClusterRecord] = []
         if decision.new_event:
             title = article.headline
-            made: list[ClusterRecord] = [StorylineRecord(storyline, title)] if decision.new_storyline else []
-            return [*made, EventRecord(event, storyline, title)]
+            made = [StorylineRecord(storyline, title)] if decision.new_storyline else []
+            made.append(EventRecord(event, storyline, title))
         if decision.folded is not None:
-            return [StorylineFold(decision.folded, storyline)]
-        return []
+            made.append(StorylineFold(decision.folded, storyline))
+        if decision.retitled is not None:
+            made.append(StorylineRecord(storyline, decision.retitled))
+        return made
 
     def _dated(self, article: Article) -> Article:
         """An undated article with the date of its event, else (if it has a past of its own) of its text."""

@@ -85,6 +85,8 @@ class ActiveEvent:
     posted: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     # The centre as a unit vector, computed once per article added (every candidate pair reads it).
     unit: Vector | None = None
+    # Its title: the headline of its first article.
+    headline: str = ""
 
     def add(
         self, embedding: Vector, headline: Vector, bags: TermBags, when: float | None, tick: int, lang: str | None
@@ -114,7 +116,9 @@ class ActiveEvent:
 
 @dataclass
 class ActiveStoryline:
-    """A storyline's running centre: the sum of its events' articles' embeddings, and their names."""
+    """A storyline's running centre: the sum of its events' articles' embeddings, and their names; and the
+    event it is titled after, its most central (closest to that centre), with that event's unit centre, so
+    that the title can be weighed against newer events after the event itself has left memory."""
 
     id: str
     key: int
@@ -122,6 +126,9 @@ class ActiveStoryline:
     names: TermBag
     last: float | None
     touched: int
+    title: str = ""
+    title_event: str = ""
+    title_centre: Vector | None = None
 
     @property
     def unit_centroid(self) -> Vector:
@@ -169,12 +176,17 @@ class Decision:
     new_event: bool = False
     new_storyline: bool = False
     folded: str | None = None
+    # The storyline's new title, when another of its events became its most central.
+    retitled: str | None = None
 
 
 class VectorIndex:
     """Exact inner-product search over unit vectors (faiss), keyed by integers, with removal."""
 
     def __init__(self, dimensions: int) -> None:
+        # A search over a few thousand centres takes microseconds: OpenMP threads only add their start-up
+        # and, on a busy machine, spin-waiting (40x slower on two shared cores).
+        faiss.omp_set_num_threads(1)
         self.index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimensions))
 
     def upsert(self, key: int, vector: Vector) -> None:

@@ -6,7 +6,6 @@ A storyline links events weeks or years apart by the same principal actors and t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -48,7 +47,7 @@ class StorylineLinker:
 
     def link(
         self,
-        event_id: str,
+        event: ActiveEvent,
         embedding: Vector,
         bags: TermBags,
         when: float | None,
@@ -56,50 +55,53 @@ class StorylineLinker:
         covered: bool,
         sibling: ActiveEvent | None = None,
     ) -> tuple[str, bool]:
-        """The storyline of a new event, and whether it is new: that of ``sibling`` (an event the article
-        nearly joined), else the closest active storyline if it is close enough, else a new one."""
-        if sibling is not None and sibling.storyline in self:
-            best: ActiveStoryline | None = self[sibling.storyline]
-            score = math.inf
-        else:
-            best, score = self.closest(embedding, bags.names, related, covered)
-        created = best is None or score < self.settings.storyline_threshold
-        if best is None or created:
+        """The storyline of a new event, and whether it is new: the closest active storyline when it is close
+        enough as a whole, else a new one.
+
+        Closeness is always to a storyline's centre and names, never to one of its events: a bridge of one
+        article or one event between two stories does not chain them (single linkage would). The storylines
+        of the nearest events and of ``sibling`` (an event the article nearly joined) are candidates; the
+        sibling's needs only ``storyline_sibling_threshold``, as the pair model already vouched for the step.
+        """
+        weighted = self.df_names.weights(bags.names)
+        candidates = {
+            s.key: s for s in (self.active[k] for k in self.index.search(embedding, self.settings.candidates))
+        }
+        candidates |= {self[e.storyline].key: self[e.storyline] for e in related if e.storyline in self}
+        nominated = self[sibling.storyline] if sibling is not None and sibling.storyline in self else None
+        if nominated is not None:
+            candidates[nominated.key] = nominated
+        pool = list(candidates.values())
+        names = self.df_names.cosines(weighted, [c.names for c in pool])
+        best: ActiveStoryline | None = None
+        best_margin = 0.0
+        for storyline, names_cosine in zip(pool, names, strict=True):
+            closeness = self.closeness(embedding, storyline) if covered else 0.0
+            needed = self.settings.storyline_threshold
+            if storyline is nominated:
+                needed = min(needed, self.settings.storyline_sibling_threshold)
+            # Ranked by how far each clears what it needs: a nominated storyline competes on equal terms.
+            margin = self.score(closeness, float(names_cosine)) - needed
+            if margin >= 0 and (best is None or margin > best_margin):
+                best, best_margin = storyline, margin
+        created = best is None
+        if best is None:
             centre = np.zeros(self.dimensions, np.float32)
-            best = ActiveStoryline(content_id("s", event_id), self.clock.new_key(), centre, TermBag.empty(), when,
-                                   self.clock.tick)  # fmt: skip
+            best = ActiveStoryline(content_id("s", event.id), self.clock.new_key(), centre, TermBag.empty(), when,
+                                   self.clock.tick, title=event.headline, title_event=event.id)  # fmt: skip
             # Not ``add``: it enters the index once its first article has grown it.
             self.active[best.key] = best
             self.keys[best.id] = best.key
         self.grow(best, embedding, bags, when)
         return best.id, created
 
-    def closest(
-        self, vector: Vector, names: TermBag, related: list[ActiveEvent], covered: bool
-    ) -> tuple[ActiveStoryline | None, float]:
-        """The closest active storyline to ``vector`` and ``names``, and its score.
-
-        Closeness is to a storyline as a whole (its running centre) or to one of its
-        events: a storyline's events drift apart over months, and the newest is often
-        the nearest. In a language the embedding does not cover, only shared names count.
-        """
-        weighted = self.df_names.weights(names)
-        # Candidates: the nearest storylines, and the storylines of the nearest events.
-        storylines = [self.active[k] for k in self.index.search(vector, self.settings.candidates)]
-        events = [e for e in related if e.storyline in self]
-        dense = [
-            *(float(vector @ s.unit_centroid) for s in storylines),
-            *(float(vector @ e.unit_centroid) for e in events),
-        ]
-        shared_names = self.df_names.cosines(weighted, [s.names for s in storylines] + [e.names for e in events])
-        owners = storylines + [self[e.storyline] for e in events]
-        best: ActiveStoryline | None = None
-        best_score = -1.0
-        for storyline, closeness, names_cosine in zip(owners, dense, shared_names, strict=True):
-            score = self.score(closeness if covered else 0.0, float(names_cosine))
-            if score > best_score:
-                best, best_score = storyline, score
-        return best, best_score
+    @staticmethod
+    def closeness(vector: Vector, storyline: ActiveStoryline) -> float:
+        """How close ``vector`` is to a storyline: to its centre, and no less to the event it is titled after
+        (its core): a storyline whose centre drifts as it grows keeps to what it is about."""
+        centre = float(vector @ storyline.unit_centroid)
+        core = storyline.title_centre
+        return centre if core is None else min(centre, float(vector @ core))
 
     def score(self, closeness: float, names_cosine: float) -> float:
         """How close something is to a storyline: dense closeness plus weighted shared names."""
@@ -124,6 +126,8 @@ class StorylineLinker:
         if gone.last is not None:
             survivor.last = gone.last if survivor.last is None else max(survivor.last, gone.last)
         self.index.upsert(survivor.key, survivor.unit_centroid)
+        if gone.title_centre is not None:
+            self.consider_title(survivor, gone.title_event, gone.title, gone.title_centre)
         for event in events:
             if event.storyline == absorbed:
                 event.storyline = into
@@ -137,6 +141,17 @@ class StorylineLinker:
         if when is not None:
             storyline.last = when if storyline.last is None else max(storyline.last, when)
         self.index.upsert(storyline.key, storyline.unit_centroid)
+
+    def consider_title(self, storyline: ActiveStoryline, event_id: str, title: str, centre: Vector) -> bool:
+        """Title ``storyline`` after the event (its id, title and unit centre) if that event is now closer to
+        the storyline's centre than the one it is titled after; whether it was retitled."""
+        middle = storyline.unit_centroid
+        held = storyline.title_centre
+        if event_id != storyline.title_event and held is not None and float(centre @ middle) <= float(held @ middle):
+            return False
+        changed = event_id != storyline.title_event and title != storyline.title
+        storyline.title, storyline.title_event, storyline.title_centre = title, event_id, centre.copy()
+        return changed
 
     def evict(self) -> None:
         """Forget storylines that are too old or too many: memory stays bounded."""

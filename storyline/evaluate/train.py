@@ -15,6 +15,7 @@ import numpy as np
 
 from ..cluster import (
     DECISION_FEATURES,
+    LATE_TIERS,
     PAIR_FEATURES,
     TIER_FEATURES,
     TIERS,
@@ -87,13 +88,28 @@ def _neutral(features: tuple[str, ...]) -> LinearModel:
 def _fit(rows: np.ndarray, labels: np.ndarray, features: tuple[str, ...], balanced: bool) -> LinearModel:
     from sklearn.linear_model import LogisticRegression  # training-only dependency
 
-    mean = rows.mean(axis=0)
-    scale = rows.std(axis=0)
+    # Missing values (NaN: time gaps of undated pairs) are left out of the mean and spread, then set to the
+    # mean, as LinearModel.probability does when scoring; a column with no value at all weighs nothing.
+    known = ~np.isnan(rows)
+    counts = known.sum(axis=0)
+    mean = np.divide(np.where(known, rows, 0.0).sum(axis=0), counts, out=np.zeros(rows.shape[1]), where=counts > 0)
+    filled = np.where(known, rows, mean)
+    scale = filled.std(axis=0)
     scale[scale == 0] = 1.0
     fitted = LogisticRegression(C=1.0, class_weight="balanced" if balanced else None, max_iter=2000)
-    fitted.fit((rows - mean) / scale, labels)
+    fitted.fit((filled - mean) / scale, labels)
     return LinearModel(features, tuple(float(w) for w in fitted.coef_[0]), float(fitted.intercept_[0]),
                        tuple(float(m) for m in mean), tuple(float(s) for s in scale))  # fmt: skip
+
+
+_TIME_FEATURES = ("log_days_first", "log_days_last", "log_days_mean", "dated")
+
+
+def _undated(rows: TrainingRows) -> TrainingRows:
+    """The same pairs as the stream gives them when neither side is dated: no time gaps, ``dated`` 0."""
+    blank = columns(_TIME_FEATURES, PAIR_FEATURES)
+    pair_rows = [[0.0 if i in blank else value for i, value in enumerate(row)] for row in rows.pair_rows]
+    return replace(rows, pair_rows=pair_rows)
 
 
 def train_clustering(paths: list[str], settings: Settings, cache: str | None = None) -> ClusteringModel:
@@ -104,9 +120,13 @@ def train_clustering(paths: list[str], settings: Settings, cache: str | None = N
     file is in one language the embedding covers.
     """
     collected = [training_rows(p, settings, cache) for p in paths]
-    pair_x = np.array([r for c in collected for r in c.pair_rows], dtype=np.float64)
-    pair_y = np.array([y for c in collected for y in c.pair_labels])
-    dense = np.array([t == "dense" for c in collected for t in c.pair_tiers], dtype=bool)
+    # Every file teaches twice: as it is, and as if nothing in it were dated, so that the models learn what an
+    # undated pair is worth even from files where every article has a date (otherwise its zero time gaps
+    # would read as "the same day").
+    taught = collected + [_undated(c) for c in collected]
+    pair_x = np.array([r for c in taught for r in c.pair_rows], dtype=np.float64)
+    pair_y = np.array([y for c in taught for y in c.pair_labels])
+    dense = np.array([t == "dense" for c in taught for t in c.pair_tiers], dtype=bool)
     if len(set(pair_y[dense].tolist())) < 2:
         raise StorylineError(
             "[E019] Training needs both matching and non-matching candidate pairs in the embedding's languages."
@@ -119,7 +139,7 @@ def train_clustering(paths: list[str], settings: Settings, cache: str | None = N
         scorers[tier] = _fit(pair_x[chosen][:, columns(features, PAIR_FEATURES)], pair_y[chosen], features, True)
     scoring = ClusteringModel({tier: Judge(scorer, _neutral(DECISION_FEATURES)) for tier, scorer in scorers.items()})
     decision_rows: dict[str, tuple[list[list[float]], list[int]]] = {tier: ([], []) for tier in TIERS}
-    for c in collected:
+    for c in taught:
         for first, count, hit in c.groups:
             if count == 0:
                 continue
@@ -128,7 +148,9 @@ def train_clustering(paths: list[str], settings: Settings, cache: str | None = N
             # The dense decision learns from the articles whose best pair in their own language, scored as
             # the stream does, is dense; every article teaches the other tiers, as if all its pairs were in it.
             for tier in TIERS:
-                judged = [i for i, t in enumerate(tiers) if t != "names"] if tier == "dense" else list(range(count))
+                judged = (
+                    [i for i, t in enumerate(tiers) if t not in LATE_TIERS] if tier == "dense" else list(range(count))
+                )
                 if not judged:
                     continue
                 scores = scoring.pair_scores(
@@ -147,7 +169,7 @@ def train_clustering(paths: list[str], settings: Settings, cache: str | None = N
     # The other tiers' thresholds first, each judged with every pair in it; then the dense one, as the stream runs.
     for tier in (*TIERS[1:], TIERS[0]):
         judges[tier] = replace(judges[tier], join_probability=_best_threshold(judges, tier, collected, settings))
-    return ClusteringModel(judges, tuple(Path(p).name for p in paths))
+    return ClusteringModel(judges, tuple(Path(p).name for p in paths), settings.embed.model)
 
 
 def _best_threshold(judges: dict[str, Judge], tier: str, collected: list[TrainingRows], settings: Settings) -> float:

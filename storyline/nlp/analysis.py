@@ -21,8 +21,8 @@ from threadpoolctl import threadpool_limits
 from ..config import EntitySettings, NlpSettings
 from ..model import Article, Mention, Quote, TimeRef
 from .entities import EntityLinker, find_mentions, normalize_name
-from .quotes import find_quotes
-from .spacy_pipeline import load_spacy
+from .quotes import find_quotes, unattributed_quotes
+from .spacy_pipeline import PARSED_LANGUAGES, load_spacy
 from .timexes import tag_times, time_ranges
 
 
@@ -174,5 +174,8 @@ class AnalysisStage:
         started = time.perf_counter()
         mentions = tuple(self.linker.link(found.mentions))
         quotes = tuple(replace(q, entity=speaker_entity(q, mentions)) for q in found.quotes)
+        if article.lang and article.lang not in PARSED_LANGUAGES:
+            # The parse found no speakers in a language it does not read: keep the quoted words themselves.
+            quotes = tuple(unattributed_quotes(article.text))
         self.seconds["entities"] += time.perf_counter() - started
         return replace(article, mentions=mentions, times=found.times, quotes=quotes)

@@ -993,6 +993,21 @@ def find_quotes(doc: Doc) -> list[Quote]:
     return quotes
 
 
+def unattributed_quotes(text: str) -> list[Quote]:
+    """Every stretch in quote marks, as a direct quote nobody is said to have said.
+
+    What can be read from an article in a language the parser does not read: the quote marks still mark the
+    quoted words, and a report can match them with a quote another outlet attributes (``analyze.quotes``).
+    """
+    grouped: dict[int, list[QuoteSegment]] = {}
+    for segment in quote_segments(text):
+        grouped.setdefault(segment.group, []).append(segment)
+    return [
+        Quote(tuple(Span(s.start, s.end, text[s.start : s.end]) for s in segments), (), (), direct=True)
+        for segments in grouped.values()
+    ]
+
+
 def _quote(text: str, attribution: _Attribution, speaker: str | None) -> Quote:
     def spans(pairs: Iterable[tuple[int, int]]) -> tuple[Span, ...]:
         return tuple(Span(s, e, text[s:e]) for s, e in pairs)

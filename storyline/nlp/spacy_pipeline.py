@@ -22,6 +22,8 @@ PREFERRED_MODELS = ("en_core_web_trf", "en_core_web_lg", "en_core_web_md", "en_c
 # tok2vec/transformer, tagger (tense, parts of speech), parser (who said what), NER.
 UNUSED_COMPONENTS = ("lemmatizer", "senter")
 RULER = "attribute_ruler"
+# The languages those pipelines read (all of them are English): in another, the parse finds no speakers.
+PARSED_LANGUAGES = ("en",)
 FAST_POS = "storyline_tag_to_pos"
 
 

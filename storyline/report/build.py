@@ -15,6 +15,9 @@ from ..errors import Errors, StorylineError
 from ..model import Article, Event
 from ..store import SQLiteStore
 
+# Entities listed as what a storyline is about, at most.
+_ABOUT_ENTITIES = 5
+
 SCHEMA_ID = "storyline.report/1"
 # Set by reproducible-build tooling; makes `generated` (and so the whole report) byte-stable.
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
@@ -87,11 +90,34 @@ def _event_json(
         "entities": entities,
         "facts": [],
         "conflicts": [],
-        "quotes": event_quotes(articles, names, embedder, settings.quote_variant_similarity, settings.quote_min_words),
+        "quotes": event_quotes(
+            articles,
+            names,
+            embedder,
+            settings.quote_variant_similarity,
+            settings.quote_min_words,
+            settings.quote_translation_similarity,
+        ),
         "labels": event_labels(articles),
         "summary": _lead_summary(articles, settings.summary_sentences),
         "timeline": event_timeline(articles),
     }
+
+
+def _shared_entities(events: list[list[Article]]) -> list[tuple[str, int]]:
+    """Why a storyline's events belong together, as a reader can check it: the entities named in more than
+    one of its events, with how many; those in most events first, then the most mentioned (at most
+    ``_ABOUT_ENTITIES``)."""
+    in_events: dict[str, int] = {}
+    mentions: dict[str, int] = {}
+    for articles in events:
+        named = [m.entity for a in articles for m in a.mentions if m.entity]
+        for entity in named:
+            mentions[entity] = mentions.get(entity, 0) + 1
+        for entity in set(named):
+            in_events[entity] = in_events.get(entity, 0) + 1
+    ranked = sorted((-n, -mentions[entity], entity) for entity, n in in_events.items() if n > 1)
+    return [(entity, -n) for n, _, entity in ranked[:_ABOUT_ENTITIES]]
 
 
 def build_report(
@@ -114,11 +140,15 @@ def build_report(
     wanted_events = {e.id for e in events}
     # Entity names and types as the analysis stage decided them over the whole store.
     known = store.entities(m.entity for a in articles if a.event in wanted_events for m in a.mentions)
+    chosen = [s for s in store.storylines() if any(e in wanted_events for e in s.events)]
+    shared = {s.id: _shared_entities([by_event.get(e, []) for e in s.events]) for s in chosen}
+    known |= store.entities(entity for about in shared.values() for entity, _ in about)
     storylines = [
-        {"id": s.id, "title": s.title, "events": [e for e in s.events if e in wanted_events]}
-        for s in store.storylines()
-        if any(e in wanted_events for e in s.events)
-    ]
+        {"id": s.id, "title": s.title, "events": [e for e in s.events if e in wanted_events],
+         "about": [{"entity": entity, "name": known.get(entity, (entity, ""))[0], "events": count}
+                   for entity, count in shared[s.id]]}
+        for s in chosen
+    ]  # fmt: skip
     return {
         "schema": SCHEMA_ID,
         "generated": generated_at(),

@@ -288,7 +288,14 @@ def quotes(obj: Context, event_id: str | None, speaker: str | None, as_json: boo
     rows = [
         {"event": event, **row}
         for event, articles in by_event.items()
-        for row in event_quotes(articles, names, embedder, settings.quote_variant_similarity, settings.quote_min_words)
+        for row in event_quotes(
+            articles,
+            names,
+            embedder,
+            settings.quote_variant_similarity,
+            settings.quote_min_words,
+            settings.quote_translation_similarity,
+        )
     ]
     if speaker:
         rows = [r for r in rows if speaker.casefold() in (r["speaker_name"] or "").casefold()]
@@ -425,17 +432,23 @@ def eval_clustering(obj: Context, files: tuple[str, ...], model: str | None, cac
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 def eval_storylines(obj: Context, files: tuple[str, ...], cache: str | None, as_json: bool) -> None:
-    """Mix all topics of each FILE (Timeline17 format) into one stream; BCubed of storylines vs topics."""
+    """Storylines of each FILE: BCubed against topics (Timeline17 format, all topics in one stream), and for
+    any file the largest storyline's share of events and a sample of storylines to read."""
     results = [evaluate_storylines(f, obj.settings, cache) for f in files]
     if as_json:
         _emit_json([r.to_json() for r in results])
         return
     for r in results:
+        scores = f"; BCubed P {r.bcubed.precision:.3f} R {r.bcubed.recall:.3f} F1 {r.bcubed.f1:.3f}" if r.bcubed else ""
         out.print(
             f"{escape(Path(r.file).name)}: {r.articles} articles, {r.topics} topics -> {r.events} events in "
-            f"{r.storylines} storylines; BCubed P {r.bcubed.precision:.3f} R {r.bcubed.recall:.3f} "
-            f"F1 {r.bcubed.f1:.3f} ({r.seconds:.0f} s)"
+            f"{r.storylines} storylines{scores}; the largest holds {r.largest_events} events "
+            f"({r.largest_share:.1%}) ({r.seconds:.0f} s)"
         )
+        for sample in r.sample:
+            out.print(f"  [bold]{escape(sample.title)}[/bold] ({sample.events} events)")
+            for title in sample.event_titles:
+                out.print(f"    - {escape(title)}")
 
 
 def _emit_scores(results: Sequence[Scores], describe: Callable[[Scores], str], as_json: bool) -> None:

@@ -193,7 +193,7 @@ class SQLiteStore:
                     )
                     db.execute(
                         "INSERT OR REPLACE INTO embeddings (article_id, model, vector, headline) VALUES (?, ?, ?, ?)",
-                        (article.id, stage, article.embedding.astype(np.float32).tobytes(),
+                        (article.id, article.embedding_model or stage, article.embedding.astype(np.float32).tobytes(),
                          headline.astype(np.float32).tobytes()),
                     )  # fmt: skip
                 _save_annotations(db, article, fields)
@@ -253,6 +253,10 @@ class SQLiteStore:
             if "mentions" in fields:
                 db.execute("DELETE FROM entities")
         self.prune_events()
+
+    def embedding_models(self) -> set[str]:
+        """The models that made the stored embeddings (one, unless ``embed.model`` changed)."""
+        return {row[0] for row in self._db.execute("SELECT DISTINCT model FROM embeddings")}
 
     def load_state(self, stage: str) -> bytes | None:
         """The saved state of a stateful stage, if any."""
@@ -448,20 +452,22 @@ def _insert_sentences(db: sqlite3.Connection, article: Article) -> None:
 
 
 def _with_embeddings(db: sqlite3.Connection, articles: list[Article]) -> list[Article]:
-    found: dict[str, tuple[bytes, bytes]] = {}
+    found: dict[str, tuple[bytes, bytes, str]] = {}
     ids = [a.id for a in articles]
     for chunk_start in range(0, len(ids), 500):
         chunk = ids[chunk_start : chunk_start + 500]
         for row in db.execute(
-            f"SELECT article_id, vector, headline FROM embeddings WHERE article_id IN ({', '.join('?' * len(chunk))})",
+            "SELECT article_id, vector, headline, model FROM embeddings "
+            f"WHERE article_id IN ({', '.join('?' * len(chunk))})",
             chunk,
         ):
-            found[row[0]] = (row[1], row[2])
+            found[row[0]] = (row[1], row[2], row[3])
     return [
         replace(
             a,
             embedding=np.frombuffer(found[a.id][0], dtype=np.float32),
             headline_embedding=np.frombuffer(found[a.id][1], dtype=np.float32),
+            embedding_model=found[a.id][2],
         )
         if a.id in found
         else a

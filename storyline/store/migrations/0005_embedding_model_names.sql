@@ -1,0 +1,3 @@
+-- Embeddings record the model that made them (embed.model), not the stage's name: switching models
+-- re-embeds. Every vector stored before this was made by all-MiniLM-L6-v2.
+UPDATE embeddings SET model = 'minilm-l6-v2' WHERE model = 'embed';

@@ -1,0 +1,62 @@
+"""Both embedding models behind one interface, and a store that switches models re-embeds."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from storyline.config import Settings
+from storyline.embed import MODELS, load_embedder
+from storyline.ingest import read_inputs
+from storyline.model import Article
+from storyline.pipeline import Pipeline, clustering_stages
+from storyline.store import SQLiteStore
+
+from .conftest import EXAMPLES
+
+
+def with_model(settings: Settings, model: str) -> Settings:
+    return replace(settings, embed=replace(settings.embed, model=model))
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_embed_models_give_unit_vectors_independent_of_batch_companions(settings: Settings, model: str) -> None:
+    embedder = load_embedder(with_model(settings, model).embed)
+    texts = ["Ferries were suspended.", "Xi Jinping is to travel to Russia for talks with Putin."]
+    together = embedder.embed(texts)
+    assert together.shape == (2, embedder.dimensions) and together.dtype == np.float32
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    assert float(embedder.embed(texts[:1])[0] @ together[0]) > 0.9999
+
+
+def test_embed_multilingual_model_carries_meaning_across_languages(settings: Settings) -> None:
+    embedder = load_embedder(with_model(settings, "use-m-v3").embed)
+    english, russian, chinese, unrelated = embedder.embed([
+        "Chinese President Xi Jinping arrived in Moscow for talks with Vladimir Putin.",
+        "Председатель КНР Си Цзиньпин прибыл в Москву для переговоров с Владимиром Путиным.",
+        "中国国家主席习近平抵达莫斯科，与普京举行会谈。",
+        "В Санкт-Петербурге после реставрации открылся исторический театр.",
+    ])  # fmt: skip
+    assert embedder.languages is not None and {"ru", "zh", "de"} <= set(embedder.languages)
+    assert float(english @ russian) > float(english @ unrelated) + 0.3
+    assert float(english @ chinese) > float(english @ unrelated) + 0.3
+
+
+def test_embed_switching_models_reembeds_and_reclusters(store: SQLiteStore, settings: Settings) -> None:
+    store.add_articles(a for a in read_inputs([str(EXAMPLES)], settings.ingest) if isinstance(a, Article))
+    first, second = next(m for m in MODELS if m != settings.embed.model), settings.embed.model
+    Pipeline(clustering_stages(with_model(settings, first)), 64).run(store)
+    assert store.embedding_models() == {first}
+    before = {a.id: a.event for a in store.articles()}
+    pipeline = Pipeline(clustering_stages(with_model(settings, second)), 64)
+    assert pipeline.stale_embeddings(store)
+    run = pipeline.run(store)
+    assert run.processed["embed"] == 5 and run.processed["cluster"] == 5
+    articles = store.articles(with_embeddings=True)
+    assert store.embedding_models() == {second}
+    assert {a.embedding_model for a in articles} == {second}
+    assert {len(a.embedding) for a in articles if a.embedding is not None} == {load_embedder(settings.embed).dimensions}
+    assert all(a.event for a in articles) and set(before) == {a.id for a in articles}
+    assert not pipeline.stale_embeddings(store) and not pipeline.run(store).processed

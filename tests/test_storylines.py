@@ -1,0 +1,92 @@
+"""Storylines: linked as a whole (no chaining through a bridge), titled after their most central event."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from storyline.cluster import ClusteringModel, OnlineClusterer, load_clustering_model
+from storyline.config import Settings
+from storyline.model import Article
+
+DIMENSIONS = 3
+
+
+def _never_joining(settings: Settings) -> ClusteringModel:
+    """The shipped model with decisions that never join: every article starts an event."""
+    shipped = load_clustering_model("", settings.embed.model)
+    return replace(shipped, judges={t: replace(j, join_probability=2.0) for t, j in shipped.judges.items()})
+
+
+def _article(number: int, vector: list[float], title: str, day: int = 1) -> Article:
+    text = f"Report number {number} on a matter of its own."
+    embedding = np.array(vector, dtype=np.float32)
+    return Article(id=Article.make_id(text, title, None, str(number)), text=text, title=title,
+                   published=f"2024-05-{day:02d}", embedding=embedding / np.linalg.norm(embedding))  # fmt: skip
+
+
+def _turned(degrees: float) -> list[float]:
+    angle = math.radians(degrees)
+    return [math.cos(angle), math.sin(angle), 0.0]
+
+
+def test_storylines_a_drift_of_small_steps_does_not_chain_into_one(settings: Settings) -> None:
+    """Each event is close to the one before (cos .97), the last far from the first (cos 0): single linkage
+    would put them all in one storyline; linked to the storyline as a whole, the drift breaks off."""
+    cluster = replace(settings.cluster, storyline_threshold=0.8, storyline_sibling_threshold=0.8)
+    clusterer = OnlineClusterer(_never_joining(settings), cluster, DIMENSIONS)
+    storylines = [clusterer.assign(_article(i, _turned(14 * i), f"Step {i}"))[1] for i in range(8)]
+    assert storylines[1] == storylines[0]  # one small step is the same story
+    assert storylines[-1] != storylines[0]  # ninety-eight degrees away is not
+    assert len(set(storylines)) > 1
+
+
+def test_storylines_title_follows_the_most_central_event(settings: Settings) -> None:
+    cluster = replace(settings.cluster, storyline_threshold=0.5, storyline_sibling_threshold=0.5)
+    clusterer = OnlineClusterer(_never_joining(settings), cluster, DIMENSIONS)
+    _, storyline, first = clusterer.assign(_article(0, _turned(-30), "An early side story"))
+    assert first.new_storyline and clusterer.storylines[storyline].title == "An early side story"
+    retitles = []
+    for i, (degrees, title) in enumerate([(5, "The main event"), (0, "The heart of it"), (8, "A follow-up")]):
+        _, same, decision = clusterer.assign(_article(i + 1, _turned(degrees), title, day=2 + i))
+        assert same == storyline
+        retitles.append(decision.retitled)
+    # The centre moves towards the later events: the one nearest it titles the storyline.
+    assert clusterer.storylines[storyline].title == "The heart of it"
+    assert "The heart of it" in retitles
+
+
+def test_storylines_title_survives_a_restart(settings: Settings) -> None:
+    cluster = replace(settings.cluster, storyline_threshold=0.5, storyline_sibling_threshold=0.5)
+    clusterer = OnlineClusterer(_never_joining(settings), cluster, DIMENSIONS)
+    for i, degrees in enumerate([-30, 0, 3]):
+        _, storyline, _ = clusterer.assign(_article(i, _turned(degrees), f"Event {i}", day=1 + i))
+    resumed = OnlineClusterer(_never_joining(settings), cluster, DIMENSIONS)
+    resumed.restore(clusterer.snapshot())
+    kept = resumed.storylines[storyline]
+    assert (kept.title, kept.title_event) == (clusterer.storylines[storyline].title,
+                                              clusterer.storylines[storyline].title_event)  # fmt: skip
+    assert kept.title_centre is not None
+
+
+def test_storylines_reach_events_that_have_left_memory(settings: Settings) -> None:
+    """A storyline grows across months: its centre and title event stay when its events are evicted."""
+    dimensions = 16
+    cluster = replace(settings.cluster, storyline_threshold=0.6, storyline_sibling_threshold=0.6)
+    clusterer = OnlineClusterer(_never_joining(settings), cluster, dimensions)
+    rng = np.random.default_rng(3)
+    visit = np.zeros(dimensions, np.float32)
+    visit[0] = 1.0
+    first, storyline, _ = clusterer.assign(_article(0, visit.tolist(), "The first visit"))
+    for i in range(1, 40):  # other news over the next weeks: the first visit's event leaves memory
+        filler = rng.normal(size=dimensions)
+        filler[0] = 0.0
+        clusterer.assign(_article(i, filler.tolist(), f"Other news {i}", day=1 + i % 28))
+    assert first not in clusterer.event_keys
+    later = visit + 0.1 * np.eye(dimensions, dtype=np.float32)[1]
+    second = _article(99, later.tolist(), "The second visit")
+    second = replace(second, published="2025-05-01")
+    event, linked, _ = clusterer.assign(second)
+    assert event != first and linked == storyline
