@@ -92,8 +92,7 @@ def test_event_quotes_translation_variants_of_one_speaker_are_one_statement(sett
         articles,
         {"ent-ushakov": "Yuri Ushakov"},
         load_embedder(settings.embed),
-        settings.report.quote_variant_similarity,
-        settings.report.quote_min_words,
+        settings.report,
     )
     assert len(quotes) == 2
     (merged,) = [q for q in quotes if q["variants"]]
@@ -102,7 +101,7 @@ def test_event_quotes_translation_variants_of_one_speaker_are_one_statement(sett
     assert all(q["sources"] for q in quotes)
 
 
-def test_event_quotes_leave_out_short_reported_speech_and_restated_direct_quotes() -> None:
+def test_event_quotes_leave_out_short_reported_speech_and_restated_direct_quotes(settings: Settings) -> None:
     article = _article(
         "a1", ['"We will win this fight," she said, adding that we will win this fight.', "They blamed Russia."]
     )
@@ -112,12 +111,12 @@ def test_event_quotes_leave_out_short_reported_speech_and_restated_direct_quotes
     # The extractor's reported-speech reading of the same words.
     restated = Quote((Span(first.start + 1, first.end - 1, first.text[1:-1]),), (), (), False, "Ann Lee")
     short = Quote((Span(second.start + 12, second.end - 1, "Russia"),), (), (), False, "They")
-    quotes = event_quotes([replace(article, quotes=(direct, restated, short))], {}, None, 0.55, 6)
+    quotes = event_quotes([replace(article, quotes=(direct, restated, short))], {}, None, settings.report)
     assert [q["text"] for q in quotes] == ["We will win this fight"]
     assert quotes[0]["direct"]
 
 
-def test_event_quotes_unattributed_verbatim_quote_joins_the_attributed_one() -> None:
+def test_event_quotes_unattributed_verbatim_quote_joins_the_attributed_one(settings: Settings) -> None:
     words = '"An exchange of views is planned on cooperation in the international arena."'
     articles = []
     for article_id, speaker in (("a1", "Kremlin"), ("a2", None), ("a3", None)):
@@ -126,7 +125,7 @@ def test_event_quotes_unattributed_verbatim_quote_joins_the_attributed_one() -> 
         (only,) = article.sentences
         quote = Quote((Span(only.start, only.end, only.text),), (), (), True, speaker)
         articles.append(replace(article, quotes=(quote,)))
-    quotes = event_quotes(articles, {}, None, 0.55, 6)
+    quotes = event_quotes(articles, {}, None, settings.report)
     # The same words, unattributed in a2, are the Kremlin's statement; a short unattributed phrase is left out.
     assert [(q["speaker_name"], [v["sources"][0]["article"] for v in q["variants"]]) for q in quotes] == [
         ("Kremlin", ["a2"])

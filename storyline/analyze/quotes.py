@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from ..config import ReportSettings
 from ..embed import Embedder
 from ..model import Article, Quote
 from ..nlp.quotes import speech_cues
@@ -97,16 +98,15 @@ def event_quotes(
     articles: Sequence[Article],
     names: dict[str, str],
     embedder: Embedder | None,
-    similarity: float,
-    min_words: int,
-    translation_similarity: float = 1.0,
+    settings: ReportSettings,
 ) -> list[dict[str, Any]]:
     """The event's quotes in article order; a statement another article also reports (same speaker,
     similar meaning and words in one of its sentences) is listed once, the others under ``variants``.
     An unattributed direct quote whose words another article quotes and attributes joins that quote, as
     does one in another language whose meaning one of the attributed quote's sentences has (a translation:
-    the embedding must be multilingual) at ``translation_similarity``."""
-    found = [(a, q) for a in articles for q in _reported(a, a.quotes, min_words)]
+    the embedding must be multilingual) at ``quote_translation_similarity``."""
+    similarity, translation_similarity = settings.quote_variant_similarity, settings.quote_translation_similarity
+    found = [(a, q) for a in articles for q in _reported(a, a.quotes, settings.quote_min_words)]
     quotes = [_quote_json(article, quote, names) for article, quote in found]
     merged_into = _same_speaker_variants(found, quotes, embedder, similarity) if embedder is not None else {}
     for j, i in _unattributed_variants(found, quotes, merged_into, embedder, translation_similarity).items():

@@ -288,14 +288,7 @@ def quotes(obj: Context, event_id: str | None, speaker: str | None, as_json: boo
     rows = [
         {"event": event, **row}
         for event, articles in by_event.items()
-        for row in event_quotes(
-            articles,
-            names,
-            embedder,
-            settings.quote_variant_similarity,
-            settings.quote_min_words,
-            settings.quote_translation_similarity,
-        )
+        for row in event_quotes(articles, names, embedder, settings)
     ]
     if speaker:
         rows = [r for r in rows if speaker.casefold() in (r["speaker_name"] or "").casefold()]
