@@ -74,6 +74,9 @@ class ClusterSettings:
     storyline_threshold: float
     storyline_sibling_threshold: float
     storyline_names_weight: float
+    storyline_principal_share: float
+    storyline_principal_idf: float
+    storyline_principal_after: int
     storyline_window_days: float
     max_active_storylines: int
     remembered_articles: int

@@ -90,3 +90,32 @@ def test_storylines_reach_events_that_have_left_memory(settings: Settings) -> No
     second = replace(second, published="2025-05-01")
     event, linked, _ = clusterer.assign(second)
     assert event != first and linked == storyline
+
+
+def _named(number: int, vector: list[float], names: str, day: int = 1) -> Article:
+    text = f"Report number {number} says that {names} met again on the matter."
+    embedding = np.array(vector, dtype=np.float32)
+    return Article(id=Article.make_id(text, None, None, str(number)), text=text, published=f"2024-05-{day:02d}",
+                   embedding=embedding / np.linalg.norm(embedding))  # fmt: skip
+
+
+def test_storylines_need_a_shared_principal_name_that_is_rare_in_the_stream(settings: Settings) -> None:
+    """Close in vector space is not enough: a storyline is joined through a name most of its events share and
+    few other articles do ("Manchin"), not through one every article of the stream has ("Biden")."""
+
+    def stream(principal_idf: float) -> tuple[str, str, str]:
+        cluster = replace(settings.cluster, storyline_threshold=0.5, storyline_sibling_threshold=0.5,
+                          storyline_principal_idf=principal_idf, storyline_principal_after=0)  # fmt: skip
+        clusterer = OnlineClusterer(_never_joining(settings), cluster, DIMENSIONS)
+        for i in range(30):  # a year of news that all names Biden
+            clusterer.assign(_named(100 + i, _turned(90 + (i % 3)), f"Biden and Official{i}", day=1 + i % 20))
+        _, talks, _ = clusterer.assign(_named(1, _turned(0), "Biden and Manchin", day=21))
+        _, more_talks, _ = clusterer.assign(_named(2, _turned(3), "Manchin and Biden", day=22))
+        _, kabul, _ = clusterer.assign(_named(3, _turned(5), "Biden and Kabul", day=23))
+        return talks, more_talks, kabul
+
+    talks, more_talks, kabul = stream(principal_idf=2.0)
+    assert more_talks == talks  # shares Manchin, rare in the stream
+    assert kabul != talks  # shares only Biden
+    talks, _, kabul = stream(principal_idf=0.0)
+    assert kabul == talks  # without the requirement, closeness alone links it

@@ -33,7 +33,7 @@ def dump(clusterer: OnlineClusterer) -> bytes:
         for e in active
     ]  # fmt: skip
     storylines = [{"id": s.id, "key": s.key, "last": s.last, "touched": s.touched, "title": s.title,
-                   "title_event": s.title_event} for s in storyline_pool]  # fmt: skip
+                   "title_event": s.title_event, "events": s.events} for s in storyline_pool]  # fmt: skip
     meta = {"events": events, "storylines": storylines, "article_events": list(clusterer.article_events.items()),
             "next_key": clock.next_key, "tick": clock.tick, "now": clock.now,
             "documents": [df.documents for df in _frequencies(clusterer).values()]}  # fmt: skip
@@ -50,6 +50,7 @@ def dump(clusterer: OnlineClusterer) -> bytes:
     bags |= _packed([e.title for e in active], "event_title")
     bags |= _packed([e.names for e in active], "event_names")
     bags |= _packed([s.names for s in storyline_pool], "storyline_names")
+    bags |= _packed([s.event_names for s in storyline_pool], "storyline_event_names")
     np.savez(
         buffer,
         meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
@@ -98,6 +99,11 @@ def load(clusterer: OnlineClusterer, data: bytes) -> None:
         )  # fmt: skip
         clusterer.adopt(event)
     storyline_names = _unpacked(arrays, meta["storylines"], "names", owner="storyline")
+    event_names = (
+        _unpacked(arrays, meta["storylines"], "event_names", owner="storyline")
+        if "storyline_event_names_sizes" in arrays
+        else [TermBag.empty() for _ in meta["storylines"]]
+    )
     for i, item in enumerate(meta["storylines"]):
         centre = arrays["storyline_title_centres"][i] if "storyline_title_centres" in arrays else None
         storyline = ActiveStoryline(
@@ -110,6 +116,8 @@ def load(clusterer: OnlineClusterer, data: bytes) -> None:
             title=item.get("title", ""),
             title_event=item.get("title_event", ""),
             title_centre=centre if centre is not None and centre.any() else None,
+            events=item.get("events", 0),
+            event_names=event_names[i],
         )
         clusterer.storylines.add(storyline)
 

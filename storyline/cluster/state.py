@@ -129,6 +129,10 @@ class ActiveStoryline:
     title: str = ""
     title_event: str = ""
     title_centre: Vector | None = None
+    # How many events it holds, and in how many of them each name term appears (their first articles'):
+    # its principal names are those in a large share of its events.
+    events: int = 0
+    event_names: TermBag = field(default_factory=TermBag.empty)
 
     @property
     def unit_centroid(self) -> Vector:

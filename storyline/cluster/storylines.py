@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
+import numpy.typing as npt
 
 from ..config import ClusterSettings
 from ..model import content_id
@@ -76,6 +77,8 @@ class StorylineLinker:
         best: ActiveStoryline | None = None
         best_margin = 0.0
         for storyline, names_cosine in zip(pool, names, strict=True):
+            if not self.shares_principal_name(storyline, bags.names.keys):
+                continue
             closeness = self.closeness(embedding, storyline) if covered else 0.0
             needed = self.settings.storyline_threshold
             if storyline is nominated:
@@ -92,8 +95,33 @@ class StorylineLinker:
             # Not ``add``: it enters the index once its first article has grown it.
             self.active[best.key] = best
             self.keys[best.id] = best.key
+        best.events += 1
+        present = TermBag(bags.names.keys, np.ones(len(bags.names), np.int64))
+        best.event_names = best.event_names.merged(present, EVENT_BAG_TERMS)
         self.grow(best, embedding, bags, when)
         return best.id, created
+
+    def principal_names(self, storyline: ActiveStoryline) -> npt.NDArray[np.int64]:
+        """The name terms in at least ``storyline_principal_share`` of a storyline's events."""
+        needed = max(1.0, self.settings.storyline_principal_share * storyline.events)
+        return storyline.event_names.keys[storyline.event_names.counts >= needed]
+
+    def shares_principal_name(self, storyline: ActiveStoryline, names: npt.NDArray[np.int64]) -> bool:
+        """Whether ``names`` hold one of the storyline's principal names that is rare enough in the stream
+        (inverse document frequency at least ``storyline_principal_idf``) to say what it is about: the reason
+        a reader can check. "Biden" in a year of Washington news is not such a name; "Haiti" is."""
+        if (
+            self.settings.storyline_principal_idf <= 0
+            or self.df_names.documents < self.settings.storyline_principal_after
+        ):
+            # Until the stream holds a sample of the news, every name is "rare": document frequencies say nothing.
+            return True
+        shared = np.intersect1d(self.principal_names(storyline), names, assume_unique=True)
+        if not len(shared):
+            return False
+        df = self.df_names
+        idf = np.log((1.0 + df.documents) / (1.0 + df.counts[shared]))
+        return bool(idf.max() >= self.settings.storyline_principal_idf)
 
     @staticmethod
     def closeness(vector: Vector, storyline: ActiveStoryline) -> float:
@@ -117,12 +145,16 @@ class StorylineLinker:
         # stories together.
         names = float(self.df_names.cosines(self.df_names.weights(gone.names), [survivor.names])[0])
         closeness = self.score(float(gone.unit_centroid @ survivor.unit_centroid), names)
-        if closeness < self.settings.storyline_threshold:
+        if closeness < self.settings.storyline_threshold or not self.shares_principal_name(
+            survivor, self.principal_names(gone)
+        ):
             return False
         del self.active[self.keys.pop(absorbed)]
         self.index.remove(gone.key)
         survivor.centroid = survivor.centroid + gone.centroid
         survivor.names = survivor.names.merged(gone.names, EVENT_BAG_TERMS)
+        survivor.event_names = survivor.event_names.merged(gone.event_names, EVENT_BAG_TERMS)
+        survivor.events += gone.events
         if gone.last is not None:
             survivor.last = gone.last if survivor.last is None else max(survivor.last, gone.last)
         self.index.upsert(survivor.key, survivor.unit_centroid)
