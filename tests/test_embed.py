@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from storyline.config import Settings
 from storyline.embed import MODELS, load_embedder
 from storyline.ingest import read_inputs
 from storyline.model import Article
 from storyline.pipeline import Pipeline, clustering_stages
+from storyline.serve.cli import cli
 from storyline.store import SQLiteStore
 
 from .conftest import EXAMPLES
@@ -60,3 +63,16 @@ def test_embed_switching_models_reembeds_and_reclusters(store: SQLiteStore, sett
     assert {len(a.embedding) for a in articles if a.embedding is not None} == {load_embedder(settings.embed).dimensions}
     assert all(a.event for a in articles) and set(before) == {a.id for a in articles}
     assert not pipeline.stale_embeddings(store) and not pipeline.run(store).processed
+
+
+@pytest.mark.slow
+def test_embed_cli_says_when_it_embeds_a_store_again(tmp_path: Path) -> None:
+    db, config = str(tmp_path / "s.db"), tmp_path / "minilm.toml"
+    config.write_text('[embed]\nmodel = "minilm-l6-v2"\n', encoding="utf-8")
+    runner = CliRunner()
+    first = runner.invoke(cli, ["--db", db, "--config", str(config), "ingest", str(EXAMPLES)])
+    assert first.exit_code == 0 and "embedding them again" not in first.output
+    second = runner.invoke(cli, ["--db", db, "ingest", str(EXAMPLES)])
+    assert second.exit_code == 0 and "embedding them again" in second.output
+    third = runner.invoke(cli, ["--db", db, "ingest", str(EXAMPLES)])
+    assert "embedding them again" not in third.output

@@ -150,6 +150,12 @@ def ingest(obj: Context, paths: tuple[str, ...]) -> None:
 
 def _run_pipeline(store: SQLiteStore, settings: Settings) -> None:
     pipeline = Pipeline(default_stages(settings), settings.pipeline.batch_size)
+    if pipeline.stale_embeddings(store):
+        err.print(
+            f"The store's articles were embedded with another model than {escape(settings.embed.model)} "
+            "(embed.model): embedding them again and clustering them anew."
+        )
+        pipeline.reembed(store)
     pending = pipeline.pending(store)
     show = err.is_terminal and max(pending.values(), default=0) >= settings.pipeline.progress_min_articles
     with Progress(
