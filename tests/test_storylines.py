@@ -119,3 +119,21 @@ def test_storylines_need_a_shared_principal_name_that_is_rare_in_the_stream(sett
     assert kabul != talks  # shares only Biden
     talks, _, kabul = stream(principal_idf=0.0)
     assert kabul == talks  # without the requirement, closeness alone links it
+
+
+def test_storylines_articles_without_worded_names_are_linked_by_closeness(settings: Settings) -> None:
+    """Chinese has no capitals: its names are numbers alone, so the principal-name requirement cannot apply."""
+    cluster = replace(settings.cluster, storyline_threshold=0.5, storyline_sibling_threshold=0.5,
+                      storyline_principal_idf=5.0, storyline_principal_after=0)  # fmt: skip
+    clusterer = OnlineClusterer(_never_joining(settings), cluster, DIMENSIONS)
+
+    def chinese(number: int, degrees: float, text: str) -> Article:
+        embedding = np.array(_turned(degrees), dtype=np.float32)
+        return Article(id=Article.make_id(text, None, None, str(number)), text=text, published="2024-05-02",
+                       lang="zh", embedding=embedding)  # fmt: skip
+
+    _, first, _ = clusterer.assign(chinese(1, 0, "习近平将于2023年3月20日访问俄罗斯。"))
+    _, second, _ = clusterer.assign(chinese(2, 3, "习近平抵达莫斯科，开始为期三天的国事访问。"))
+    _, english, _ = clusterer.assign(_named(3, _turned(4), "Xi and Putin"))
+    assert second == first  # close, and no worded name to compare
+    assert english != first  # worded names, none of them principal (rare) in the storyline

@@ -77,7 +77,8 @@ class StorylineLinker:
         best: ActiveStoryline | None = None
         best_margin = 0.0
         for storyline, names_cosine in zip(pool, names, strict=True):
-            if not self.shares_principal_name(storyline, bags.names.keys):
+            # An article whose names are numbers alone (a script without capitals) cannot show a shared name.
+            if bags.worded and not self.shares_principal_name(storyline, bags.names.keys):
                 continue
             closeness = self.closeness(embedding, storyline) if covered else 0.0
             needed = self.settings.storyline_threshold

@@ -137,12 +137,17 @@ class TermBags:
     body: TermBag
     title: TermBag
     names: TermBag
+    # Whether any of its names is a word, not only a number: a script without capitals (Chinese) gives numbers
+    # alone, and names then say little about who or what an article is about.
+    worded: bool = True
 
 
 def term_bags(title: str | None, body: str, lang: str | None = None) -> TermBags:
     """The three bags the clustering features compare, for a text in ``lang`` (None: unknown)."""
+    found = names(f"{title or ''}\n{body}", lang)
     return TermBags(
         body=TermBag.of(words(body, lang)),
         title=TermBag.of(words(title or "", lang)),
-        names=TermBag.of(names(f"{title or ''}\n{body}", lang)),
+        names=TermBag.of(found),
+        worded=any(not name[0].isdigit() for name in found),
     )
