@@ -73,11 +73,7 @@ class LinearModel:
     scale: tuple[float, ...]
 
     def probability(self, rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        """Probabilities of the rows; a missing value (NaN: the time gap to an undated event) counts as the
-        training mean, so it weighs neither way."""
-        mean = np.array(self.mean)
-        rows = np.where(np.isnan(rows), mean, rows)
-        z = ((rows - mean) / np.array(self.scale)) @ np.array(self.weights) + self.bias
+        z = ((rows - np.array(self.mean)) / np.array(self.scale)) @ np.array(self.weights) + self.bias
         probability: npt.NDArray[np.float64] = 1.0 / (1.0 + np.exp(-z))
         return probability
 

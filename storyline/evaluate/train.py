@@ -88,16 +88,11 @@ def _neutral(features: tuple[str, ...]) -> LinearModel:
 def _fit(rows: np.ndarray, labels: np.ndarray, features: tuple[str, ...], balanced: bool) -> LinearModel:
     from sklearn.linear_model import LogisticRegression  # training-only dependency
 
-    # Missing values (NaN: time gaps of undated pairs) are left out of the mean and spread, then set to the
-    # mean, as LinearModel.probability does when scoring; a column with no value at all weighs nothing.
-    known = ~np.isnan(rows)
-    counts = known.sum(axis=0)
-    mean = np.divide(np.where(known, rows, 0.0).sum(axis=0), counts, out=np.zeros(rows.shape[1]), where=counts > 0)
-    filled = np.where(known, rows, mean)
-    scale = filled.std(axis=0)
+    mean = rows.mean(axis=0)
+    scale = rows.std(axis=0)
     scale[scale == 0] = 1.0
     fitted = LogisticRegression(C=1.0, class_weight="balanced" if balanced else None, max_iter=2000)
-    fitted.fit((filled - mean) / scale, labels)
+    fitted.fit((rows - mean) / scale, labels)
     return LinearModel(features, tuple(float(w) for w in fitted.coef_[0]), float(fitted.intercept_[0]),
                        tuple(float(m) for m in mean), tuple(float(s) for s in scale))  # fmt: skip
 
