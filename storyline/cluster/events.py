@@ -280,8 +280,7 @@ class OnlineClusterer:
         present = [t for t in names.keys.tolist() if t in self.name_postings]
         rarest = sorted(present, key=lambda t: (self.df_names.counts[t], t))[:_LOOKUP_NAMES]
         weight: dict[int, float] = {}
-        for term in rarest:
-            idf = math.log((1.0 + self.df_names.documents) / (1.0 + self.df_names.counts[term]))
+        for term, idf in zip(rarest, self.df_names.idf(np.array(rarest, np.int64)).tolist(), strict=True):
             for key in self.name_postings[term] - found:
                 weight[key] = weight.get(key, 0.0) + idf
         ranked = sorted(weight, key=lambda k: (-weight[k], k))[: self.settings.candidates // 2]

@@ -40,10 +40,14 @@ class DocumentFrequencies:
         values = self._tf_idf(bag.keys, bag.counts)
         return Weighted(bag.keys, values, float(np.sqrt(values @ values)))
 
+    def idf(self, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Smoothed inverse document frequency (natural log) of each term: 0 for a term in every document."""
+        idf: npt.NDArray[np.float64] = np.log((1.0 + self.documents) / (1.0 + self.counts[keys]))
+        return idf
+
     def _tf_idf(self, keys: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         """Sublinear term frequency times smoothed inverse document frequency."""
-        idf = np.log((1.0 + self.documents) / (1.0 + self.counts[keys])) + 1.0
-        weights: npt.NDArray[np.float64] = (1.0 + np.log(counts)) * idf
+        weights: npt.NDArray[np.float64] = (1.0 + np.log(counts)) * (self.idf(keys) + 1.0)
         return weights
 
 

@@ -120,9 +120,7 @@ class StorylineLinker:
         shared = np.intersect1d(self.principal_names(storyline), names, assume_unique=True)
         if not len(shared):
             return False
-        df = self.df_names
-        idf = np.log((1.0 + df.documents) / (1.0 + df.counts[shared]))
-        return bool(idf.max() >= self.settings.storyline_principal_idf)
+        return bool(self.df_names.idf(shared).max() >= self.settings.storyline_principal_idf)
 
     @staticmethod
     def closeness(vector: Vector, storyline: ActiveStoryline) -> float:
