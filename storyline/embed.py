@@ -198,8 +198,6 @@ class EmbeddingStage:
 
     def __init__(self, settings: EmbedSettings) -> None:
         self.settings = settings
-        # The model whose vectors this stage stores: a store embedded with another one is embedded anew.
-        self.model = settings.model
         # Seconds inside the model (tokenizer, network, pooling): the raw embedding cost, for benchmarks.
         self.model_seconds = 0.0
 

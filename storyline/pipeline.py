@@ -124,7 +124,7 @@ class Pipeline:
 
     def stale_embeddings(self, store: SQLiteStore) -> bool:
         """Whether the store holds vectors of another embedding model than this pipeline's."""
-        models = {s.model for s in self.stages if isinstance(s, EmbeddingStage)}
+        models = {s.settings.model for s in self.stages if isinstance(s, EmbeddingStage)}
         return bool(models) and bool(store.embedding_models() - models)
 
     def reembed(self, store: SQLiteStore) -> None:

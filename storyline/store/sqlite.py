@@ -454,8 +454,8 @@ def _insert_sentences(db: sqlite3.Connection, article: Article) -> None:
 def _with_embeddings(db: sqlite3.Connection, articles: list[Article]) -> list[Article]:
     found: dict[str, tuple[bytes, bytes, str]] = {}
     ids = [a.id for a in articles]
-    for chunk_start in range(0, len(ids), 500):
-        chunk = ids[chunk_start : chunk_start + 500]
+    for chunk_start in range(0, len(ids), _CHUNK):
+        chunk = ids[chunk_start : chunk_start + _CHUNK]
         for row in db.execute(
             "SELECT article_id, vector, headline, model FROM embeddings "
             f"WHERE article_id IN ({', '.join('?' * len(chunk))})",
@@ -481,8 +481,8 @@ def _with_sentences(db: sqlite3.Connection, articles: list[Article]) -> list[Art
     by_article: dict[str, list[Sentence]] = {a.id: [] for a in articles}
     ids = list(by_article)
     # SQLite caps bound parameters; fetch in chunks.
-    for chunk_start in range(0, len(ids), 500):
-        chunk = ids[chunk_start : chunk_start + 500]
+    for chunk_start in range(0, len(ids), _CHUNK):
+        chunk = ids[chunk_start : chunk_start + _CHUNK]
         for row in db.execute(
             f'SELECT article_id, idx, paragraph, start, "end", text FROM sentences '
             f"WHERE article_id IN ({', '.join('?' * len(chunk))}) ORDER BY article_id, idx",
@@ -531,8 +531,8 @@ def _save_annotations(db: sqlite3.Connection, article: Article, fields: Sequence
 
 def _rows_by_article(db: sqlite3.Connection, sql: str, ids: list[str]) -> dict[str, list[sqlite3.Row]]:
     found: dict[str, list[sqlite3.Row]] = {}
-    for chunk_start in range(0, len(ids), 500):
-        chunk = ids[chunk_start : chunk_start + 500]
+    for chunk_start in range(0, len(ids), _CHUNK):
+        chunk = ids[chunk_start : chunk_start + _CHUNK]
         for row in db.execute(sql.format(ids=", ".join("?" * len(chunk))), chunk):
             found.setdefault(row["article_id"], []).append(row)
     return found
