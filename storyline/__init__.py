@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from .config import Settings, load_settings
 from .ingest import read_inputs
-from .model import Article, Event, Sentence, SourceRef, Storyline
+from .model import Article, Citation, Event, EventAnalysis, Sentence, Storyline
 from .pipeline import Pipeline, default_stages
 from .report import build_report, render_report, validate_report
 from .store import open_store
 
 __all__ = [
     "Article",
+    "Citation",
     "Event",
+    "EventAnalysis",
     "Pipeline",
     "Sentence",
     "Settings",
-    "SourceRef",
     "Storyline",
     "build_report",
     "default_stages",

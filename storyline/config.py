@@ -106,6 +106,14 @@ class ReportSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class FactSettings:
+    candidate_cosine: float
+    same_fact: float
+    same_date_cosine: float
+    same_date_probability: float
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     store: StoreSettings
     ingest: IngestSettings
@@ -116,6 +124,7 @@ class Settings:
     entities: EntitySettings
     pipeline: PipelineSettings
     report: ReportSettings
+    facts: FactSettings
 
 
 _SECTIONS: dict[str, type] = {
@@ -128,6 +137,7 @@ _SECTIONS: dict[str, type] = {
     "entities": EntitySettings,
     "pipeline": PipelineSettings,
     "report": ReportSettings,
+    "facts": FactSettings,
 }
 
 

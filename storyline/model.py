@@ -11,7 +11,8 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from types import UnionType
+from typing import Any, Literal, TypeAlias, Union, get_args, get_origin, get_type_hints
 
 import numpy as np
 import numpy.typing as npt
@@ -173,11 +174,12 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
-class SourceRef:
-    """A pointer to the exact sentence a statement comes from."""
+class Citation:
+    """The exact sentence a statement comes from: every line of an analysis cites its sources with these."""
 
     article: str
     sentence: int
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,3 +233,181 @@ class StorylineFold:
 
 
 ClusterRecord: TypeAlias = StorylineRecord | EventRecord | StorylineFold
+
+
+# What the event analysis stage computes once per event and the store keeps (../shared/spec/report.md): the
+# report, the CLI and the API serialize it, never recompute it.
+
+
+@dataclass(frozen=True, slots=True)
+class EntityProfile:
+    """An entity as one event names it: every name used, in which articles, how often."""
+
+    id: str
+    name: str
+    type: str
+    aliases: tuple[str, ...]
+    articles: tuple[str, ...]
+    mentions: int
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """The words one article uses to describe an entity.
+
+    ``quoted``: the words stand inside quotation marks, so they are the ``speaker``'s, not the outlet's.
+    """
+
+    entity: str
+    article: str
+    outlet: str | None
+    label: str
+    quoted: bool = False
+    speaker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One piece of information, as each article that reports it puts it (one sentence per article).
+
+    ``outlets`` counts the publishers; ``independent_outlets`` folds near-duplicate articles, one
+    outlet's several articles and copies of one text (wire or press release) into one source each;
+    ``origin`` is the article the copied text appeared in first, when several outlets carry it.
+    """
+
+    id: str
+    text: str
+    sources: tuple[Citation, ...]
+    outlets: int
+    independent_outlets: int
+    origin: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One side of a conflict: what some sources say."""
+
+    text: str
+    value: str
+    sources: tuple[Citation, ...]
+    published: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """Sources that report one fact differently: a number, date, place, person or polarity.
+
+    ``kind`` is "update" when the later claim revises an earlier expectation (the later comes last).
+    """
+
+    about: str
+    kind: Literal["conflict", "update"]
+    fact: str
+    claims: tuple[Claim, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteVariant:
+    """Another outlet's (or language's) rendering of a quote."""
+
+    text: str
+    direct: bool
+    sources: tuple[Citation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteGroup:
+    """What someone said, once, with every outlet's rendering of it."""
+
+    speaker: str | None
+    speaker_name: str | None
+    text: str
+    direct: bool
+    sources: tuple[Citation, ...]
+    variants: tuple[QuoteVariant, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryLine:
+    """A sentence of the event's summary, with the sources that say it."""
+
+    text: str
+    sources: tuple[Citation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """Something dated that the event's articles report, once, with all its sources."""
+
+    date: str
+    end: str | None
+    precision: str
+    text: str
+    sources: tuple[Citation, ...]
+    tense: str | None = None
+    expressions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DistinctiveTerm:
+    """A word one outlet uses for an event more than the others do: ``z`` is its log-odds ratio's z-score."""
+
+    term: str
+    z: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutletTerms:
+    """The words that set one outlet's coverage of an event apart (its articles; its domain, else an article's
+    id when the outlet is unknown)."""
+
+    outlet: str
+    articles: tuple[str, ...]
+    terms: tuple[DistinctiveTerm, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EventAnalysis:
+    """Everything the report says about one event beyond its articles, as the analysis stage computed it.
+
+    ``signature`` identifies the articles (and the analysis version) it was computed from: an event whose
+    signature changed is analysed again.
+    """
+
+    event: str
+    signature: str
+    entities: tuple[EntityProfile, ...] = ()
+    facts: tuple[Fact, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+    quotes: tuple[QuoteGroup, ...] = ()
+    labels: tuple[Label, ...] = ()
+    summary: tuple[SummaryLine, ...] = ()
+    timeline: tuple[TimelineEntry, ...] = ()
+    terms: tuple[OutletTerms, ...] = ()
+
+
+def to_data(value: Any) -> Any:
+    """A model object as JSON data: dataclasses become objects, tuples lists."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: to_data(getattr(value, name)) for name in value.__dataclass_fields__}
+    if isinstance(value, (tuple, list)):
+        return [to_data(v) for v in value]
+    return value
+
+
+def from_data(kind: Any, data: Any) -> Any:
+    """The model object of type ``kind`` that :func:`to_data` gave ``data`` for."""
+    if data is None:
+        return None
+    if hasattr(kind, "__dataclass_fields__"):
+        hints = get_type_hints(kind)
+        return kind(**{name: from_data(hints[name], data[name]) for name in kind.__dataclass_fields__ if name in data})
+    origin = get_origin(kind)
+    if origin is tuple:
+        item = get_args(kind)[0]
+        return tuple(from_data(item, v) for v in data)
+    if origin in (Union, UnionType):
+        options = [a for a in get_args(kind) if a is not type(None)]
+        return from_data(options[0], data) if len(options) == 1 else data
+    return data

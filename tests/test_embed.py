@@ -71,8 +71,8 @@ def test_embed_cli_says_when_it_embeds_a_store_again(tmp_path: Path) -> None:
     config.write_text('[embed]\nmodel = "minilm-l6-v2"\n', encoding="utf-8")
     runner = CliRunner()
     first = runner.invoke(cli, ["--db", db, "--config", str(config), "ingest", str(EXAMPLES)])
-    assert first.exit_code == 0 and "embedding them again" not in first.output
+    assert first.exit_code == 0 and "embedded again" not in first.output
     second = runner.invoke(cli, ["--db", db, "ingest", str(EXAMPLES)])
-    assert second.exit_code == 0 and "embedding them again" in second.output
+    assert second.exit_code == 0 and "embedded again" in second.output
     third = runner.invoke(cli, ["--db", db, "ingest", str(EXAMPLES)])
     assert "embedding them again" not in third.output

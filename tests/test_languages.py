@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from storyline.config import Settings
-from storyline.embed import load_embedder
 from storyline.ingest import read_inputs
 from storyline.model import Article
 from storyline.pipeline import Pipeline, clustering_stages, default_stages
@@ -64,7 +63,7 @@ def test_languages_russian_report_of_ushakovs_words_is_a_variant_of_the_english_
     Pipeline(default_stages(multilingual_settings), settings.pipeline.batch_size).run(store)
     russian = _by_file(store, "ru-xi-visit")
     assert russian.quotes and all(q.speaker is None and q.direct for q in russian.quotes)
-    report = build_report(store, settings.report, russian.event, load_embedder(multilingual_settings.embed))
+    report = build_report(store, russian.event)
     (event,) = report["events"]
     ushakov = [q for q in event["quotes"] if "Ushakov" in (q["speaker_name"] or "")]
     variants = [v for q in ushakov for v in q["variants"] if v["sources"][0]["article"] == russian.id]

@@ -7,7 +7,6 @@ import jsonschema
 import pytest
 
 from storyline.config import Settings
-from storyline.embed import load_embedder
 from storyline.errors import StorylineError
 from storyline.report import build_report, render_report, validate_report
 from storyline.store import SQLiteStore
@@ -18,7 +17,7 @@ from .conftest import sample_article
 @pytest.fixture
 def report(ingested: SQLiteStore, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    return build_report(ingested, settings.report)
+    return build_report(ingested)
 
 
 def test_report_validates_against_the_shipped_schema(report: dict) -> None:
@@ -68,14 +67,14 @@ def test_report_citations_quote_their_sentences(report: dict) -> None:
 
 def test_report_is_deterministic(ingested: SQLiteStore, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
-    first = render_report(build_report(ingested, settings.report), "json")
-    second = render_report(build_report(ingested, settings.report), "json")
+    first = render_report(build_report(ingested), "json")
+    second = render_report(build_report(ingested), "json")
     assert first == second
 
 
 def test_report_for_one_event(ingested: SQLiteStore, settings: Settings) -> None:
     event = ingested.events()[0]
-    one = build_report(ingested, settings.report, event.id)
+    one = build_report(ingested, event.id)
     validate_report(one)
     assert [e["id"] for e in one["events"]] == [event.id]
     assert [a["id"] for a in one["articles"]] == list(event.articles)
@@ -84,7 +83,7 @@ def test_report_for_one_event(ingested: SQLiteStore, settings: Settings) -> None
 
 def test_report_unknown_event_is_an_error(ingested: SQLiteStore, settings: Settings) -> None:
     with pytest.raises(StorylineError, match=r"E015.*e-nope"):
-        build_report(ingested, settings.report, "e-nope")
+        build_report(ingested, "e-nope")
 
 
 def test_report_markdown_and_html(report: dict) -> None:
@@ -117,7 +116,7 @@ def test_report_json_round_trips(report: dict) -> None:
 def test_report_sample_visit_dates_and_translated_quote(ingested: SQLiteStore, settings: Settings) -> None:
     """The March 2023 visit runs 2023-03-20..22, said by four outlets in three ways; Ushakov's
     "restrained, measured position" and "balanced position" are one statement."""
-    report = build_report(ingested, settings.report, embedder=load_embedder(settings.embed))
+    report = build_report(ingested)
     (visit,) = [e for e in report["events"] if len(e["articles"]) == 4]
     (span,) = [t for t in visit["timeline"] if (t["date"], t["end"]) == ("2023-03-20", "2023-03-22")]
     assert {s["article"] for s in span["sources"]} == set(visit["articles"])

@@ -6,8 +6,12 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..model import Article, Mention
+from ..model import Article, Mention, Quote
 from ..nlp.entities import display_name
+
+# Courtesy titles: they say nothing about how an outlet sees someone (a closed class of words).
+_HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame", "madam", "messrs"})
+_QUOTE_MARKS = '"“”‘’«»„'
 
 
 def _is_name(mention: Mention) -> bool:
@@ -69,19 +73,43 @@ def event_entities(
     return sorted(entities, key=lambda e: (-e["mentions"], e["name"], e["id"]))
 
 
+def _quoting(article: Article, mention: Mention) -> Quote | None:
+    """The quote whose words the mention's label is: inside its quotation marks, the speaker's words."""
+    label = mention.label or ""
+    before = article.text[max(0, mention.start - len(label) - 2) : mention.start]
+    at = before.rfind(label) if label else -1
+    label_start = mention.start - len(before) + at if at >= 0 else mention.start
+    for quote in article.quotes:
+        if not quote.direct:
+            continue
+        for span in quote.content:
+            if span.start <= label_start < span.end or span.start <= mention.start < span.end:
+                return quote
+    # A few quoted words before a name: his "dear friend" Putin.
+    if at > 0 and before[at - 1] in _QUOTE_MARKS:
+        return Quote(content=(), cue=(), source=(), direct=True)
+    return None
+
+
 def event_labels(articles: Sequence[Article]) -> list[dict[str, Any]]:
-    """The words each article uses to describe each entity, once per (entity, article, label)."""
+    """The words each article uses to describe each entity, once per (entity, article, label).
+
+    A courtesy title ("Mr.") is no label; words inside quotation marks are the speaker's, not the outlet's:
+    they are listed with ``quoted`` set (and the speaker, when known).
+    """
     seen = set()
     labels = []
     for article in articles:
         for mention in article.mentions:
-            if not mention.label:
+            if not mention.label or mention.label.rstrip(".").casefold() in _HONORIFICS:
                 continue
             key = (mention.entity, article.id, mention.label)
             if key in seen:
                 continue
             seen.add(key)
+            quote = _quoting(article, mention)
             labels.append(
-                {"entity": mention.entity, "article": article.id, "outlet": article.outlet, "label": mention.label}
-            )
+                {"entity": mention.entity, "article": article.id, "outlet": article.outlet, "label": mention.label,
+                 "quoted": quote is not None, "speaker": quote.speaker if quote is not None else None}
+            )  # fmt: skip
     return labels

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from ..analyze.entities import event_entities, event_labels
-from ..analyze.quotes import event_quotes
-from ..analyze.timeline import event_timeline
-from ..config import ReportSettings
-from ..embed import Embedder
 from ..errors import Errors, StorylineError
-from ..model import Article, Event
+from ..model import Article, EntityProfile, Event, EventAnalysis, to_data
 from ..store import SQLiteStore
 
 # Entities listed as what a storyline is about, at most.
 _ABOUT_ENTITIES = 5
 
 SCHEMA_ID = "storyline.report/1"
+# An event's parts that its stored analysis gives, in the order the contract lists them.
+_ANALYSIS_PARTS = ("entities", "facts", "conflicts", "quotes", "labels", "summary", "timeline", "terms")
 # Set by reproducible-build tooling; makes `generated` (and so the whole report) byte-stable.
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
 
@@ -55,30 +53,23 @@ def _article_json(article: Article) -> dict[str, Any]:
     }
 
 
-def _lead_summary(articles: list[Article], count: int) -> list[dict[str, Any]]:
-    """The lead sentences of the event's first article, each citing itself.
+def _named(analysis: EventAnalysis, known: dict[str, tuple[str, str]]) -> EventAnalysis:
+    """The analysis with entity names and types as the store decided them over all their mentions (the
+    analysis names them from the event's own mentions)."""
 
-    A placeholder summary that never says anything a source did not, until the
-    cross-source summarizer exists.
-    """
-    if not articles:
-        return []
-    first = articles[0]
-    return [
-        {"text": s.text, "sources": [{"article": first.id, "sentence": s.index, "text": s.text}]}
-        for s in first.sentences[:count]
-    ]
+    def rename(entity: EntityProfile) -> EntityProfile:
+        name, entity_type = known.get(entity.id, (entity.name, entity.type))
+        aliases = (
+            tuple(a for a in (*entity.aliases, entity.name) if a != name) if name != entity.name else entity.aliases
+        )
+        return replace(entity, name=name, type=entity_type, aliases=aliases)
+
+    quotes = tuple(replace(q, speaker_name=known[q.speaker][0]) if q.speaker in known else q for q in analysis.quotes)
+    return replace(analysis, entities=tuple(rename(e) for e in analysis.entities), quotes=quotes)
 
 
-def _event_json(
-    event: Event,
-    articles: list[Article],
-    settings: ReportSettings,
-    embedder: Embedder | None,
-    known: dict[str, tuple[str, str]],
-) -> dict[str, Any]:
-    entities = event_entities(articles, known)
-    names = {e["id"]: e["name"] for e in entities}
+def _event_json(event: Event, articles: list[Article], analysis: EventAnalysis | None) -> dict[str, Any]:
+    analysed = to_data(analysis) if analysis is not None else {}
     return {
         "id": event.id,
         "title": event.title,
@@ -87,58 +78,49 @@ def _event_json(
         "outlets": sorted({a.outlet for a in articles if a.outlet}),
         "first_seen": _day(event.first_seen),
         "last_seen": _day(event.last_seen),
-        "entities": entities,
-        "facts": [],
-        "conflicts": [],
-        "quotes": event_quotes(articles, names, embedder, settings),
-        "labels": event_labels(articles),
-        "summary": _lead_summary(articles, settings.summary_sentences),
-        "timeline": event_timeline(articles),
+        **{part: analysed.get(part, []) for part in _ANALYSIS_PARTS},
     }
 
 
-def _shared_entities(events: list[list[Article]]) -> list[tuple[str, int]]:
+def _shared_entities(analyses: list[EventAnalysis]) -> list[tuple[str, int]]:
     """Why a storyline's events belong together, as a reader can check it: the entities named in more than
     one of its events, with how many; those in most events first, then the most mentioned (at most
     ``_ABOUT_ENTITIES``)."""
     in_events: dict[str, int] = {}
     mentions: dict[str, int] = {}
-    for articles in events:
-        named = [m.entity for a in articles for m in a.mentions if m.entity]
-        for entity in named:
-            mentions[entity] = mentions.get(entity, 0) + 1
-        for entity in set(named):
-            in_events[entity] = in_events.get(entity, 0) + 1
+    for analysis in analyses:
+        for entity in analysis.entities:
+            mentions[entity.id] = mentions.get(entity.id, 0) + entity.mentions
+            in_events[entity.id] = in_events.get(entity.id, 0) + 1
     ranked = sorted((-n, -mentions[entity], entity) for entity, n in in_events.items() if n > 1)
     return [(entity, -n) for n, _, entity in ranked[:_ABOUT_ENTITIES]]
 
 
-def build_report(
-    store: SQLiteStore, settings: ReportSettings, event_id: str | None = None, embedder: Embedder | None = None
-) -> dict[str, Any]:
-    """The whole report, or the part about one event (its articles and storyline).
-
-    With an ``embedder``, a quote other outlets also report is listed once, with their renderings as variants.
-    """
+def build_report(store: SQLiteStore, event_id: str | None = None) -> dict[str, Any]:
+    """The whole report, or the part about one event (its articles and storyline), from what the stages
+    stored: nothing is computed here."""
     events = store.events()
     if event_id is not None:
         events = [e for e in events if e.id == event_id]
         if not events:
             raise StorylineError(Errors.E015.format(event=event_id, db=store.path))
-    articles = store.articles(with_annotations=True)
+    wanted_events = {e.id for e in events}
+    chosen = [s for s in store.storylines() if any(e in wanted_events for e in s.events)]
+    # A storyline's "about" needs the analyses of all its events, also those outside the report.
+    analysed = wanted_events | {e for s in chosen for e in s.events}
+    analyses = store.event_analyses(analysed)
+    known = store.entities(e.id for a in analyses.values() for e in a.entities)
+    analyses = {event: _named(analysis, known) for event, analysis in analyses.items()}
+    articles = store.articles(events=sorted(wanted_events)) if event_id is not None else store.articles()
     by_event: dict[str, list[Article]] = {}
     for article in articles:
         if article.event:
             by_event.setdefault(article.event, []).append(article)
-    wanted_events = {e.id for e in events}
-    # Entity names and types as the analysis stage decided them over the whole store.
-    known = store.entities(m.entity for a in articles if a.event in wanted_events for m in a.mentions)
-    chosen = [s for s in store.storylines() if any(e in wanted_events for e in s.events)]
-    shared = {s.id: _shared_entities([by_event.get(e, []) for e in s.events]) for s in chosen}
-    known |= store.entities(entity for about in shared.values() for entity, _ in about)
+    shared = {s.id: _shared_entities([analyses[e] for e in s.events if e in analyses]) for s in chosen}
+    names = {e.id: e.name for a in analyses.values() for e in a.entities}
     storylines = [
         {"id": s.id, "title": s.title, "events": [e for e in s.events if e in wanted_events],
-         "about": [{"entity": entity, "name": known.get(entity, (entity, ""))[0], "events": count}
+         "about": [{"entity": entity, "name": names.get(entity, entity), "events": count}
                    for entity, count in shared[s.id]]}
         for s in chosen
     ]  # fmt: skip
@@ -146,6 +128,6 @@ def build_report(
         "schema": SCHEMA_ID,
         "generated": generated_at(),
         "articles": [_article_json(a) for a in articles if event_id is None or a.event in wanted_events],
-        "events": [_event_json(e, by_event.get(e.id, []), settings, embedder, known) for e in events],
+        "events": [_event_json(e, by_event.get(e.id, []), analyses.get(e.id)) for e in events],
         "storylines": storylines,
     }

@@ -13,24 +13,20 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..analyze.entities import event_entities
-from ..analyze.quotes import event_quotes
 from ..cluster import check_model_name
 from ..config import Settings, load_settings
-from ..embed import load_embedder
-from ..errors import Errors, InputError, StorylineError
+from ..errors import InputError, StorylineError
 from ..evaluate.clustering import evaluate_clustering
 from ..evaluate.entities import evaluate_entities, format_entities
 from ..evaluate.quotes import evaluate_quotes, format_quotes
 from ..evaluate.storylines import evaluate_storylines
 from ..evaluate.temporal import evaluate_temporal, format_temporal
 from ..evaluate.train import train_clustering
-from ..ingest import Notice, read_inputs
-from ..model import Article
-from ..pipeline import Pipeline, default_stages
+from ..ingest import Notice
+from ..pipeline import ingest as run_ingest
 from ..report import FORMATS, build_report, render_report
 from ..store import SQLiteStore, open_store
 from ..store.sqlite import SNIPPET_CLOSE, SNIPPET_OPEN
@@ -40,8 +36,6 @@ if TYPE_CHECKING:
 
 Scores = TypeVar("Scores", bound="DataclassInstance")
 
-# Articles are written to the store in batches of this many while reading.
-_INGEST_BATCH = 256
 _TRUNCATE_TITLE = 80
 
 out = Console(highlight=False, soft_wrap=True)
@@ -117,25 +111,22 @@ def ingest(obj: Context, paths: tuple[str, ...]) -> None:
     rest is stored. Exit status 1 when anything failed.
     """
     settings = obj.settings
-    failures: list[InputError] = []
-    read = added = 0
-    with obj.store() as store:
-        batch: list[Article] = []
-        for item in read_inputs(paths, settings.ingest):
-            if isinstance(item, Article):
-                read += 1
-                batch.append(item)
-                if len(batch) >= _INGEST_BATCH:
-                    added += len(store.add_articles(batch))
-                    batch = []
-            elif isinstance(item, Notice):
-                err.print(f"[yellow]warning[/] {escape(item.message)}")
-            else:
-                failures.append(item)
-                err.print(f"[red]error[/] {escape(item.message)}")
-        added += len(store.add_articles(batch))
-        _run_pipeline(store, settings)
+
+    def show(item: InputError | Notice) -> None:
+        if isinstance(item, Notice):
+            err.print(f"[yellow]warning[/] {escape(item.message)}")
+        else:
+            err.print(f"[red]error[/] {escape(item.message)}")
+
+    with obj.store() as store, _ProgressBars(settings.pipeline.progress_min_articles) as progress:
+        result = run_ingest(store, paths, settings, progress, show)
         total = store.count_articles()
+    if result.reembedded:
+        err.print(
+            f"The store's articles had been embedded with another model than {escape(settings.embed.model)} "
+            "(embed.model): they were embedded again and clustered anew."
+        )
+    read, added, failures = result.read, result.added, result.failures
     if read == 0 and not failures:
         err.print(f"[red]error[/] no articles found in {escape(', '.join(paths))}.")
         sys.exit(1)
@@ -148,27 +139,36 @@ def ingest(obj: Context, paths: tuple[str, ...]) -> None:
         sys.exit(1)
 
 
-def _run_pipeline(store: SQLiteStore, settings: Settings) -> None:
-    pipeline = Pipeline(default_stages(settings), settings.pipeline.batch_size)
-    if pipeline.stale_embeddings(store):
-        err.print(
-            f"The store's articles were embedded with another model than {escape(settings.embed.model)} "
-            "(embed.model): embedding them again and clustering them anew."
+class _ProgressBars:
+    """Progress bars on the terminal for stages with enough work to wait for."""
+
+    def __init__(self, min_items: int) -> None:
+        self.min_items = min_items
+        self.bars = Progress(
+            TextColumn("{task.description:<14}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            disable=not err.is_terminal,
+            transient=True,
         )
-        pipeline.reembed(store)
-    pending = pipeline.pending(store)
-    show = err.is_terminal and max(pending.values(), default=0) >= settings.pipeline.progress_min_articles
-    with Progress(
-        TextColumn("{task.description:<12}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=not show,
-        transient=True,
-    ) as progress:
-        tasks = {name: progress.add_task(name, total=count) for name, count in pending.items()}
-        pipeline.run(store, lambda stage, n: progress.advance(tasks[stage], n))
+        self.tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> _ProgressBars:
+        self.bars.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bars.__exit__(None, None, None)
+
+    def start(self, stage: str, total: int) -> None:
+        if total >= self.min_items:
+            self.tasks[stage] = self.bars.add_task(stage, total=total)
+
+    def advance(self, stage: str, done: int) -> None:
+        if stage in self.tasks:
+            self.bars.advance(self.tasks[stage], done)
 
 
 @cli.command()
@@ -180,7 +180,7 @@ def _run_pipeline(store: SQLiteStore, settings: Settings) -> None:
 def report(obj: Context, fmt: str, event_id: str | None, output: str | None) -> None:
     """The story report: JSON (the contract), Markdown or self-contained HTML."""
     with obj.store() as store:
-        document = build_report(store, obj.settings.report, event_id, load_embedder(obj.settings.embed))
+        document = build_report(store, event_id)
     rendered = render_report(document, fmt)
     if output:
         Path(output).write_text(rendered, encoding="utf-8")
@@ -240,11 +240,22 @@ def events(obj: Context, as_json: bool) -> None:
     out.print(table)
 
 
-def _annotated(store: SQLiteStore, event_id: str | None) -> list[Article]:
-    found = store.articles(event=event_id, with_annotations=True)
-    if event_id and not found:
-        raise StorylineError(Errors.E015.format(event=event_id, db=store.path))
-    return found
+def _analyses(store: SQLiteStore, event_id: str | None) -> list[dict[str, Any]]:
+    """The stored analysis of one event (or of every event), as the report gives it."""
+    document = build_report(store, event_id)
+    return list(document["events"])
+
+
+def _store_entities(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entities over several events: one row each, its mentions, articles and names summed."""
+    merged: dict[str, dict[str, Any]] = {}
+    for event in events:
+        for entity in event["entities"]:
+            row = merged.setdefault(entity["id"], {**entity, "aliases": [], "articles": [], "mentions": 0})
+            row["mentions"] += entity["mentions"]
+            row["articles"] += [a for a in entity["articles"] if a not in row["articles"]]
+            row["aliases"] += [a for a in entity["aliases"] if a not in row["aliases"] and a != row["name"]]
+    return sorted(merged.values(), key=lambda e: (-e["mentions"], e["name"], e["id"]))
 
 
 @cli.command()
@@ -256,8 +267,7 @@ def _annotated(store: SQLiteStore, event_id: str | None) -> list[Article]:
 def entities(obj: Context, event_id: str | None, entity_type: str | None, as_json: bool) -> None:
     """Who the articles are about: entities, most mentioned first, with every name used for them."""
     with obj.store() as store:
-        found = _annotated(store, event_id)
-        rows = event_entities(found, store.entities(m.entity for a in found for m in a.mentions))
+        rows = _store_entities(_analyses(store, event_id))
     rows = [r for r in rows if not entity_type or r["type"] == entity_type.upper()]
     if as_json:
         _emit_json(rows)
@@ -281,21 +291,8 @@ def entities(obj: Context, event_id: str | None, entity_type: str | None, as_jso
 @click.pass_obj
 def quotes(obj: Context, event_id: str | None, speaker: str | None, as_json: bool) -> None:
     """Who said what: direct quotes and reported speech, with their speakers and sentences."""
-    settings = obj.settings.report
     with obj.store() as store:
-        found = _annotated(store, event_id)
-        known = store.entities(m.entity for a in found for m in a.mentions)
-    names = {e["id"]: e["name"] for e in event_entities(found, known)}
-    # Quotes are matched across the outlets of one event (what reported the same statement), event by event.
-    by_event: dict[str | None, list[Article]] = {}
-    for article in found:
-        by_event.setdefault(article.event, []).append(article)
-    embedder = load_embedder(obj.settings.embed)
-    rows = [
-        {"event": event, **row}
-        for event, articles in by_event.items()
-        for row in event_quotes(articles, names, embedder, settings)
-    ]
+        rows = [{"event": event["id"], **row} for event in _analyses(store, event_id) for row in event["quotes"]]
     if speaker:
         rows = [r for r in rows if speaker.casefold() in (r["speaker_name"] or "").casefold()]
     if as_json:

@@ -20,6 +20,7 @@ from ..model import (
     Article,
     ClusterRecord,
     Event,
+    EventAnalysis,
     EventRecord,
     Mention,
     Quote,
@@ -29,6 +30,8 @@ from ..model import (
     StorylineFold,
     StorylineRecord,
     TimeRef,
+    from_data,
+    to_data,
 )
 
 ARTICLE_COLUMNS = (
@@ -219,6 +222,40 @@ class SQLiteStore:
                 found[row["id"]] = (row["name"], row["type"])
         return found
 
+    def save_event_analyses(self, analyses: Iterable[EventAnalysis]) -> None:
+        """Store each event's analysis, replacing the one it had."""
+        rows = [(a.event, a.signature, json.dumps(to_data(a), ensure_ascii=False)) for a in analyses]
+        with self._write() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO event_analyses (event_id, signature, analysis) VALUES (?, ?, ?)", rows
+            )
+
+    def event_analyses(self, ids: Iterable[str] | None = None) -> dict[str, EventAnalysis]:
+        """The stored analysis of each of ``ids`` (default: every event) that has one."""
+        sql = "SELECT event_id, analysis FROM event_analyses"
+        if ids is None:
+            rows = self._db.execute(sql).fetchall()
+        else:
+            wanted = sorted(set(ids))
+            rows = []
+            for chunk_start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[chunk_start : chunk_start + _CHUNK]
+                rows += self._db.execute(f"{sql} WHERE event_id IN ({', '.join('?' * len(chunk))})", chunk).fetchall()
+        return {row["event_id"]: from_data(EventAnalysis, json.loads(row["analysis"])) for row in rows}
+
+    def event_signatures(self) -> dict[str, str]:
+        """The signature each stored analysis was computed for, by event."""
+        return dict(self._db.execute("SELECT event_id, signature FROM event_analyses").fetchall())
+
+    def event_members(self) -> dict[str, list[str]]:
+        """The ids of each event's articles, sorted."""
+        members: dict[str, list[str]] = {}
+        for event, article in self._db.execute(
+            "SELECT event_id, id FROM articles WHERE event_id IS NOT NULL ORDER BY event_id, id"
+        ):
+            members.setdefault(event, []).append(article)
+        return members
+
     def prune_events(self) -> None:
         """Drop events no article points to any more, and storylines left without events."""
         with self._write() as db:
@@ -306,14 +343,25 @@ class SQLiteStore:
         with_sentences: bool = True,
         with_embeddings: bool = False,
         with_annotations: bool = False,
+        events: Sequence[str] | None = None,
     ) -> list[Article]:
-        """Articles in publication order (undated last), optionally of one event."""
-        where, params = ("WHERE event_id = ?", (event,)) if event else ("", ())
-        rows = self._db.execute(
-            f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles {where} ORDER BY published IS NULL, published, seq",
-            params,
-        ).fetchall()
+        """Articles in publication order (undated last), optionally of one event or of several."""
+        order = "ORDER BY published IS NULL, published, seq"
+        select = f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles"
+        if events is not None:
+            wanted = sorted(set(events))
+            rows = []
+            for chunk_start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[chunk_start : chunk_start + _CHUNK]
+                rows += self._db.execute(
+                    f"{select} WHERE event_id IN ({', '.join('?' * len(chunk))}) {order}", chunk
+                ).fetchall()
+        else:
+            where, params = ("WHERE event_id = ?", (event,)) if event else ("", ())
+            rows = self._db.execute(f"{select} {where} {order}", params).fetchall()
         articles = [_article_from_row(row) for row in rows]
+        if events is not None and len(wanted) > _CHUNK:
+            articles.sort(key=lambda a: (a.published is None, a.published or ""))
         if with_embeddings:
             articles = _with_embeddings(self._db, articles)
         if with_annotations:

@@ -1,0 +1,204 @@
+"""Facts: the sentences of an event's articles aligned into pieces of information, each counted by the
+independent outlets that report it.
+
+Two sentences of different articles say the same thing when the sentence-pair scorer says so, or when they
+give the same resolved date and their meanings are close (the 20-22 March visit is "from March 20 to 22"
+in one outlet and "from Monday through Wednesday" in another). Sentences are grouped by average linkage
+with one sentence per article per fact, so a fact never chains through a bridging sentence.
+
+Independence (``Fact.independent_outlets``) folds an article with its near-duplicates, an outlet's several
+articles, and near-verbatim copies of one sentence across outlets (a wire story, a press release): each
+counts once, and the earliest copy is the origin.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import fuzz
+
+from ..config import FactSettings
+from ..model import Article, Citation, Fact, content_id
+from .citations import sentence_at
+
+# Fewer words than this is a heading, a dateline or a caption, not a statement of fact.
+_MIN_WORDS = 5
+# Two sentences this alike, character for character (rapidfuzz ratio, 0-100), are one text copied.
+_COPY_RATIO = 90.0
+# Words in quotation marks are the speaker's: outlets that quote one statement alike report it each on
+# their own; only the words around the quote, copied, make a copy.
+_QUOTED = re.compile(r"[“\"«„][^”\"»“]*[”\"»“]")
+# A copied text must have this many words of its own outside quotation marks.
+_COPY_MIN_WORDS = 6
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True, slots=True)
+class FactSentence:
+    """A sentence as the aligner sees it."""
+
+    article: int  # index into the event's articles
+    sentence: int  # the sentence's index in its article
+    text: str
+    dates: frozenset[str]  # resolved days and ranges of days it gives ("2023-03-20/2023-03-22")
+
+
+PairScorer = Callable[[Sequence[FactSentence], npt.NDArray[np.float32], list[tuple[int, int]]], npt.NDArray[np.float64]]
+"""Probabilities that each pair (indices into the sentences) says the same thing, given their unit vectors."""
+
+
+def fact_sentences(articles: Sequence[Article]) -> list[FactSentence]:
+    """The sentences of the event's articles that can state a fact, with the dates each resolves to."""
+    found = []
+    for number, article in enumerate(articles):
+        dates: dict[int, set[str]] = {}
+        for ref in article.times:
+            # Only a day says which happening it is: "last month" is shared by many unrelated sentences.
+            if ref.type not in ("DATE", "TIME") or not _DAY.match(ref.value):
+                continue
+            index = sentence_at(article, ref.start)
+            if index is not None:
+                dates.setdefault(index, set()).add(f"{ref.value}/{ref.end_value}" if ref.end_value else ref.value)
+        for sentence in article.sentences:
+            if len(sentence.text.split()) >= _MIN_WORDS:
+                found.append(
+                    FactSentence(number, sentence.index, sentence.text, frozenset(dates.get(sentence.index, ())))
+                )
+    return found
+
+
+def similarity_pairs(
+    sentences: Sequence[FactSentence], vectors: npt.NDArray[np.float32], floor: float
+) -> tuple[list[tuple[int, int]], npt.NDArray[np.float32]]:
+    """Pairs of sentences of different articles whose cosine reaches ``floor``, and the cosine matrix."""
+    cosines = vectors @ vectors.T
+    articles = np.array([s.article for s in sentences])
+    upper = np.triu(cosines >= floor, k=1) & (articles[:, None] != articles[None, :])
+    first, second = np.nonzero(upper)
+    return list(zip(first.tolist(), second.tolist(), strict=True)), cosines
+
+
+def align(
+    sentences: Sequence[FactSentence],
+    vectors: npt.NDArray[np.float32],
+    scorer: PairScorer,
+    settings: FactSettings,
+) -> list[list[int]]:
+    """Groups of sentences (indices) that say the same thing, at most one per article, each of two or more.
+
+    Average linkage over the pair probabilities: two groups merge, best-linked first, when their mean
+    probability over every cross pair reaches ``settings.same_fact`` and no article is in both.
+    """
+    floor = min(settings.candidate_cosine, settings.same_date_cosine)
+    found, cosines = similarity_pairs(sentences, vectors, floor)
+    same_date = [
+        cosines[i, j] >= settings.same_date_cosine and bool(sentences[i].dates & sentences[j].dates) for i, j in found
+    ]
+    pairs = [pair for pair, dated in zip(found, same_date, strict=True)
+             if dated or cosines[pair] >= settings.candidate_cosine]  # fmt: skip
+    if not pairs:
+        return []
+    probability = np.zeros((len(sentences), len(sentences)))
+    scores = scorer(sentences, vectors, pairs)
+    dated_pairs = {pair for pair, dated in zip(found, same_date, strict=True) if dated}
+    for (i, j), p in zip(pairs, scores.tolist(), strict=True):
+        if (i, j) in dated_pairs:
+            p = max(p, settings.same_date_probability)
+        probability[i, j] = probability[j, i] = p
+    groups: dict[int, list[int]] = {i: [i] for i in range(len(sentences))}
+    owner = list(range(len(sentences)))
+    for i, j in sorted(pairs, key=lambda pair: -probability[pair]):
+        a, b = owner[i], owner[j]
+        if a == b:
+            continue
+        left, right = groups[a], groups[b]
+        if {sentences[k].article for k in left} & {sentences[k].article for k in right}:
+            continue
+        if probability[np.ix_(left, right)].mean() < settings.same_fact:
+            continue
+        groups[a] = left + right
+        for k in right:
+            owner[k] = a
+        del groups[b]
+    return [sorted(g) for g in groups.values() if len(g) > 1]
+
+
+def independent_sources(members: Sequence[FactSentence], articles: Sequence[Article]) -> tuple[int, int, str | None]:
+    """(outlets, independent outlets, origin article id or None) of the sentences of one fact."""
+
+    parent = list(range(len(members)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def source(i: int) -> str:
+        article = articles[members[i].article]
+        # An article without a known outlet is a source of its own.
+        return article.outlet or article.id
+
+    copied: set[int] = set()
+    for i in range(len(members)):
+        for j in range(i + 1, len(members)):
+            first, second = articles[members[i].article], articles[members[j].article]
+            same_outlet = source(i) == source(j)
+            duplicate = first.id in (second.duplicate_of, second.id) or second.id == first.duplicate_of
+            copy = _copied(members[i].text, members[j].text)
+            if copy and not same_outlet:
+                copied.update((i, j))
+            if same_outlet or duplicate or copy:
+                parent[find(i)] = find(j)
+    outlets = len({source(i) for i in range(len(members))})
+    independent = len({find(i) for i in range(len(members))})
+    origin = None
+    if copied:
+        earliest = min(copied, key=lambda i: (articles[members[i].article].published or "9999", members[i].article))
+        origin = articles[members[earliest].article].id
+    return outlets, independent, origin
+
+
+def _copied(first: str, second: str) -> bool:
+    """Whether one sentence is the other copied (a wire story, a press release), quotations aside."""
+    own_first, own_second = _QUOTED.sub(" ", first), _QUOTED.sub(" ", second)
+    if min(len(own_first.split()), len(own_second.split())) < _COPY_MIN_WORDS:
+        return False
+    return bool(fuzz.ratio(own_first, own_second) >= _COPY_RATIO)
+
+
+def event_facts(
+    event: str,
+    articles: Sequence[Article],
+    sentences: Sequence[FactSentence],
+    vectors: npt.NDArray[np.float32],
+    scorer: PairScorer,
+    settings: FactSettings,
+) -> list[Fact]:
+    """The event's facts, most independently corroborated first."""
+    facts = []
+    for group in align(sentences, vectors, scorer, settings):
+        members = [sentences[i] for i in group]
+        # The sentence closest to the others says it best.
+        centre = vectors[group].mean(axis=0)
+        best = members[int(np.argmax(vectors[group] @ centre))]
+        outlets, independent, origin = independent_sources(members, articles)
+        sources = tuple(
+            Citation(articles[m.article].id, m.sentence, m.text) for m in sorted(members, key=lambda m: m.article)
+        )
+        facts.append(
+            Fact(
+                id=content_id("f", event, *(f"{c.article}:{c.sentence}" for c in sources)),
+                text=best.text,
+                sources=sources,
+                outlets=outlets,
+                independent_outlets=independent,
+                origin=origin,
+            )
+        )
+    first_position = {f.id: min((c.sentence for c in f.sources), default=0) for f in facts}
+    return sorted(facts, key=lambda f: (-f.independent_outlets, -len(f.sources), first_position[f.id], f.id))

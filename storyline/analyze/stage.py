@@ -1,0 +1,118 @@
+"""The event analysis stage: what each event says, computed once from its articles and stored.
+
+Runs after every article stage, over the events whose articles changed (their signature): entities and
+labels, who said what, facts with their independent outlets, the summary and the timeline. The report, the
+CLI and the API read what it stored; none of them loads a model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+
+import numpy as np
+import numpy.typing as npt
+
+from ..config import Settings
+from ..embed import Embedder, load_embedder
+from ..model import (
+    Article,
+    Citation,
+    EntityProfile,
+    EventAnalysis,
+    Label,
+    QuoteGroup,
+    SummaryLine,
+    TimelineEntry,
+    content_id,
+    from_data,
+)
+from .entities import event_entities, event_labels
+from .facts import FactSentence, event_facts, fact_sentences
+from .framing import distinctive_terms
+from .quotes import event_quotes
+from .timeline import event_timeline
+
+
+def cosine_scorer(
+    sentences: Sequence[FactSentence], vectors: npt.NDArray[np.float32], pairs: list[tuple[int, int]]
+) -> npt.NDArray[np.float64]:
+    """Pair probabilities read off the embedding's cosine alone."""
+    return np.array([float(vectors[i] @ vectors[j]) for i, j in pairs], dtype=np.float64)
+
+
+class EventAnalysisStage:
+    """Analyses events as a whole; see the module docstring."""
+
+    name: str = "event-analysis"
+    version: int = 1
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._embedder: Embedder | None = None
+        # What else decides the output: a change of these analyses every event again.
+        self._fingerprint = json.dumps(
+            [asdict(settings.report), asdict(settings.facts), settings.embed.model], sort_keys=True
+        )
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings.embed)
+        return self._embedder
+
+    def signature(self, articles: Sequence[str], article_stages: Sequence[tuple[str, int]]) -> str:
+        """What an event's analysis is computed from: its articles, the stages that made them, the settings."""
+        stages = [f"{name}:{version}" for name, version in article_stages]
+        return content_id("x", str(self.version), self._fingerprint, *stages, *sorted(articles))
+
+    def __call__(self, events: dict[str, str], articles: list[Article]) -> list[EventAnalysis]:
+        """The analysis of each of ``events`` (id -> signature) from its ``articles``."""
+        by_event: dict[str, list[Article]] = {event: [] for event in events}
+        for article in articles:
+            if article.event in by_event:
+                by_event[article.event].append(article)
+        sentences = {event: fact_sentences(found) for event, found in by_event.items()}
+        # One call to the embedding model for every sentence of the batch.
+        texts = [s.text for found in sentences.values() for s in found]
+        vectors = self.embedder.embed(texts) if texts else np.zeros((0, self.embedder.dimensions), np.float32)
+        analyses, offset = [], 0
+        for event, signature in events.items():
+            count = len(sentences[event])
+            mine = vectors[offset : offset + count]
+            offset += count
+            analyses.append(self.analyse(event, signature, by_event[event], sentences[event], mine))
+        return analyses
+
+    def analyse(
+        self,
+        event: str,
+        signature: str,
+        articles: list[Article],
+        sentences: list[FactSentence],
+        vectors: npt.NDArray[np.float32],
+    ) -> EventAnalysis:
+        """One event's analysis."""
+        entities = tuple(from_data(EntityProfile, e) for e in event_entities(articles))
+        names = {e.id: e.name for e in entities}
+        quotes = event_quotes(articles, names, self.embedder, self.settings.report)
+        return EventAnalysis(
+            event=event,
+            signature=signature,
+            entities=entities,
+            facts=tuple(event_facts(event, articles, sentences, vectors, cosine_scorer, self.settings.facts)),
+            quotes=tuple(from_data(QuoteGroup, q) for q in quotes),
+            labels=tuple(from_data(Label, label) for label in event_labels(articles)),
+            summary=tuple(_lead_summary(articles, self.settings.report.summary_sentences)),
+            timeline=tuple(from_data(TimelineEntry, entry) for entry in event_timeline(articles)),
+            terms=tuple(distinctive_terms(articles)),
+        )
+
+
+def _lead_summary(articles: list[Article], count: int) -> list[SummaryLine]:
+    """The lead sentences of the event's first article, each citing itself."""
+    if not articles:
+        return []
+    first = articles[0]
+    return [SummaryLine(s.text, (Citation(first.id, s.index, s.text),)) for s in first.sentences[:count]]

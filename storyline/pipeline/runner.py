@@ -1,0 +1,130 @@
+"""Runs the stages in order: each article stage over the articles it has not seen yet, then the event
+stages over the events whose articles changed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..embed import EmbeddingStage
+from ..errors import ConfigError
+from ..store import SQLiteStore
+from .stages import EntityStage, EventStage, RecordingStage, Stage, StatefulStage, check_order
+
+# Events analysed per transaction: a crash loses at most these.
+_EVENT_BATCH = 64
+
+
+class Progress(Protocol):
+    """Told how much work each stage has, then how much it just did."""
+
+    def start(self, stage: str, total: int) -> None: ...
+
+    def advance(self, stage: str, done: int) -> None: ...
+
+
+@dataclass
+class PipelineRun:
+    """What one run did: articles (or events) processed and seconds spent, per stage."""
+
+    processed: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class Pipeline:
+    """Ordered stages, run incrementally against a store."""
+
+    def __init__(self, stages: Sequence[Stage | EventStage], batch_size: int) -> None:
+        if batch_size < 1:
+            raise ConfigError(f"[E013] pipeline.batch_size must be at least 1, got {batch_size}.")
+        check_order(stages)
+        self.stages: list[Stage] = [s for s in stages if not isinstance(s, EventStage)]
+        self.event_stages = [s for s in stages if isinstance(s, EventStage)]
+        self.batch_size = batch_size
+
+    def pending(self, store: SQLiteStore) -> dict[str, int]:
+        """How many articles each article stage still has to process."""
+        return {s.name: store.count_pending(s.name, s.version) for s in self.stages}
+
+    def stale_events(self, store: SQLiteStore, stage: EventStage) -> dict[str, str]:
+        """The events ``stage`` has to analyse (again), with the signature each should have."""
+        # What the articles hold depends on the stages that write on them (a new version may write otherwise).
+        versions = [(s.name, s.version) for s in self.stages if s.writes]
+        stored = store.event_signatures()
+        current = {event: stage.signature(articles, versions) for event, articles in store.event_members().items()}
+        return {event: signature for event, signature in current.items() if stored.get(event) != signature}
+
+    def stale_embeddings(self, store: SQLiteStore) -> bool:
+        """Whether the store holds vectors of another embedding model than this pipeline's."""
+        models = {s.settings.model for s in self.stages if isinstance(s, EmbeddingStage)}
+        return bool(models) and bool(store.embedding_models() - models)
+
+    def reembed(self, store: SQLiteStore) -> None:
+        """Forget the stored vectors and what was computed from them, so the next run redoes both.
+
+        Vectors of two models are not comparable (not even of one size): every stage from the
+        embedding on that reads them starts again from scratch.
+        """
+        after_embedding = False
+        for stage in self.stages:
+            after_embedding = after_embedding or isinstance(stage, EmbeddingStage)
+            if after_embedding and "embedding" in (*stage.reads, *stage.writes):
+                store.reset_stage(stage.name, stage.writes)
+
+    def run(self, store: SQLiteStore, progress: Progress | None = None) -> PipelineRun:
+        """Run every stage over the articles (events) it has not processed; safe to repeat."""
+        run = PipelineRun()
+        if self.stale_embeddings(store):
+            self.reembed(store)
+        if progress:
+            for name, count in self.pending(store).items():
+                progress.start(name, count)
+        self._run_article_stages(store, run, progress)
+        store.prune_events()
+        for event_stage in self.event_stages:
+            self._run_event_stage(store, event_stage, run, progress)
+        return run
+
+    def _run_event_stage(
+        self, store: SQLiteStore, stage: EventStage, run: PipelineRun, progress: Progress | None
+    ) -> None:
+        started = time.perf_counter()
+        stale = sorted(self.stale_events(store, stage).items())
+        if progress:
+            progress.start(stage.name, len(stale))
+        for chunk_start in range(0, len(stale), _EVENT_BATCH):
+            chunk = dict(stale[chunk_start : chunk_start + _EVENT_BATCH])
+            articles = store.articles(events=list(chunk), with_annotations=True)
+            store.save_event_analyses(stage(chunk, articles))
+            run.processed[stage.name] = run.processed.get(stage.name, 0) + len(chunk)
+            if progress:
+                progress.advance(stage.name, len(chunk))
+        run.seconds[stage.name] = time.perf_counter() - started
+
+    def _run_article_stages(self, store: SQLiteStore, run: PipelineRun, progress: Progress | None) -> None:
+        for stage in self.stages:
+            needs_sentences = "sentences" in stage.reads
+            needs_embeddings = "embedding" in stage.reads
+            stateful = stage if isinstance(stage, StatefulStage) else None
+            recording = stage if isinstance(stage, RecordingStage) else None
+            started = time.perf_counter()
+            if stateful:
+                stateful.restore(store.load_state(stage.name))
+            while batch := store.pending(stage.name, stage.version, self.batch_size, needs_sentences, needs_embeddings):
+                done = stage(batch)
+                if [a.id for a in done] != [a.id for a in batch]:
+                    # Otherwise the same batch would come back forever.
+                    raise ConfigError(f"Stage '{stage.name}' must return the articles it was given, in order.")
+                records = recording.drain_records() if recording else []
+                store.save_stage(stage.name, stage.version, done, stage.writes, records)
+                if isinstance(stage, EntityStage):
+                    store.save_entities(stage.changed_entities())
+                if stateful:
+                    # After every batch: a crash loses at most the batch in flight.
+                    store.save_state(stage.name, stateful.snapshot())
+                run.processed[stage.name] = run.processed.get(stage.name, 0) + len(batch)
+                if progress:
+                    progress.advance(stage.name, len(batch))
+            run.seconds[stage.name] = time.perf_counter() - started

@@ -1,0 +1,121 @@
+"""The event analysis stage: computed once, stored, recomputed only for events whose articles changed; facts
+with their independent outlets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storyline.analyze.facts import FactSentence, independent_sources
+from storyline.config import Settings
+from storyline.ingest import read_inputs
+from storyline.model import Article
+from storyline.pipeline import Pipeline, default_stages, ingest
+from storyline.report import build_report
+from storyline.store import SQLiteStore
+
+from .conftest import EXAMPLES, sample_article
+
+
+def _march_event(store: SQLiteStore) -> str:
+    event = sample_article(store, "002").event
+    assert event is not None
+    return event
+
+
+def test_event_analysis_is_stored_and_read_without_a_model(
+    ingested: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    analyses = ingested.event_analyses()
+    assert set(analyses) == {e.id for e in ingested.events()}
+
+    def no_model(*_args: object) -> None:
+        raise AssertionError("the report loaded a model")
+
+    monkeypatch.setattr("storyline.embed.load_embedder", no_model)
+    monkeypatch.setattr("storyline.analyze.stage.load_embedder", no_model)
+    (event,) = [e for e in build_report(ingested)["events"] if e["id"] == _march_event(ingested)]
+    assert event["facts"] and event["quotes"] and event["timeline"] and event["entities"]
+
+
+def test_event_analysis_runs_again_only_for_changed_events(
+    ingested: SQLiteStore, settings: Settings, tmp_path: Path
+) -> None:
+    again = Pipeline(default_stages(settings), settings.pipeline.batch_size).run(ingested)
+    assert "event-analysis" not in again.processed
+    before = ingested.event_analyses()
+    # A sixth outlet's copy of one sample article joins its event: that event alone is analysed again.
+    source = sample_article(ingested, "001")
+    extra = tmp_path / "extra.txt"
+    extra.write_text(f"{source.title}\n\n{source.text}\n\nOne more line of our own about the visit.", encoding="utf-8")
+    result = ingest(ingested, [str(extra)], settings)
+    assert result.added == 1
+    assert result.run.processed.get("event-analysis") == 1
+    after = ingested.event_analyses()
+    changed = {e for e in after if after[e].signature != before.get(e, after[e]).signature}
+    assert changed == {source.event}
+
+
+def test_event_analysis_visit_dates_are_one_fact_from_four_outlets(ingested: SQLiteStore) -> None:
+    analysis = ingested.event_analyses()[_march_event(ingested)]
+    visit = [f for f in analysis.facts if any("March 20" in c.text for c in f.sources)]
+    assert len(visit) == 1
+    (fact,) = visit
+    assert fact.independent_outlets == 4
+    # 003 says "from Monday through Wednesday": one fact by its resolved dates, not its words.
+    assert any("Monday through Wednesday" in c.text for c in fact.sources)
+    exchange = [f for f in analysis.facts if any("exchange of views" in c.text for c in f.sources)]
+    assert len(exchange) == 1 and exchange[0].independent_outlets >= 3
+
+
+def _article(article_id: str, outlet: str | None, published: str, duplicate_of: str | None = None) -> Article:
+    return Article(id=article_id, text="…", outlet=outlet, published=published, duplicate_of=duplicate_of)
+
+
+def test_independent_sources_fold_one_outlet_duplicates_and_copies() -> None:
+    wire = "The state visit will take place from March 20 to 22, officials in both capitals said on Friday."
+    articles = [
+        _article("a", "one.example", "2023-03-17T08:00"),
+        _article("b", "one.example", "2023-03-17T09:00"),
+        _article("c", "two.example", "2023-03-17T07:00"),
+        _article("d", "three.example", "2023-03-17T10:00", duplicate_of="c"),
+        _article("e", "four.example", "2023-03-17T11:00"),
+        _article("f", "five.example", "2023-03-17T12:00"),
+    ]
+    members = [
+        FactSentence(0, 0, "Xi will visit Moscow from March 20 to 22, the Kremlin said.", frozenset()),
+        FactSentence(1, 0, "The Chinese leader is due in Moscow on March 20.", frozenset()),
+        FactSentence(2, 0, "Xi Jinping travels to Russia next week for three days.", frozenset()),
+        FactSentence(3, 0, "Xi Jinping travels to Russia next week for three days.", frozenset()),
+        FactSentence(4, 0, wire, frozenset()),
+        FactSentence(5, 0, wire.replace("Friday", "Friday morning"), frozenset()),
+    ]
+    outlets, independent, origin = independent_sources(members, articles)
+    assert outlets == 5
+    # one.example twice, c with its duplicate d, e with f's copy of its sentence: three sources.
+    assert independent == 3
+    # The earliest article whose words others carry: c (d is its copy; e's is copied later by f).
+    assert origin == "c"
+
+
+def test_independent_sources_count_one_statement_quoted_by_each_outlet() -> None:
+    statement = '"An exchange of views is also planned in the international arena,"'
+    articles = [_article(x, f"{x}.example", "2023-03-17") for x in "abc"]
+    members = [
+        FactSentence(0, 3, f"{statement} Putin's administration added.", frozenset()),
+        FactSentence(1, 2, f"{statement} it added.", frozenset()),
+        FactSentence(2, 9, f"{statement} the Kremlin said in its statement.", frozenset()),
+    ]
+    assert independent_sources(members, articles) == (3, 3, None)
+
+
+def test_ingest_reports_bad_inputs_and_keeps_the_rest(store: SQLiteStore, settings: Settings, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": "x", "text": \n', encoding="utf-8")
+    seen: list[str] = []
+    result = ingest(store, [str(EXAMPLES / "000_7623793f3a6307bb.txt"), str(broken)], settings,
+                    report=lambda item: seen.append(item.message))  # fmt: skip
+    assert result.added == 1 and len(result.failures) == 1 and seen
+    assert store.count_articles() == 1
+    assert [a for a in read_inputs([str(broken)], settings.ingest) if isinstance(a, Article)] == []
