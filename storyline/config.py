@@ -106,6 +106,20 @@ class ReportSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SummarySettings:
+    budget_words: int
+    min_words: int
+    max_words: int
+    centrality_weight: float
+    corroboration_weight: float
+    position_weight: float
+    position_half_life: float
+    corroboration_similarity: float
+    copy_similarity: float
+    mmr_lambda: float
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     store: StoreSettings
     ingest: IngestSettings
@@ -116,6 +130,7 @@ class Settings:
     entities: EntitySettings
     pipeline: PipelineSettings
     report: ReportSettings
+    summary: SummarySettings
 
 
 _SECTIONS: dict[str, type] = {
@@ -128,6 +143,7 @@ _SECTIONS: dict[str, type] = {
     "entities": EntitySettings,
     "pipeline": PipelineSettings,
     "report": ReportSettings,
+    "summary": SummarySettings,
 }
 
 
