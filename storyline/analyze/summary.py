@@ -198,9 +198,10 @@ def summarize(
 
     Each step takes the candidate with the highest ``mmr_lambda * score - (1 - mmr_lambda) * redundancy``
     (its largest cosine to a line already taken) among those that fit the words left; candidates saying what a
-    taken line says (its sources, and any at cosine ``corroboration_similarity`` or more) are never taken. ``corroboration`` (one per
-    candidate) replaces :func:`corroborate`'s, e.g. by a fact aligner's. With ``fill``, the last line may run
-    past the budget (an evaluation that cuts every system's output at the budget words wants that).
+    taken line says (its sources, and any at cosine ``corroboration_similarity`` or more) are never taken.
+    ``corroboration`` (one per candidate) replaces :func:`corroborate`'s, e.g. by a fact aligner's. With
+    ``fill``, the last line may run past the budget (an evaluation that cuts every system's output at the
+    budget words wants that).
     """
     if len(candidates) != len(vectors) or (corroboration is not None and len(corroboration) != len(candidates)):
         raise ValueError("candidates, vectors and corroboration must have one entry per candidate")
