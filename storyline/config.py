@@ -99,7 +99,6 @@ class PipelineSettings:
 
 @dataclass(frozen=True, slots=True)
 class ReportSettings:
-    summary_sentences: int
     quote_variant_similarity: float
     quote_min_words: int
     quote_translation_similarity: float
@@ -114,6 +113,20 @@ class FactSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SummarySettings:
+    budget_words: int
+    min_words: int
+    max_words: int
+    centrality_weight: float
+    corroboration_weight: float
+    position_weight: float
+    position_half_life: float
+    corroboration_similarity: float
+    copy_similarity: float
+    mmr_lambda: float
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     store: StoreSettings
     ingest: IngestSettings
@@ -125,6 +138,7 @@ class Settings:
     pipeline: PipelineSettings
     report: ReportSettings
     facts: FactSettings
+    summary: SummarySettings
 
 
 _SECTIONS: dict[str, type] = {
@@ -138,6 +152,7 @@ _SECTIONS: dict[str, type] = {
     "pipeline": PipelineSettings,
     "report": ReportSettings,
     "facts": FactSettings,
+    "summary": SummarySettings,
 }
 
 

@@ -329,10 +329,11 @@ class QuoteGroup:
 
 @dataclass(frozen=True, slots=True)
 class SummaryLine:
-    """A sentence of the event's summary, with the sources that say it."""
+    """A sentence of the event's summary, with the sources that say it and how many independent outlets."""
 
     text: str
     sources: tuple[Citation, ...]
+    outlets: int = 1
 
 
 @dataclass(frozen=True, slots=True)

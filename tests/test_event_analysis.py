@@ -119,3 +119,36 @@ def test_ingest_reports_bad_inputs_and_keeps_the_rest(store: SQLiteStore, settin
     assert result.added == 1 and len(result.failures) == 1 and seen
     assert store.count_articles() == 1
     assert [a for a in read_inputs([str(broken)], settings.ingest) if isinstance(a, Article)] == []
+
+
+def test_event_analysis_labels_leave_out_honorifics_and_mark_quoted_words(ingested: SQLiteStore) -> None:
+    analyses = ingested.event_analyses()
+    labels = [label for a in analyses.values() for label in a.labels]
+    assert labels and not [label for label in labels if label.label.rstrip(".") in ("Mr", "Mrs", "Ms")]
+    # 004: Xi "was welcomed by his "dear friend" Putin": the words are Xi's, not the outlet's.
+    friend = [label for label in labels if "dear friend" in label.label]
+    assert all(label.quoted for label in friend)
+    assert any(not label.quoted and label.label == "Russian dictator" for label in labels)
+
+
+def test_distinctive_terms_find_the_words_one_outlet_uses() -> None:
+    from storyline.analyze.framing import distinctive_terms
+
+    shared = "The summit opened in Geneva on Monday with talks on trade and security between the delegations. "
+    articles = [
+        Article(id="a", outlet="left.example", text=shared + "Critics called the regime brutal, a brutal regime. " * 6),
+        Article(id="b", outlet="right.example", text=shared + "Officials praised the partnership and its growth. " * 6),
+        Article(id="c", outlet="centre.example", text=shared * 2),
+    ]
+    found = {o.outlet: [t.term for t in o.terms] for o in distinctive_terms(articles)}
+    assert "brutal" in found["left.example"] and "regime" in found["left.example"]
+    assert "praised" in found["right.example"]
+    assert "brutal" not in found.get("right.example", []) and "geneva" not in found.get("left.example", [])
+
+
+def test_event_analysis_summary_cites_every_outlet_of_its_first_line(ingested: SQLiteStore) -> None:
+    analysis = ingested.event_analyses()[_march_event(ingested)]
+    first = analysis.summary[0]
+    assert first.outlets >= 3 and len({c.article for c in first.sources}) == len(first.sources) >= 3
+    texts = {(a.id, s.index): s.text for a in ingested.articles() for s in a.sentences}
+    assert all(texts[(c.article, c.sentence)] == c.text for line in analysis.summary for c in line.sources)

@@ -76,7 +76,8 @@ def event_entities(
 def _quoting(article: Article, mention: Mention) -> Quote | None:
     """The quote whose words the mention's label is: inside its quotation marks, the speaker's words."""
     label = mention.label or ""
-    before = article.text[max(0, mention.start - len(label) - 2) : mention.start]
+    # Room for the label, its quotation marks and the space before the name.
+    before = article.text[max(0, mention.start - len(label) - 4) : mention.start]
     at = before.rfind(label) if label else -1
     label_start = mention.start - len(before) + at if at >= 0 else mention.start
     for quote in article.quotes:

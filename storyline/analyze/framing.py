@@ -17,10 +17,13 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from ..model import Article, DistinctiveTerm, OutletTerms
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
-# A word must stand out at the 95% level and be used at least twice by the outlet.
-_MIN_Z = 1.96
+# A word must stand out at the 95% level (one-sided: used more, not less) and be used at least twice by the outlet.
+_MIN_Z = 1.645
 _MIN_COUNT = 2
 _TERMS_PER_OUTLET = 8
+# The prior is the event's own word frequencies, worth this share of its words in pseudo-counts: enough to
+# damp words seen once or twice, not so much that a short event has no distinctive word at all.
+_PRIOR_SHARE = 0.1
 
 
 def _words(article: Article) -> Counter[str]:
@@ -39,8 +42,8 @@ def distinctive_terms(articles: Sequence[Article]) -> list[OutletTerms]:
     counts = {outlet: sum((_words(a) for a in found), Counter()) for outlet, found in groups.items()}
     total = sum(counts.values(), Counter())
     size = sum(total.values())
-    # The prior: the event's own word counts (alpha_0 = the event's size).
-    prior_size = float(size)
+    # The prior: the event's own word counts, scaled (alpha_0 = _PRIOR_SHARE x its size).
+    prior_size = _PRIOR_SHARE * size
     found = []
     for outlet, mine in counts.items():
         mine_size = sum(mine.values())
@@ -49,7 +52,7 @@ def distinctive_terms(articles: Sequence[Article]) -> list[OutletTerms]:
         for word, count in mine.items():
             if count < _MIN_COUNT:
                 continue
-            prior = float(total[word])
+            prior = _PRIOR_SHARE * total[word]
             rest = total[word] - count
             mine_odds = (count + prior) / (mine_size + prior_size - count - prior)
             rest_odds = (rest + prior) / (rest_size + prior_size - rest - prior)

@@ -14,7 +14,7 @@ from dataclasses import asdict
 import numpy as np
 import numpy.typing as npt
 
-from ..config import Settings
+from ..config import Settings, SummarySettings
 from ..embed import Embedder, load_embedder
 from ..model import (
     Article,
@@ -32,6 +32,7 @@ from .entities import event_entities, event_labels
 from .facts import FactSentence, event_facts, fact_sentences
 from .framing import distinctive_terms
 from .quotes import event_quotes
+from .summary import summarize, summary_candidates
 from .timeline import event_timeline
 
 
@@ -53,7 +54,8 @@ class EventAnalysisStage:
         self._embedder: Embedder | None = None
         # What else decides the output: a change of these analyses every event again.
         self._fingerprint = json.dumps(
-            [asdict(settings.report), asdict(settings.facts), settings.embed.model], sort_keys=True
+            [asdict(settings.report), asdict(settings.facts), asdict(settings.summary), settings.embed.model],
+            sort_keys=True,
         )
 
     @property
@@ -104,15 +106,23 @@ class EventAnalysisStage:
             facts=tuple(event_facts(event, articles, sentences, vectors, cosine_scorer, self.settings.facts)),
             quotes=tuple(from_data(QuoteGroup, q) for q in quotes),
             labels=tuple(from_data(Label, label) for label in event_labels(articles)),
-            summary=tuple(_lead_summary(articles, self.settings.report.summary_sentences)),
+            summary=tuple(_summary(articles, sentences, vectors, self.settings.summary)),
             timeline=tuple(from_data(TimelineEntry, entry) for entry in event_timeline(articles)),
             terms=tuple(distinctive_terms(articles)),
         )
 
 
-def _lead_summary(articles: list[Article], count: int) -> list[SummaryLine]:
-    """The lead sentences of the event's first article, each citing itself."""
-    if not articles:
+def _summary(
+    articles: list[Article], sentences: list[FactSentence], vectors: npt.NDArray[np.float32], settings: SummarySettings
+) -> list[SummaryLine]:
+    """The event's cited summary (:func:`summarize`), from the sentences the facts were aligned on."""
+    row = {(s.article, s.sentence): k for k, s in enumerate(sentences)}
+    candidates = [c for c in summary_candidates(articles, settings) if (c.article, c.sentence) in row]
+    if not candidates:
         return []
-    first = articles[0]
-    return [SummaryLine(s.text, (Citation(first.id, s.index, s.text),)) for s in first.sentences[:count]]
+    chosen = vectors[[row[(c.article, c.sentence)] for c in candidates]]
+    texts = {(number, s.index): s.text for number, a in enumerate(articles) for s in a.sentences}
+    return [
+        SummaryLine(line.text, tuple(Citation(articles[a].id, i, texts[(a, i)]) for a, i in line.sources), line.outlets)
+        for line in summarize(candidates, chosen, settings.budget_words, settings)
+    ]

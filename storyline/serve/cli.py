@@ -23,6 +23,7 @@ from ..evaluate.clustering import evaluate_clustering
 from ..evaluate.entities import evaluate_entities, format_entities
 from ..evaluate.quotes import evaluate_quotes, format_quotes
 from ..evaluate.storylines import evaluate_storylines
+from ..evaluate.summaries import evaluate_summaries, format_summaries
 from ..evaluate.temporal import evaluate_temporal, format_temporal
 from ..evaluate.train import train_clustering
 from ..ingest import Notice
@@ -483,6 +484,18 @@ def eval_quotes(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
     """Find quotes in each FILE (PolNeAR format); content F1 (exact, overlap) and source F1, direct and all."""
     results = [evaluate_quotes(Path(f), obj.settings.nlp.spacy_model) for f in files]
     _emit_scores(results, format_quotes, as_json)
+
+
+@eval_group.command(name="summaries")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--budget", default=260, show_default=True, type=click.IntRange(min=1), help="Words of every summary.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def eval_summaries(obj: Context, files: tuple[str, ...], budget: int, as_json: bool) -> None:
+    """Summarize each cluster of each FILE (Multi-News format) with the engine, Lead, LexRank and TextRank;
+    every summary cut at BUDGET words; ROUGE-1/2/L F1 against the reference."""
+    results = [evaluate_summaries(Path(f), obj.settings, budget) for f in files]
+    _emit_scores(results, format_summaries, as_json)
 
 
 @cli.group(name="train")
