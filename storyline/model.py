@@ -103,7 +103,10 @@ class Quote:
 
     ``content``, ``cue`` and ``source`` are spans of the article text (a part may
     be discontinuous); ``speaker`` is the speaker's name as the article gives it in
-    full, after following pronouns and role nouns back ("he" -> "Yuri Ushakov").
+    full, after following pronouns and role nouns back ("he" -> "Yuri Ushakov"), or
+    what the article says the speakers are when it names nobody ("U.S. officials").
+    ``speech`` is False for a cue verb's noun phrase object ("expressed support for
+    X", "announced a calendar of meetings"): an act or a stance attributed, not words.
     """
 
     content: tuple[Span, ...]
@@ -113,6 +116,7 @@ class Quote:
     speaker: str | None = None
     # The store-wide id of the speaker's entity, when the speaker is one the article names.
     entity: str | None = None
+    speech: bool = True
 
 
 @dataclass(frozen=True, slots=True)

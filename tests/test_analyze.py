@@ -67,6 +67,20 @@ def test_quote_text_drops_quote_marks_and_joins_pieces() -> None:
     assert quote_text(quote) == "We win … again."
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('"exacerbating" the war by supplying arms', '"exacerbating" the war by supplying arms'),
+        ("the war they called “a disaster”", "the war they called “a disaster”"),
+        ('that doing so "would have serious consequences."', 'that doing so "would have serious consequences."'),
+        ('that Beijing will "play a constructive role,"', 'that Beijing will "play a constructive role"'),
+        ("“We will win,”", "We will win"),
+    ],
+)
+def test_quote_text_keeps_the_marks_that_pair_with_one_inside(text: str, expected: str) -> None:
+    assert quote_text(Quote((Span(0, len(text), text),), (), (), text[0] in '"“')) == expected
+
+
 def test_word_overlap_counts_shared_stems_over_the_longer() -> None:
     # appreciate(s), position shared; balanced / measured not: 2 of the longer's 4 words.
     assert word_overlap("We appreciate the balanced position", "Moscow appreciates the measured position") == 2 / 4
@@ -120,7 +134,9 @@ def test_event_quotes_unattributed_verbatim_quote_joins_the_attributed_one(setti
     words = '"An exchange of views is planned on cooperation in the international arena."'
     articles = []
     for article_id, speaker in (("a1", "Kremlin"), ("a2", None), ("a3", None)):
-        sentence = words if article_id != "a3" else '"Strategic cooperation."'
+        sentence = {"a1": words, "a2": words.replace("is planned", "is also planned")}.get(
+            article_id, '"Strategic cooperation."'
+        )
         article = _article(article_id, [sentence])
         (only,) = article.sentences
         quote = Quote((Span(only.start, only.end, only.text),), (), (), True, speaker)
@@ -130,6 +146,36 @@ def test_event_quotes_unattributed_verbatim_quote_joins_the_attributed_one(setti
     assert [(q["speaker_name"], [v["sources"][0]["article"] for v in q["variants"]]) for q in quotes] == [
         ("Kremlin", ["a2"])
     ]
+
+
+def test_event_quotes_leave_out_what_is_not_speech(settings: Settings) -> None:
+    article = _article("a1", ["Beijing has long sought to show its strong support for the Russian president."])
+    (only,) = article.sentences
+    start = only.text.index("its strong")
+    content = (Span(only.start + start, only.end - 1, only.text[start:-1]),)
+    stance = Quote(content, (Span(only.start + 28, only.start + 32, "show"),), (), False, "Beijing", speech=False)
+    assert event_quotes([replace(article, quotes=(stance,))], {}, None, settings.report) == []
+    said = replace(stance, cue=(Span(only.start + 28, only.start + 32, "said"),), speech=True)
+    assert len(event_quotes([replace(article, quotes=(said,))], {}, None, settings.report)) == 1
+
+
+def test_event_quotes_identical_variant_text_is_listed_once(settings: Settings) -> None:
+    """Three outlets quote the same words (one with other quote marks, dashes and spacing): one statement,
+    cited from each, and no variant that repeats its text."""
+    sentences = [
+        ("a1", "Kremlin", '"An exchange of views is planned on Russian-Chinese cooperation in the arena."'),
+        ("a2", None, "“An exchange of views is planned on Russian–Chinese  cooperation in the arena.”"),
+        ("a3", None, '"an exchange of views is planned on Russian-Chinese cooperation in the arena"'),
+    ]
+    articles = []
+    for article_id, speaker, sentence in sentences:
+        article = _article(article_id, [sentence])
+        (only,) = article.sentences
+        quote = Quote((Span(only.start, only.end, only.text),), (), (), True, speaker)
+        articles.append(replace(article, quotes=(quote,)))
+    (statement,) = event_quotes(articles, {}, None, settings.report)
+    assert statement["variants"] == []
+    assert [s["article"] for s in statement["sources"]] == ["a1", "a2", "a3"]
 
 
 def test_analysis_stage_workers_give_the_same_annotations_as_one_process(settings: Settings) -> None:

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from spacy.language import Language
 
+from storyline.analyze.quotes import event_quotes
+from storyline.config import Settings
 from storyline.errors import InputError
 from storyline.evaluate.quotes import evaluate_quotes, format_quotes, normalized
-from storyline.model import Quote
+from storyline.model import Mention, Quote, Span
+from storyline.nlp.analysis import speaker_entity
 from storyline.nlp.quotes import find_quotes, quote_segments
 from storyline.nlp.spacy_pipeline import load_spacy
+from storyline.store import SQLiteStore
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -247,3 +252,116 @@ def test_quotes_role_noun_source_is_not_a_name_inside_the_statement(nlp: Languag
     (quote,) = quotes_of(nlp, text)
     assert [span.text for span in quote.source] == ["the Kremlin's ambassador to Beijing"]
     assert quote.speaker != "Xi Jinping"
+
+
+# ---------------------------------------------------------------- issue 16: who said what
+
+
+@pytest.mark.parametrize(
+    ("text", "speech"),
+    [
+        ("Beijing looks to show support for the Russian president.", False),
+        ("The Kremlin also announced a calendar of the upcoming meetings.", False),
+        ("Beijing has denied allegations of aiding the war effort.", False),
+        ("John Carter denied the report.", False),
+        ("Western allies warned Beijing not to do so.", True),
+        ("Maria Lopez said that the bridge would reopen in May.", True),
+        ('China has criticized its rivals for "exacerbating" the war.', True),
+    ],
+)
+def test_quotes_noun_phrase_objects_are_kept_but_not_speech(nlp: Language, text: str, speech: bool) -> None:
+    (quote,) = quotes_of(nlp, text)
+    assert quote.speech is speech
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The words of a talk to come are those of whoever announced it, just before or around it.
+        "“The visit will take place in March,” the Kremlin said.\n\n"
+        "Xi Jinping and Vladimir Putin plan to discuss “deepening cooperation in the international arena.”",
+        "The Kremlin said Xi Jinping and Vladimir Putin will discuss “topical issues of partnership.”",
+    ],
+)
+def test_quotes_words_of_a_talk_to_come_are_the_announcers(nlp: Language, text: str) -> None:
+    quote = [q for q in quotes_of(nlp, text) if q.direct][-1]
+    assert quote.cue[0].text == "discuss"
+    assert quote.speaker == "Kremlin"
+    assert [span.text for span in quote.source] in (["the Kremlin"], ["The Kremlin"])
+
+
+def test_quotes_role_noun_is_the_person_the_article_gives_that_title(nlp: Language) -> None:
+    text = (
+        "Yuri Ushakov met the envoys on Tuesday. China's President Xi Jinping will make an official visit to "
+        "Russia next year, the Kremlin's ambassador to Beijing said on Dec. 27.\n\n"
+        "Speaking to Russian media, Ambassador Igor Morgulov said plans were being drawn up."
+    )
+    first, second = quotes_of(nlp, text)
+    assert [span.text for span in first.source] == ["the Kremlin's ambassador to Beijing"]
+    assert first.speaker == second.speaker == "Igor Morgulov"
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        ("Multiple U.S. officials have publicly stated that China was considering providing aid.", "U.S. officials"),
+        ("Two senior Chinese diplomats said the visit was a priority.", "senior Chinese diplomats"),
+        ("Officials said the bridge was safe.", None),  # nothing to say who they are
+    ],
+)
+def test_quotes_group_of_people_keeps_its_head_noun(nlp: Language, text: str, speaker: str | None) -> None:
+    (quote,) = quotes_of(nlp, text)
+    assert quote.speaker == speaker
+
+
+def test_speaker_entity_is_not_what_a_group_belongs_to() -> None:
+    text = "Multiple U.S. officials said so."
+    source = (Span(0, 23, text[:23]),)
+    us = Mention(9, 13, "U.S.", "GPE", "ent-us")
+    officials = Quote((Span(24, 31, "said so"),), (), source, False, "U.S. officials")
+    assert speaker_entity(officials, (us,)) is None
+    # A source the extractor could not name still links to the name inside it ("a statement by the ministry").
+    assert speaker_entity(replace(officials, speaker=None), (us,)) == "ent-us"
+    ushakov = Mention(0, 12, "Yury Ushakov", "PERSON", "ent-ushakov")
+    described = Quote((), (), (Span(0, 40, "Yury Ushakov, the Kremlin's adviser"),), False, "Yury Ushakov, the Kremlin")
+    assert speaker_entity(described, (ushakov,)) == "ent-ushakov"
+
+
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        ('Antony Blinken warned Wang Yi that doing so "would have serious consequences in our relationship."',
+         'that doing so "would have serious consequences in our relationship."'),
+        ('In the declaration, the two leaders said the "friendship between the two states has no limits."',
+         'the "friendship between the two states has no limits."'),
+        ('Beijing will "maintain an objective stance on the crisis," the ministry said.',
+         'Beijing will "maintain an objective stance on the crisis,"'),
+    ],
+)  # fmt: skip
+def test_quotes_content_has_its_quote_marks_in_pairs(nlp: Language, text: str, content: str) -> None:
+    quote = next(q for q in quotes_of(nlp, text) if q.cue[0].text in ("warned", "said"))
+    assert [span.text for span in quote.content] == [content]
+
+
+def _balanced(text: str) -> bool:
+    return sum(text.count(mark) for mark in '"“”«»„') % 2 == 0
+
+
+def test_quotes_sample_who_said_what(ingested: SQLiteStore, settings: Settings) -> None:
+    """The defects issue 16 found in the sample's quotes."""
+    articles = ingested.articles(with_annotations=True)
+    shown = event_quotes(articles, {}, None, settings.report)
+    assert shown and all(_balanced(quote["text"]) for quote in shown)
+    quotes = {Path(a.path or "").name[:3]: a.quotes for a in articles}
+
+    def said(prefix: str, words: str) -> Quote:
+        return next(q for q in quotes[prefix] if any(words in span.text for span in q.content))
+
+    assert not said("001", "support for Russian President").speech
+    assert not said("003", "a calendar of").speech
+    assert said("002", "deepening Russian–Chinese cooperation").speaker == "Kremlin"
+    morgulov = said("004", "will make an official visit")
+    assert morgulov.speaker == "Igor Morgulov"
+    assert morgulov.entity is not None and ingested.entities([morgulov.entity])[morgulov.entity][0] == "Igor Morgulov"
+    officials = said("000", "considering providing lethal aid")
+    assert (officials.speaker, officials.entity) == ("U.S. officials", None)

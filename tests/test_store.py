@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from storyline.errors import ConfigError, StoreError
-from storyline.model import Article, EventRecord, Sentence, StorylineFold, StorylineRecord
+from storyline.model import Article, EventRecord, Quote, Sentence, Span, StorylineFold, StorylineRecord
 from storyline.store import SQLiteStore, open_store
-from storyline.store.sqlite import schema_version
+from storyline.store.sqlite import _migrations, schema_version
 
 
 def make_article(text: str) -> Article:
@@ -120,3 +120,31 @@ def test_store_an_article_of_an_event_without_a_record_is_refused(store: SQLiteS
     store.add_articles([first])
     with pytest.raises(sqlite3.IntegrityError):
         store.save_stage("cluster", 1, [replace(first, event="e-unknown")], ("event",))
+
+
+def test_store_keeps_whether_a_quote_is_speech_and_upgrades_older_databases(tmp_path: Path) -> None:
+    article = make_article("Beijing showed support for Moscow.")
+    stance = Quote((Span(15, 33, "support for Moscow"),), (Span(8, 14, "showed"),), (Span(0, 7, "Beijing"),), False,
+                   "Beijing", speech=False)  # fmt: skip
+    with open_store(str(tmp_path / "new.db")) as store:
+        store.add_articles([article])
+        store.save_stage("analysis", 3, [replace(article, quotes=(stance,))], ("quotes",))
+        (stored,) = store.articles(with_annotations=True)
+        assert stored.quotes == (stance,)
+    # A database from before quotes were marked: its quotes read as speech until analysed again.
+    old = tmp_path / "old.db"
+    db = sqlite3.connect(old)
+    for number, _name, sql in _migrations():
+        if number <= 5:
+            db.executescript(sql)
+    db.execute("PRAGMA user_version = 5")
+    db.execute("INSERT INTO articles (id, text) VALUES (?, ?)", (article.id, article.text))
+    db.execute(
+        "INSERT INTO quotes (article_id, idx, direct, content, cue, source) VALUES (?, 0, 0, ?, '[]', '[]')",
+        (article.id, '[[15, 33, "support for Moscow"]]'),
+    )
+    db.commit()
+    db.close()
+    with open_store(str(old)) as store:
+        (stored,) = store.articles(with_annotations=True)
+        assert [q.speech for q in stored.quotes] == [True]

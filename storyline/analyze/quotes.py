@@ -4,6 +4,7 @@ as other outlets rendered it (another translation, a paraphrase) gathered as its
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +19,9 @@ from ..nlp.quotes import speech_cues
 from .citations import sentences_between
 
 _QUOTE_MARKS = "\"“”‘’«»„'` "
+_DOUBLE_MARKS = '"“”«»„'
+# Characters after which a quote mark opens a quote.
+_OPENING_BEFORE = "([{—–-/"
 _WORD = re.compile(r"[^\W\d_]{3,}")
 # Words compared by their first letters, so that "appreciate" matches "appreciates".
 _STEM_CHARS = 5
@@ -25,13 +29,34 @@ _STEM_CHARS = 5
 # content words and that share of them appears in it: the same words quoted twice are one statement.
 _VERBATIM_MIN_WORDS = 5
 _VERBATIM = 0.9
+_DASHES = re.compile(r"[‐‑‒–—―]")
+_EDGE_PUNCTUATION = " .,;:!?…"
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+(?=\W*[A-Z])")
 
 
 def quote_text(quote: Quote) -> str:
-    """The quoted words without their quote marks, discontinuous pieces joined by an ellipsis."""
+    """The quoted words without the quote marks around them, discontinuous pieces joined by an ellipsis.
+
+    Marks inside stay, in pairs: an edge mark that pairs with one inside ("“exacerbating” the war") is kept.
+    """
+    return " … ".join(_unquoted(span.text) for span in quote.content)
+
+
+def _unquoted(text: str) -> str:
+    text = text.strip()
     # A quote cut before its attribution ends in the comma of "...," he said: that comma is not his.
-    return " … ".join(span.text.strip().strip(_QUOTE_MARKS).rstrip(",;:").strip(_QUOTE_MARKS) for span in quote.content)
+    inner = text.strip(_QUOTE_MARKS).rstrip(",;:").strip(_QUOTE_MARKS)
+    marks = [i for i, c in enumerate(inner) if c in _DOUBLE_MARKS]
+    if len(marks) % 2 == 0:
+        return inner
+    start = text.find(inner)
+    lead = text[:start].strip()[-1:]
+    tail = "".join(c for c in text[start + len(inner) :] if c in _DOUBLE_MARKS)[:1]
+    # The odd mark inside pairs with the edge mark stripped on its side: that one goes back.
+    before = inner[marks[0] - 1] if marks[0] > 0 else " "
+    if (before.isspace() or before in _OPENING_BEFORE) and tail:
+        return inner + tail
+    return lead + inner if lead else inner
 
 
 def _stems(text: str) -> set[str]:
@@ -71,15 +96,15 @@ def _pieces(text: str) -> list[str]:
 
 
 def _reported(article: Article, quotes: Sequence[Quote], min_words: int) -> list[Quote]:
-    """The quotes worth a reader's time: direct ones (unattributed ones of at least ``min_words`` words), and
-    reported speech of at least ``min_words`` words, introduced by a speech verb or "according to", that does
-    not restate a direct quote of the same article."""
+    """The quotes worth a reader's time, words said only: direct ones (unattributed ones of at least ``min_words``
+    words), and reported speech of at least ``min_words`` words, introduced by a speech verb or "according to",
+    that does not restate a direct quote of the same article."""
     direct = [(q.content[0].start, q.content[-1].end) for q in quotes if q.direct and q.content]
     speech = speech_cues()
     kept = []
     for quote in quotes:
-        if not quote.content:
-            continue
+        if not quote.content or not quote.speech:
+            continue  # "expressed support for X": an act or a stance, not something said
         if quote.direct and not quote.speaker and len(quote_text(quote).split()) < min_words:
             continue  # a phrase in quote marks that nobody is said to have said ("strategic cooperation.")
         if not quote.direct:
@@ -112,8 +137,26 @@ def event_quotes(
     for j, i in _unattributed_variants(found, quotes, merged_into, embedder, translation_similarity).items():
         merged_into[j] = i
     for j, i in sorted(merged_into.items()):
-        quotes[i]["variants"].append({k: quotes[j][k] for k in ("text", "direct", "sources")})
+        _add_variant(quotes[i], {k: quotes[j][k] for k in ("text", "direct", "sources")})
     return [q for i, q in enumerate(quotes) if i not in merged_into]
+
+
+def _same_text(text: str) -> str:
+    """The form variant texts are compared in: case, quote marks, dashes, white space and edge punctuation aside."""
+    plain = unicodedata.normalize("NFKC", text).casefold()
+    plain = _DASHES.sub("-", "".join(c for c in plain if c not in _QUOTE_MARKS or c == " "))
+    return " ".join(plain.split()).strip(_EDGE_PUNCTUATION)
+
+
+def _add_variant(quote: dict[str, Any], variant: dict[str, Any]) -> None:
+    """List ``variant`` under ``quote``; words already listed (the quote's own or a variant's) are listed once,
+    with the variant's sentences added to theirs."""
+    wanted = _same_text(variant["text"])
+    for listed in (quote, *quote["variants"]):
+        if _same_text(listed["text"]) == wanted:
+            listed["sources"].extend(s for s in variant["sources"] if s not in listed["sources"])
+            return
+    quote["variants"].append(variant)
 
 
 def _same_speaker_variants(

@@ -38,16 +38,28 @@ def anchor_date(published: str | None) -> date | None:
 
 
 def speaker_entity(quote: Quote, mentions: tuple[Mention, ...]) -> str | None:
-    """The entity the article names as the quote's speaker: its full name, or a mention inside the source."""
+    """The entity the article names as the quote's speaker: its full name, or a mention inside the source.
+
+    With a speaker the extractor found, a mention inside the source is the speaker only when it is a person
+    whose name words are among the speaker's: "U.S." in "Multiple U.S. officials" (speaker "U.S. officials")
+    and "Kremlin" in "the Kremlin's ambassador" are what the speaker belongs to, not who spoke.
+    """
     wanted = normalize_name(quote.speaker or "")
     for mention in mentions:
         if wanted and normalize_name(mention.text) == wanted:
             return mention.entity
     for span in quote.source:
         for mention in mentions:
-            if span.start <= mention.start and mention.end <= span.end:
+            if not span.start <= mention.start or not mention.end <= span.end:
+                continue
+            if not wanted or (mention.type == "PERSON" and _within(normalize_name(mention.text), wanted)):
                 return mention.entity
     return None
+
+
+def _within(name: str, speaker: str) -> bool:
+    words, speaker_words = name.split(), speaker.split()
+    return bool(words) and set(words) <= set(speaker_words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +128,9 @@ class AnalysisStage:
     """
 
     name: str = "analysis"
-    version: int = 2  # 2: store-wide entity types, surnames, acronyms (new linker state)
+    # 2: store-wide entity types, surnames, acronyms (new linker state); 3: quotes marked speech or not,
+    # described groups of speakers, balanced quote marks
+    version: int = 3
     reads: tuple[str, ...] = ("published",)
     writes: tuple[str, ...] = ("mentions", "times", "quotes")
 

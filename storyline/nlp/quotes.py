@@ -129,7 +129,24 @@ _NAMELESS_NOUNS = _wordset(
     email e-mail transcript video record records figures numbers research results people voters officials
     sources experts critics analysts supporters aides observers residents members others many some"""
 )
+# Plural nouns for people that say something together ("officials said").
+_GROUP_NOUNS = _wordset(
+    """people voters officials sources experts critics analysts supporters aides observers residents members
+    allies leaders diplomats lawmakers legislators authorities investigators prosecutors scientists researchers
+    economists activists protesters workers employees executives negotiators"""
+)
 _NAME_LABELS = ("PERSON", "ORG")
+# The label of a speaker that is a description ("U.S. officials"), not a name: no pronoun refers back to it.
+_DESCRIBED = "DESCRIBED"
+# Words before a group's head noun that count it rather than describe it ("Multiple U.S. officials").
+_QUANTIFIERS = _wordset(
+    """a an the this that these those some several multiple many numerous various few other others two three
+    four five six seven eight nine ten dozens dozen hundreds scores most all any both"""
+)
+# Object-taking cues in their base form ("plan to discuss “…”", "will discuss “…”") report no act of speech.
+_BASE_FORM = "VB"
+# Dependencies of a cue verb's object that make it a clause ("warned Beijing not to do so"), not a noun phrase.
+_CLAUSAL_OBJECTS = frozenset({"xcomp", "ccomp"})
 
 StartKind = Literal["open", "verb", "embedded"]
 
@@ -179,6 +196,10 @@ class _Attribution:
     # Where the words that attribute a quote end ("…,” he said.|): a quote resuming here is the same quote.
     cue_end: int = -1
     segments: list[int] = field(default_factory=list)
+    # False for a noun phrase object ("expressed support for X"): an act or stance, not words said.
+    speech: bool = True
+    # The words are not the subject's ("they plan to discuss “…”"): the speaker is the one attributed just before.
+    continues: bool = False
 
 
 # ---------------------------------------------------------------- quote marks
@@ -438,8 +459,18 @@ class _DirectFinder:
         if subject is None and verb.lower_ not in article.clause:
             return None
         end = self._clause_end(segment)
+        cue = (verb.idx, verb.idx + len(verb.text))
+        if verb.tag_ == _BASE_FORM and verb.lower_ not in article.clause:
+            # "The Kremlin said the leaders will discuss “…”", "They plan to discuss “…”": a talk to come quoted in
+            # someone else's words, those of the speech verb above it or else of the speaker just before.
+            outer = next((t for t in verb.ancestors if t.lower_ in article.clause and _is_verb(t)), None)
+            if outer is not None:
+                verb, subject = outer, _subject(outer)
         source = self._source(verb, subject, 0, verb.i)
-        return _Attribution([(segment.start, end)], (verb.idx, verb.idx + len(verb.text)), source[0], source[1], True)
+        attribution = _Attribution([(segment.start, end)], cue, source[0], source[1], True)
+        # With no speech verb above it, the speaker just before (if any) said these words, not the subject.
+        attribution.continues = verb.tag_ == _BASE_FORM and verb.lower_ not in article.clause
+        return attribution
 
     def _clause_end(self, segment: QuoteSegment) -> int:
         """Where the clause a quote belongs to ends: the quote's end, or further when it stops mid-clause."""
@@ -710,6 +741,7 @@ class _ReportedFinder:
         paragraph = article.paragraph_of(verb.idx)
         # A parse can hang a clause of the paragraph before on a verb: content stays in the cue's paragraph.
         complements = [c for c in verb.children if c.dep_ == "ccomp" and article.paragraph_of(c.idx) == paragraph]
+        speech = True
         if complements:
             content = self._spans(
                 [*(t for c in complements for t in c.subtree), *_misparsed_subjects(verb, complements)]
@@ -723,12 +755,15 @@ class _ReportedFinder:
             if not any(c.dep_ in ("dobj", "xcomp") for c in objects):
                 return None
             content = self._spans(t for c in objects for t in c.subtree)
+            speech = any(c.dep_ in _CLAUSAL_OBJECTS or (c.dep_ == "dobj" and _is_verb(c)) for c in objects)
         else:
             return None
         if not content:
             return None
         source, head = self._source(verb)
-        return _Attribution(content, (verb.idx, verb.idx + len(verb.text)), source, head, False)
+        attribution = _Attribution(content, (verb.idx, verb.idx + len(verb.text)), source, head, False)
+        attribution.speech = speech
+        return attribution
 
     def _according(self, according: Token) -> _Attribution | None:
         doc = self.article.doc
@@ -805,6 +840,22 @@ class _Name:
     words: tuple[str, ...]
     label: str
     root: Token
+    # Role nouns the article puts before the name ("Ambassador Igor Morgulov": "ambassador").
+    titles: frozenset[str] = frozenset()
+
+
+def _titles(entity: SpacySpan, first: Token) -> frozenset[str]:
+    """The title words before a name's first word, inside the entity or right before it."""
+    doc = entity.doc
+    index = first.i - 1
+    found = set()
+    while index >= 0 and (index >= entity.start or doc[index].dep_ == "compound"):
+        word = doc[index].lower_
+        if word not in _TITLES and word not in _PERSON_NOUNS:
+            break
+        found.add(word)
+        index -= 1
+    return frozenset(found)
 
 
 class _Speakers:
@@ -819,13 +870,17 @@ class _Speakers:
             if entity.label_ not in _NAME_LABELS:
                 continue
             tokens = _name_tokens(_widened(entity), cue_words)
+            if entity.label_ == "PERSON":
+                # "Yury Ushakov, the Kremlin's" read as one name: the name ends at the comma.
+                tokens = tokens[: next((n for n, t in enumerate(tokens) if t.text == ","), len(tokens))]
             if not tokens or "\n" in entity.text:
                 continue
             start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
             words = tuple(t.text for t in tokens)
             for token in entity:
                 self.name_of_token[token.i] = len(self.names)
-            self.names.append(_Name(start, end, article.text[start:end], words, entity.label_, entity.root))
+            titles = _titles(entity, tokens[0])
+            self.names.append(_Name(start, end, article.text[start:end], words, entity.label_, entity.root, titles))
         self.counts = Counter(name.words for name in self.names)
         self.genders = self._genders()
         # Earlier speakers as (character offset of the source, name, label), in text order.
@@ -904,8 +959,46 @@ class _Speakers:
         definite = any(t.lower_ in ("the", "this", "that") or t.dep_ == "poss" for t in head.lefts)
         if head.tag_ == "NN" and definite and (word in _PERSON_NOUNS or word in _ORG_NOUNS):
             label = "ORG" if word in _ORG_NOUNS else "PERSON"
-            return self._antecedent(label, start, 0, attribution.content), label
+            # "The Kremlin's ambassador to Beijing said …  Ambassador Igor Morgulov said …": the person the
+            # article gives that title is the speaker, before anyone else named earlier.
+            titled = self._titled(word, start) if label == "PERSON" else None
+            found = titled or self._antecedent(label, start, 0, attribution.content)
+            if found is not None:
+                return found, label
+            return self._description(tokens, head), _DESCRIBED
+        if head.tag_ == "NNS" and (word in _GROUP_NOUNS or word.removesuffix("s") in _PERSON_NOUNS):
+            # "Multiple U.S. officials": a group of people, named by what the article says they are.
+            return self._description(tokens, head), _DESCRIBED
         return None, "PERSON"
+
+    def _titled(self, role: str, at: int) -> str | None:
+        """The person the article gives the title ``role`` ("Ambassador Igor Morgulov"), nearest to character
+        ``at`` before it, else in the rest of its paragraph or the next one."""
+        article = self.article
+        number = article.paragraph_of(at)
+        latest = article.paragraphs[min(number + 1, len(article.paragraphs) - 1)][1]
+        earliest = article.paragraphs[max(number - _MAX_ANTECEDENT_PARAGRAPHS, 0)][0]
+        titled = [n for n in self.names if n.label == "PERSON" and role in n.titles and earliest <= n.start < latest]
+        before = [n for n in titled if n.end <= at]
+        after = [n for n in titled if n.start > at]
+        if before:
+            return self.full_name(before[-1])
+        return self.full_name(after[0]) if after else None
+
+    @staticmethod
+    def _description(tokens: list[Token], head: Token) -> str | None:
+        """What a source that names nobody says its speaker is, without the words that count it: "Multiple
+        U.S. officials" -> "U.S. officials"; None when only the head noun is left ("officials")."""
+        kept = [t for t in tokens if t.i <= head.i or not (t.is_punct or t.tag_ in ("WDT", "WP"))]
+        end = next((n for n, t in enumerate(kept) if t.i > head.i and (t.is_punct or t.tag_ in ("WDT", "WP"))),
+                   len(kept))  # fmt: skip
+        kept = kept[:end]
+        while kept and kept[0].i < head.i and (kept[0].lower_ in _QUANTIFIERS or kept[0].dep_ in ("det", "nummod")):
+            kept.pop(0)
+        if len(kept) < 2:
+            return None
+        doc = head.doc
+        return doc.text[kept[0].idx : kept[-1].idx + len(kept[-1].text)]
 
     def _antecedent(self, label: str, before: int, gender: int, content: Sequence[tuple[int, int]] = ()) -> str | None:
         """The latest speaker or subject with the label (and a compatible gender), else the latest mention.
@@ -966,10 +1059,15 @@ def find_quotes(doc: Doc) -> list[Quote]:
             continue
         if nested and article.doc[article.token_at(found.cue[0])].lower_ not in article.clause:
             continue  # Inside a quote only speech counts ("I told him …"), not "we found the parts".
-        first = found.content[0][0]
-        found.direct = article.text[first] in _QUOTE_CHARS
+        found.direct = article.text[found.content[0][0]] in _QUOTE_CHARS
+        # Inside a quote, the quote itself is not the statement's to complete.
+        around = [s for s in segments if not s.start <= found.cue[0] < s.end]
+        found.content = _balanced(article.text, found.content, around)
+        # Words in quote marks are someone's words, even as the object of a verb.
+        found.speech = found.speech or found.direct
         attributions.append(found)
     attributions.sort(key=lambda a: (a.content[0][0], a.cue[0]))
+    _continue_sources(article, attributions)
     speakers = _Speakers(article)
     quotes = []
     resolved: list[str | None] = []
@@ -986,11 +1084,75 @@ def find_quotes(doc: Doc) -> list[Quote]:
             None,
         )  # fmt: skip
         speaker, label = speakers.resolve(attribution, outer)
-        if speaker and attribution.source is not None:
+        if speaker and label != _DESCRIBED and attribution.source is not None:
             speakers.history.append((attribution.source[0], speaker, label))
         resolved.append(speaker)
         quotes.append(_quote(article.text, attribution, speaker))
     return quotes
+
+
+def _continue_sources(article: _Article, attributions: list[_Attribution]) -> None:
+    """Give a quote that continues another speaker's words the source of the latest attribution with one in
+    its sentence or the sentence before (“…,” the Kremlin said. The leaders plan to discuss “…”); with none
+    there, it keeps its own."""
+    doc = article.doc
+    for number, attribution in enumerate(attributions):
+        if not attribution.continues:
+            continue
+        sentence = doc[article.token_at(attribution.cue[0])].sent
+        earliest = doc[sentence.start - 1].sent.start if sentence.start > 0 else sentence.start
+        paragraph = article.paragraph_of(attribution.cue[0])
+        for other in reversed(attributions[:number]):
+            if other.source is None or other.continues:
+                continue
+            near = paragraph - 1 <= article.paragraph_of(other.cue[0]) <= paragraph
+            if near and earliest <= article.token_at(other.cue[0]) < sentence.end:
+                attribution.source, attribution.source_token = other.source, other.source_token
+            break
+        attribution.continues = False
+
+
+def _balanced(text: str, content: list[tuple[int, int]], segments: Sequence[QuoteSegment]) -> list[tuple[int, int]]:
+    """Content spans with their quote marks in pairs: a span that cuts a quote reaches to the quote's other
+    mark (the parse left the closing “,” out, or the quote's first words), unless all it holds of the quote
+    is the mark itself (“…, he recalled, “”), which is left off."""
+
+    def blank(first: int, last: int) -> bool:
+        return not text[first:last].strip(_TRIM + _QUOTE_CHARS)
+
+    balanced = []
+    for start, end in content:
+        cut = False
+        for segment in segments:
+            if segment.end <= start or segment.start >= end:
+                continue
+            if start <= segment.start and segment.end > end:
+                if blank(segment.start, end) and not blank(start, segment.start):
+                    end, cut = segment.start, True
+                else:
+                    end = segment.end
+            elif segment.start < start and segment.end <= end:
+                if blank(segment.start, start):
+                    start = segment.start
+                elif blank(segment.end, end):
+                    end, cut = segment.end - 1, True  # “… words,” he said: the words before are not its
+                elif blank(start, segment.end):
+                    start, cut = segment.end, True
+                else:
+                    start = segment.start
+        while cut and start < end and text[start] in _TRIM:
+            start += 1
+        while cut and end > start and text[end - 1] in _TRIM:
+            end -= 1
+        if end > start:
+            balanced.append((start, end))
+    merged: list[tuple[int, int]] = []
+    for start, end in balanced:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged or content
 
 
 def unattributed_quotes(text: str) -> list[Quote]:
@@ -1013,4 +1175,5 @@ def _quote(text: str, attribution: _Attribution, speaker: str | None) -> Quote:
         return tuple(Span(s, e, text[s:e]) for s, e in pairs)
 
     source = spans([attribution.source]) if attribution.source else ()
-    return Quote(spans(attribution.content), spans([attribution.cue]), source, attribution.direct, speaker)
+    content, cue = spans(attribution.content), spans([attribution.cue])
+    return Quote(content, cue, source, attribution.direct, speaker, speech=attribution.speech)

@@ -567,11 +567,11 @@ def _save_annotations(db: sqlite3.Connection, article: Article, fields: Sequence
         )
     if "quotes" in fields:
         db.executemany(
-            "INSERT INTO quotes (article_id, idx, direct, speaker, entity_id, content, cue, source) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO quotes (article_id, idx, direct, speaker, entity_id, content, cue, source, speech) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (article.id, i, int(q.direct), q.speaker, q.entity, _spans_json(q.content), _spans_json(q.cue),
-                 _spans_json(q.source))
+                 _spans_json(q.source), int(q.speech))
                 for i, q in enumerate(article.quotes)
             ],
         )  # fmt: skip
@@ -614,6 +614,7 @@ def _with_annotations(db: sqlite3.Connection, articles: list[Article]) -> list[A
                     bool(r["direct"]),
                     r["speaker"],
                     r["entity_id"],
+                    bool(r["speech"]),
                 )
                 for r in quotes.get(a.id, [])
             ),
