@@ -41,13 +41,13 @@ def _sentence_view(article: Article, index: int) -> tuple[str, set[str], bool]:
             for k in range(ref.start - sentence.start, min(ref.end, sentence.end) - sentence.start):
                 text[k] = " "
             future = future or ref.tense == "future"
-    people = {
-        m.entity for m in article.mentions if m.type == "PERSON" and sentence.start <= m.start < sentence.end
-    }
+    people = {m.entity for m in article.mentions if m.type == "PERSON" and sentence.start <= m.start < sentence.end}
     return "".join(text), people, future or bool(_EXPECTATION.search(sentence.text))
 
 
-def fact_conflicts(fact: Fact, articles: Sequence[Article], dates: dict[tuple[str, int], frozenset[str]]) -> list[Conflict]:
+def fact_conflicts(
+    fact: Fact, articles: Sequence[Article], dates: dict[tuple[str, int], frozenset[str]]
+) -> list[Conflict]:
     """The conflicts among one fact's sources (``dates``: the resolved days of each cited sentence)."""
     by_id = {a.id: a for a in articles}
     sources = [c for c in fact.sources if c.article in by_id]

@@ -28,6 +28,7 @@ from ..model import (
     content_id,
     from_data,
 )
+from .conflicts import event_conflicts
 from .entities import event_entities, event_labels
 from .facts import FactSentence, event_facts, fact_sentences
 from .framing import distinctive_terms
@@ -99,11 +100,13 @@ class EventAnalysisStage:
         entities = tuple(from_data(EntityProfile, e) for e in event_entities(articles))
         names = {e.id: e.name for e in entities}
         quotes = event_quotes(articles, names, self.embedder, self.settings.report)
+        facts = event_facts(event, articles, sentences, vectors, cosine_scorer, self.settings.facts)
         return EventAnalysis(
             event=event,
             signature=signature,
             entities=entities,
-            facts=tuple(event_facts(event, articles, sentences, vectors, cosine_scorer, self.settings.facts)),
+            facts=tuple(facts),
+            conflicts=tuple(event_conflicts(facts, articles, sentences)),
             quotes=tuple(from_data(QuoteGroup, q) for q in quotes),
             labels=tuple(from_data(Label, label) for label in event_labels(articles)),
             summary=tuple(_summary(articles, sentences, vectors, self.settings.summary)),

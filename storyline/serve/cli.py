@@ -486,6 +486,25 @@ def eval_quotes(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
     _emit_scores(results, format_quotes, as_json)
 
 
+@eval_group.command(name="conflicts")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--events", "max_events", default=40, show_default=True, type=click.IntRange(min=0),
+              help="Events of each file to run (0: all).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def eval_conflicts(obj: Context, files: tuple[str, ...], max_events: int, as_json: bool) -> None:
+    """Conflicts on each FILE (clustering format) as it is, and recall on changes made to one outlet's
+    article of each event (a number, a day or a person's name)."""
+    from ..evaluate.conflicts import evaluate_conflicts, format_conflicts
+
+    results = [evaluate_conflicts(f, obj.settings, max_events) for f in files]
+    if as_json:
+        _emit_json([r.to_json() for r in results])
+        return
+    for result in results:
+        out.print(escape(format_conflicts(result)))
+
+
 @eval_group.command(name="summaries")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--budget", default=260, show_default=True, type=click.IntRange(min=1), help="Words of every summary.")
