@@ -392,8 +392,8 @@ def load_paraphrase_model(embedding: str, path: str = "") -> ParaphraseModel:
     """A model file for vectors of the ``embedding`` model; an empty path means the one shipped for it."""
     if path:
         if not Path(path).is_file():
-            known = "a path to a .json file"
-            raise ConfigError(Errors.E012.format(kind="paraphrase model file", name=path, known=known))
+            expected = "a path to a .json file"
+            raise ConfigError(Errors.E012.format(kind="paraphrase model file", name=path, known=expected))
         text = Path(path).read_text(encoding="utf-8")
     else:
         folder = resources.files("storyline").joinpath("models")
