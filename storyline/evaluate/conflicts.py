@@ -177,7 +177,9 @@ def _baseline(path: str, analyses: dict[str, EventAnalysis]) -> ConflictResult:
     )
 
 
-def _changes(analyses: dict[str, EventAnalysis], articles: dict[str, Article], rng: random.Random) -> list[Perturbation]:
+def _changes(
+    analyses: dict[str, EventAnalysis], articles: dict[str, Article], rng: random.Random
+) -> list[Perturbation]:
     """One change per event, in a sentence of a fact another outlet reports too."""
     people = sorted({m.text for a in articles.values() for m in a.mentions if m.type == "PERSON" and " " in m.text})
     changes = []

@@ -21,6 +21,7 @@ from ..config import Settings, load_settings
 from ..errors import InputError, StorylineError
 from ..evaluate.clustering import evaluate_clustering
 from ..evaluate.entities import evaluate_entities, format_entities
+from ..evaluate.facts import evaluate_facts, format_facts, train_facts
 from ..evaluate.quotes import evaluate_quotes, format_quotes
 from ..evaluate.storylines import evaluate_storylines
 from ..evaluate.summaries import evaluate_summaries, format_summaries
@@ -517,6 +518,20 @@ def eval_summaries(obj: Context, files: tuple[str, ...], budget: int, as_json: b
     _emit_scores(results, format_summaries, as_json)
 
 
+@eval_group.command(name="facts")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--model", type=click.Path(dir_okay=False), help="Paraphrase model file (default: the shipped one).")
+@click.option("--folds", default=10, show_default=True, type=click.IntRange(min=2),
+              help="Cross-validation folds, for a file the model was trained on.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def eval_facts(obj: Context, files: tuple[str, ...], model: str | None, folds: int, as_json: bool) -> None:
+    """Do two sentences say the same thing? Accuracy, P/R/F1 against the always-yes baseline on each FILE
+    ({"sentence1", "sentence2", "paraphrase"}), cross-validated on a file the model learned from."""
+    results = [evaluate_facts(Path(f), obj.settings, model or "", folds) for f in files]
+    _emit_scores(results, format_facts, as_json)
+
+
 @cli.group(name="train")
 def train_group() -> None:
     """Fit the learned parts of the engine on annotated data."""
@@ -532,6 +547,18 @@ def train_clustering_command(obj: Context, files: tuple[str, ...], output: str, 
     model = train_clustering(list(files), obj.settings, cache)
     Path(output).write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
     err.print(f"Wrote {escape(output)}, trained on {', '.join(model.trained_on)}.")
+
+
+@train_group.command(name="facts")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Model file to write.")
+@click.pass_obj
+def train_facts_command(obj: Context, files: tuple[str, ...], output: str) -> None:
+    """Fit the paraphrase model (do two sentences say the same thing?) on FILES (facts format), for the
+    configured embedding model."""
+    model = train_facts(list(files), obj.settings)
+    Path(output).write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+    err.print(f"Wrote {escape(output)}, trained on {', '.join(model.trained_on)} ({model.embedding}).")
 
 
 def main() -> None:

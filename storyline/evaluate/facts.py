@@ -1,0 +1,230 @@
+"""`storyline train facts` and `storyline eval facts`: the sentence-pair model behind facts.
+
+One pair a line: ``{"id", "sentence1", "sentence2", "paraphrase"}`` (optionally ``"lang1"``, ``"lang2"``),
+as in the Microsoft Research Paraphrase Corpus (Dolan & Brockett 2005). The scores are accuracy and
+precision, recall and F1 of the "same thing" class, next to the always-yes baseline of the same file.
+
+A file is never scored by a model that learned from it: when its content is one the model was trained
+on (``ParaphraseModel.trained_digests``), it is scored by k-fold cross-validation instead, each fold by a
+model (weights and threshold) fitted on the other folds, and the folds' predictions pooled.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from ..analyze.paraphrase import (
+    CROSS_FEATURES,
+    PAIR_FEATURES,
+    ParaphraseModel,
+    SentenceView,
+    compare_figures,
+    cross_language,
+    file_digest,
+    load_paraphrase_model,
+    pair_rows,
+    with_cross_threshold,
+)
+from ..cluster.judges import LinearModel
+from ..config import Settings
+from ..embed import load_embedder
+from ..errors import Errors, InputError, StorylineError
+from .records import read_records
+
+__all__ = ["FactScores", "evaluate_facts", "fit_paraphrase_model", "format_facts", "train_facts"]
+
+# The features of the same-language model, chosen by cross-validation on msrp-train (benchmarks/RESULTS.md).
+SAME_FEATURES = PAIR_FEATURES
+# Thresholds tried on the training pairs; the one with the best accuracy + F1 is kept.
+_THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.2, 0.81, 0.01))
+# Regularization of the logistic regressions (sklearn's C); features are standardized first.
+_C = 1.0
+_FOLD_SEED = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FactPair:
+    id: str
+    sentence1: str
+    sentence2: str
+    paraphrase: bool
+    lang1: str | None = None
+    lang2: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FactScores:
+    """Figures for one file; ``dataclasses.asdict`` gives its JSON form."""
+
+    file: str
+    pairs: int
+    positives: int
+    # "cross-validation" (the model learned from this file) or "model".
+    mode: str
+    folds: int
+    model: str
+    embedding: str
+    threshold: float
+    accuracy: float
+    precision: float
+    recall: float
+    f1: float
+    baseline_accuracy: float  # always "the same thing"
+    baseline_precision: float
+    baseline_recall: float
+    baseline_f1: float
+    # Pairs judged the same by the annotators whose numbers or dates disagree: where conflicts hide.
+    same_with_figure_conflict: int
+    embed_seconds: float
+    sentences_per_second: float
+    # Features and model, with the vectors given: what the facts stage pays per candidate pair.
+    pairs_per_second: float
+
+
+def read_pairs(path: Path) -> list[FactPair]:
+    """The pairs of a facts file; a malformed line raises :class:`InputError` naming it."""
+    pairs = []
+    for line, record in read_records(path):
+        for field, kind in (("sentence1", str), ("sentence2", str), ("paraphrase", bool)):
+            if not isinstance(record.get(field), kind):
+                expected = "a string" if kind is str else "true or false"
+                raise InputError(str(path), Errors.E014.format(path=path, line=line, field=field, expected=expected))
+        pairs.append(FactPair(str(record.get("id", line)), record["sentence1"], record["sentence2"],
+                              record["paraphrase"], record.get("lang1"), record.get("lang2")))  # fmt: skip
+    return pairs
+
+
+def _views(pairs: Sequence[FactPair], settings: Settings) -> tuple[list[tuple[SentenceView, SentenceView]], float]:
+    """Each pair as the scorer sees it (each distinct sentence embedded once), and the seconds embedding took."""
+    texts = sorted({p.sentence1 for p in pairs} | {p.sentence2 for p in pairs})
+    started = time.perf_counter()
+    vectors = dict(zip(texts, load_embedder(settings.embed).embed(texts), strict=True))
+    seconds = time.perf_counter() - started
+    views = [(SentenceView(p.sentence1, vectors[p.sentence1], p.lang1),
+              SentenceView(p.sentence2, vectors[p.sentence2], p.lang2)) for p in pairs]  # fmt: skip
+    return views, seconds
+
+
+def _confusion(gold: npt.NDArray[np.bool_], said: npt.NDArray[np.bool_]) -> tuple[float, float, float, float]:
+    """Accuracy, precision, recall and F1 of the positive class."""
+    hits = float((gold & said).sum())
+    precision = hits / said.sum() if said.any() else 0.0
+    recall = hits / gold.sum() if gold.any() else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return float((gold == said).mean()) if len(gold) else 0.0, precision, recall, f1
+
+
+def _best_threshold(gold: npt.NDArray[np.bool_], probability: npt.NDArray[np.float64]) -> float:
+    """The threshold with the best accuracy + F1 on these pairs: F1 alone drifts to saying "the same" always."""
+
+    def merit(threshold: float) -> float:
+        accuracy, _, _, f1 = _confusion(gold, probability >= threshold)
+        return accuracy + f1
+
+    return max(_THRESHOLDS, key=merit)
+
+
+def _fit(rows: npt.NDArray[np.float64], gold: npt.NDArray[np.bool_], features: tuple[str, ...]) -> LinearModel:
+    from sklearn.linear_model import LogisticRegression  # training-only dependency
+
+    chosen = rows[:, [PAIR_FEATURES.index(f) for f in features]]
+    mean = chosen.mean(axis=0)
+    scale = chosen.std(axis=0)
+    scale[scale == 0] = 1.0
+    fitted = LogisticRegression(C=_C, max_iter=2000).fit((chosen - mean) / scale, gold.astype(int))
+    return LinearModel(features, tuple(float(w) for w in fitted.coef_[0]), float(fitted.intercept_[0]),
+                       tuple(float(m) for m in mean), tuple(float(s) for s in scale))  # fmt: skip
+
+
+def fit_paraphrase_model(
+    rows: npt.NDArray[np.float64],
+    gold: npt.NDArray[np.bool_],
+    embedding: str,
+    trained_on: tuple[str, ...] = (),
+    digests: tuple[str, ...] = (),
+) -> ParaphraseModel:
+    """Both scorers fitted on PAIR_FEATURES rows, each with its threshold chosen on the same rows; the cross
+    scorer learns from the same pairs, read through the features that carry across languages."""
+    if len(set(gold.tolist())) < 2:
+        raise StorylineError("[E019] Training needs pairs that say the same thing and pairs that do not.")
+    same, cross = _fit(rows, gold, SAME_FEATURES), _fit(rows, gold, CROSS_FEATURES)
+    model = ParaphraseModel(same, cross, 0.5, embedding, trained_on, digests)
+    threshold = _best_threshold(gold, model.probability_of_rows(rows))
+    cross_threshold = _best_threshold(gold, model.probability_of_rows(rows, np.ones(len(rows), dtype=bool)))
+    model = ParaphraseModel(same, cross, threshold, embedding, trained_on, digests)
+    return with_cross_threshold(model, cross_threshold)
+
+
+def train_facts(paths: Sequence[str], settings: Settings) -> ParaphraseModel:
+    """Fit the paraphrase model on facts files, for vectors of the configured embedding model."""
+    pairs = [p for path in paths for p in read_pairs(Path(path))]
+    views, _ = _views(pairs, settings)
+    gold = np.array([p.paraphrase for p in pairs], dtype=bool)
+    return fit_paraphrase_model(pair_rows(views), gold, settings.embed.model, tuple(Path(p).name for p in paths),
+                                tuple(file_digest(p) for p in paths))  # fmt: skip
+
+
+def _folds(count: int, folds: int) -> list[npt.NDArray[np.int64]]:
+    order = np.random.default_rng(_FOLD_SEED).permutation(count)
+    return [np.sort(order[k::folds]) for k in range(folds)]
+
+
+def evaluate_facts(path: Path, settings: Settings, model_path: str = "", folds: int = 10) -> FactScores:
+    """Score the pairs of ``path``: with the model, or by cross-validation when the model learned from this file."""
+    model = load_paraphrase_model(settings.embed.model, model_path)
+    pairs = read_pairs(path)
+    if not pairs:
+        raise InputError(str(path), Errors.E010.format(path=path))
+    views, embed_seconds = _views(pairs, settings)
+    gold = np.array([p.paraphrase for p in pairs], dtype=bool)
+    cross = np.array([cross_language(a, b) for a, b in views], dtype=bool)
+    started = time.perf_counter()
+    rows = pair_rows(views)
+    probability = model.probability_of_rows(rows, cross)
+    scoring_seconds = time.perf_counter() - started
+    learned = file_digest(path) in model.trained_digests
+    if learned:
+        if not 2 <= folds <= len(pairs):
+            raise StorylineError(f"[E019] {path}: {folds} folds for {len(pairs)} pairs; give 2 to {len(pairs)}.")
+        said = np.zeros(len(pairs), dtype=bool)
+        thresholds = []
+        for held_out in _folds(len(pairs), folds):
+            training = np.setdiff1d(np.arange(len(pairs)), held_out)
+            fold_model = fit_paraphrase_model(rows[training], gold[training], model.embedding)
+            said[held_out] = fold_model.probability_of_rows(rows[held_out], cross[held_out]) >= fold_model.threshold
+            thresholds.append(fold_model.threshold)
+        threshold = float(np.mean(thresholds))
+    else:
+        said = probability >= model.threshold
+        threshold = model.threshold
+    accuracy, precision, recall, f1 = _confusion(gold, said)
+    base_accuracy, base_precision, base_recall, base_f1 = _confusion(gold, np.ones(len(pairs), dtype=bool))
+    conflicts = sum(p.paraphrase and compare_figures(p.sentence1, p.sentence2).conflict for p in pairs)
+    return FactScores(
+        file=str(path), pairs=len(pairs), positives=int(gold.sum()),
+        mode="cross-validation" if learned else "model", folds=folds if learned else 0,
+        model=model_path or f"shipped paraphrase-{model.embedding}", embedding=model.embedding,
+        threshold=round(threshold, 4), accuracy=accuracy, precision=precision, recall=recall, f1=f1,
+        baseline_accuracy=base_accuracy, baseline_precision=base_precision, baseline_recall=base_recall,
+        baseline_f1=base_f1, same_with_figure_conflict=int(conflicts), embed_seconds=round(embed_seconds, 2),
+        sentences_per_second=round(2 * len(pairs) / max(embed_seconds, 1e-9), 1),
+        pairs_per_second=round(len(pairs) / max(scoring_seconds, 1e-9), 1),
+    )  # fmt: skip
+
+
+def format_facts(scores: FactScores) -> str:
+    """One line of figures for a file."""
+    how = f"{scores.folds}-fold cross-validation" if scores.mode == "cross-validation" else scores.model
+    return (
+        f"{Path(scores.file).name}: {scores.pairs} pairs ({scores.positives} the same) | {how}, "
+        f"{scores.embedding} | accuracy {scores.accuracy:.3f} F1 {scores.f1:.3f} P {scores.precision:.3f} "
+        f"R {scores.recall:.3f} | always-yes: accuracy {scores.baseline_accuracy:.3f} F1 {scores.baseline_f1:.3f} "
+        f"| {scores.pairs_per_second:.0f} pairs/s (vectors given), {scores.sentences_per_second:.0f} sentences/s "
+        f"embedded | {scores.same_with_figure_conflict} same-thing pairs disagree on a figure"
+    )
