@@ -84,9 +84,10 @@ def _dated(article_id: str, sentence: str, expression: str, value: str, tense: s
 
 
 def test_timeline_one_line_per_happening_on_a_date() -> None:
-    quake = _dated("a1", "A strong earthquake struck the capital on Tuesday, flattening homes.", "Tuesday", "2010-01-12")
-    same = _dated("a2", "On Jan. 12 a strong earthquake struck the capital and flattened homes.", "Jan. 12", "2010-01-12")
-    other = _dated("a2", "Parliament elected a new speaker on January 12 after a long vote.", "January 12", "2010-01-12")
+    day = "2010-01-12"
+    quake = _dated("a1", "A strong earthquake struck the capital on Tuesday, flattening homes.", "Tuesday", day)
+    same = _dated("a2", "On Jan. 12 a strong earthquake struck the capital and flattened homes.", "Jan. 12", day)
+    other = _dated("a2", "Parliament elected a new speaker on January 12 after a long vote.", "January 12", day)
     timeline = event_timeline([quake, same, other])
     assert len(timeline) == 2
     lines = {tuple(s["article"] for s in t["sources"]): t for t in timeline}
@@ -107,7 +108,7 @@ def test_storyline_timeline_lists_a_line_two_events_share_once() -> None:
     )
     second = event_timeline(
         [
-            _dated("a2", "On Jan. 12 a strong earthquake struck the capital, flattening homes.", "Jan. 12", "2010-01-12"),
+            _dated("a2", "On Jan. 12 a strong earthquake hit the capital, flattening homes.", "Jan. 12", "2010-01-12"),
             _dated("a3", "Donors pledged aid in March.", "March", "2010-03"),
         ]
     )

@@ -86,5 +86,5 @@ def test_eval_timelines_rejects_a_bad_date(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     record = {"id": "x", "articles": [{"id": "1", "published": "soon", "text": "Words here."}], "timelines": []}
     path.write_text(json.dumps(record) + "\n", encoding="utf-8")
-    with pytest.raises(InputError, match="articles.published"):
+    with pytest.raises(InputError, match=r"articles\.published"):
         evaluate_timelines(path)
