@@ -72,9 +72,12 @@ def test_timeline_adjacent_days_of_one_sentence_are_one_span_distant_ones_two() 
             TimeRef(57, 65, "May 2020", "DATE", "2020-05", tense="past"),
         ),
     )
-    assert [(t["date"], t["end"]) for t in event_timeline([article])] == [("2023-03-20", "2023-03-21")]
+    # May 2020 is in another tense: the treaty's signing is a happening of its own.
+    spans = [("2020-05", None), ("2023-03-20", "2023-03-21")]
+    assert [(t["date"], t["end"]) for t in event_timeline([article])] == spans
     apart = replace(article, times=(article.times[0], replace(article.times[1], value="2023-03-24")))
-    assert [(t["date"], t["end"]) for t in event_timeline([apart])] == [("2023-03-20", None), ("2023-03-24", None)]
+    spans = [("2023-03-20", None), ("2023-03-24", None)]
+    assert [(t["date"], t["end"]) for t in event_timeline([apart])] == spans
 
 
 def _dated(article_id: str, sentence: str, expression: str, value: str, tense: str = "past") -> Article:
@@ -94,6 +97,17 @@ def test_timeline_one_line_per_happening_on_a_date() -> None:
     assert set(lines) == {("a1", "a2"), ("a2",)}
     assert lines[("a1", "a2")]["expressions"] == ["Tuesday", "Jan. 12"]
     assert "speaker" in lines[("a2",)]["text"] and lines[("a2",)]["tense"] == "past"
+
+
+def test_timeline_a_clause_in_another_tense_is_a_second_happening() -> None:
+    text = "Xi will visit Russia next year, the envoy said on Dec. 27."
+    article = _article("a1", [text])
+    said = TimeRef(48, 55, "Dec. 27", "DATE", "2024-12-27", tense="past")
+    visit = TimeRef(20, 29, "next year", "DATE", "2025", tense="future")
+    lines = event_timeline([replace(article, times=(visit, said))])
+    assert [(t["date"], t["tense"]) for t in lines] == [("2024-12-27", "past"), ("2025", "future")]
+    same_tense = replace(visit, tense="past")
+    assert [t["date"] for t in event_timeline([replace(article, times=(same_tense, said))])] == ["2024-12-27"]
 
 
 def test_timeline_keeps_announced_future_tense() -> None:

@@ -114,6 +114,25 @@ def _sentence_dates(keys: list[tuple[str, str | None, str]]) -> list[tuple[str, 
     return joined
 
 
+def _happening_dates(refs: list[tuple[TimeRef, tuple[str, str | None, str]]]) -> list[tuple[str, str | None, str]]:
+    """A sentence's dates: the most specific ones, and those of a clause in another tense ("said on Dec. 27
+    that he will visit next year" tells two happenings: the statement and the visit)."""
+    keys = _sentence_dates([key for _, key in refs])
+    by_tense: dict[str, list[tuple[str, str | None, str]]] = {}
+    for ref, key in refs:
+        if ref.tense:
+            by_tense.setdefault(ref.tense, []).append(key)
+    tenses = {ref.tense for ref, key in refs if key in keys or any(_within(key, k) for k in keys)}
+    for tense, tense_keys in by_tense.items():
+        if tense not in tenses:
+            keys.extend(k for k in _sentence_dates(tense_keys) if k not in keys)
+    return keys
+
+
+def _within(key: tuple[str, str | None, str], span: tuple[str, str | None, str]) -> bool:
+    return span[0] <= key[0] <= (span[1] or span[0]) and _RANK[key[2]] == _RANK[span[2]]
+
+
 def _stems(text: str) -> set[str]:
     return {word[:_STEM_CHARS] for word in _WORD.findall(text.lower()) if word not in STOP_WORDS}
 
@@ -217,7 +236,7 @@ def event_timeline(articles: Sequence[Article], embedder: Embedder | None = None
         for index, refs in sorted(per_sentence.items()):
             sentence = article.sentences[index]
             spans = [(ref.start - sentence.start, ref.end - sentence.start) for ref, _ in refs]
-            for key in _sentence_dates([key for _, key in refs]):
+            for key in _happening_dates(refs):
                 inside = [
                     ref
                     for ref, ref_key in refs

@@ -169,6 +169,8 @@ def _tf_idf(sentences: Sequence[_Sentence], idf: dict[str, float]) -> np.ndarray
 
 def _centroid_pick(candidates: Sequence[_Sentence], idf: dict[str, float], size: int) -> list[str]:
     """Greedily the sentences whose summed vector stays closest (cosine) to the candidates' centroid."""
+    if not candidates:
+        return []
     vectors = _tf_idf(candidates, idf)
     centroid = vectors.mean(axis=0)
     chosen: list[int] = []
