@@ -55,6 +55,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/storyline eval storylines $(DATA)/timelines/t17-dev.jsonl $(DATA)/clustering/allsides.jsonl --json > benchmarks/results/storylines.json
 	$(BIN)/python benchmarks/memory.py --data $(DATA)/clustering
 	$(BIN)/storyline eval temporal $(DATA)/temporal/*.jsonl --json > benchmarks/results/temporal.json
+	$(BIN)/storyline eval timelines $(DATA)/timelines/*.jsonl --json > benchmarks/results/timelines.json
 	$(BIN)/storyline eval quotes $(DATA)/quotes/*.jsonl --json > benchmarks/results/quotes.json
 	$(BIN)/storyline eval entities $(DATA)/framing/*.jsonl --json > benchmarks/results/entities.json
 	$(BIN)/storyline eval summaries $(DATA)/summaries/*.jsonl --budget 260 --json > benchmarks/results/summaries.json

@@ -107,9 +107,9 @@ class ReportSettings:
 @dataclass(frozen=True, slots=True)
 class FactSettings:
     candidate_cosine: float
-    same_fact: float
     same_date_cosine: float
     same_date_probability: float
+    restatement: float
 
 
 @dataclass(frozen=True, slots=True)

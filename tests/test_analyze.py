@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from storyline.analyze.quotes import event_quotes, quote_text, word_overlap
-from storyline.analyze.timeline import event_timeline, interval
+from storyline.analyze.timeline import event_timeline, interval, storyline_timeline
 from storyline.config import Settings
 from storyline.embed import load_embedder
 from storyline.model import Article, Quote, Sentence, Span, TimeRef
@@ -43,23 +43,93 @@ def test_timeline_interval_of_timeml_values(value: str, expected: tuple[str, str
     assert interval(value) == expected
 
 
-def test_timeline_merges_one_date_across_articles_and_cites_each() -> None:
-    first = _article("a1", ["The summit opens on Monday.", "Talks end Wednesday."])
+def test_timeline_lists_a_sentence_under_its_most_specific_date_once() -> None:
+    first = _article("a1", ["The summit opens on Monday."])
     first = replace(first, times=(TimeRef(20, 26, "Monday", "DATE", "2023-03-20", tense="future"),))
-    second = _article("a2", ["Leaders meet from March 20 to 22."])
+    second = _article("a2", ["Leaders meet from March 20 to 22 this spring."])
     second = replace(
         second,
         times=(
             TimeRef(19, 32, "March 20 to 22", "DATE", "2023-03-20", end_value="2023-03-22", tense="future"),
             TimeRef(19, 27, "March 20", "DATE", "2023-03-20", tense="future"),
+            TimeRef(33, 44, "this spring", "DATE", "2023-SP", tense="future"),
         ),
     )
     timeline = event_timeline([first, second])
-    days = {(t["date"], t["end"]): t for t in timeline}
-    assert ("2023-03-20", "2023-03-22") in days
-    single = days[("2023-03-20", None)]
-    assert {s["article"] for s in single["sources"]} == {"a1", "a2"}
-    assert [t["date"] for t in timeline] == sorted(t["date"] for t in timeline)
+    days = {(t["date"], t["end"]): [s["article"] for s in t["sources"]] for t in timeline}
+    # a2 is under its range only: not under the day inside it, nor under the season.
+    assert days == {("2023-03-20", None): ["a1"], ("2023-03-20", "2023-03-22"): ["a2"]}
+
+
+def test_timeline_adjacent_days_of_one_sentence_are_one_span_distant_ones_two() -> None:
+    text = "Talks begin Monday and end Tuesday; a treaty signed in May 2020 is at stake."
+    article = _article("a1", [text])
+    article = replace(
+        article,
+        times=(
+            TimeRef(12, 18, "Monday", "DATE", "2023-03-20", tense="future"),
+            TimeRef(27, 34, "Tuesday", "DATE", "2023-03-21", tense="future"),
+            TimeRef(57, 65, "May 2020", "DATE", "2020-05", tense="past"),
+        ),
+    )
+    # May 2020 is in another tense: the treaty's signing is a happening of its own.
+    spans = [("2020-05", None), ("2023-03-20", "2023-03-21")]
+    assert [(t["date"], t["end"]) for t in event_timeline([article])] == spans
+    apart = replace(article, times=(article.times[0], replace(article.times[1], value="2023-03-24")))
+    spans = [("2023-03-20", None), ("2023-03-24", None)]
+    assert [(t["date"], t["end"]) for t in event_timeline([apart])] == spans
+
+
+def _dated(article_id: str, sentence: str, expression: str, value: str, tense: str = "past") -> Article:
+    start = sentence.index(expression)
+    time = TimeRef(start, start + len(expression), expression, "DATE", value, tense=tense)  # type: ignore[arg-type]
+    return replace(_article(article_id, [sentence]), times=(time,))
+
+
+def test_timeline_one_line_per_happening_on_a_date() -> None:
+    day = "2010-01-12"
+    quake = _dated("a1", "A strong earthquake struck the capital on Tuesday, flattening homes.", "Tuesday", day)
+    same = _dated("a2", "On Jan. 12 a strong earthquake struck the capital and flattened homes.", "Jan. 12", day)
+    other = _dated("a2", "Parliament elected a new speaker on January 12 after a long vote.", "January 12", day)
+    timeline = event_timeline([quake, same, other])
+    assert len(timeline) == 2
+    lines = {tuple(s["article"] for s in t["sources"]): t for t in timeline}
+    assert set(lines) == {("a1", "a2"), ("a2",)}
+    assert lines[("a1", "a2")]["expressions"] == ["Tuesday", "Jan. 12"]
+    assert "speaker" in lines[("a2",)]["text"] and lines[("a2",)]["tense"] == "past"
+
+
+def test_timeline_a_clause_in_another_tense_is_a_second_happening() -> None:
+    text = "Xi will visit Russia next year, the envoy said on Dec. 27."
+    article = _article("a1", [text])
+    said = TimeRef(48, 55, "Dec. 27", "DATE", "2024-12-27", tense="past")
+    visit = TimeRef(20, 29, "next year", "DATE", "2025", tense="future")
+    lines = event_timeline([replace(article, times=(visit, said))])
+    assert [(t["date"], t["tense"]) for t in lines] == [("2024-12-27", "past"), ("2025", "future")]
+    same_tense = replace(visit, tense="past")
+    assert [t["date"] for t in event_timeline([replace(article, times=(same_tense, said))])] == ["2024-12-27"]
+
+
+def test_timeline_keeps_announced_future_tense() -> None:
+    visit = _dated("a1", "The president will visit Paris next year, aides said.", "next year", "2024", "future")
+    (line,) = event_timeline([visit])
+    assert (line["date"], line["precision"], line["tense"]) == ("2024", "year", "future")
+
+
+def test_storyline_timeline_lists_a_line_two_events_share_once() -> None:
+    first = event_timeline(
+        [_dated("a1", "A strong earthquake struck the capital on Tuesday, flattening homes.", "Tuesday", "2010-01-12")]
+    )
+    second = event_timeline(
+        [
+            _dated("a2", "On Jan. 12 a strong earthquake hit the capital, flattening homes.", "Jan. 12", "2010-01-12"),
+            _dated("a3", "Donors pledged aid in March.", "March", "2010-03"),
+        ]
+    )
+    merged = storyline_timeline([first, second])
+    assert [t["date"] for t in merged] == ["2010-01-12", "2010-03"]
+    assert [s["article"] for s in merged[0]["sources"]] == ["a1", "a2"]
+    assert storyline_timeline([first, first]) == first
 
 
 def test_quote_text_drops_quote_marks_and_joins_pieces() -> None:

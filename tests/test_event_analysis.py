@@ -152,3 +152,35 @@ def test_event_analysis_summary_cites_every_outlet_of_its_first_line(ingested: S
     assert first.outlets >= 3 and len({c.article for c in first.sources}) == len(first.sources) >= 3
     texts = {(a.id, s.index): s.text for a in ingested.articles() for s in a.sentences}
     assert all(texts[(c.article, c.sentence)] == c.text for line in analysis.summary for c in line.sources)
+
+
+def test_event_analysis_no_conflict_on_the_visit_dates_all_outlets_give(ingested: SQLiteStore) -> None:
+    analysis = ingested.event_analyses()[_march_event(ingested)]
+    assert not [c for c in analysis.conflicts if c.about == "date"]
+
+
+def test_event_analysis_a_fifth_outlet_giving_other_dates_is_a_conflict(
+    ingested: SQLiteStore, settings: Settings
+) -> None:
+    ingest(ingested, [str(Path(__file__).parent / "fixtures" / "conflicts")], settings)
+    analysis = ingested.event_analyses()[_march_event(ingested)]
+    (conflict,) = [c for c in analysis.conflicts if c.about == "date"]
+    assert conflict.kind == "conflict"
+    values = {claim.value: len(claim.sources) for claim in conflict.claims}
+    assert values == {"2023-03-20/2023-03-22": 4, "2023-03-21/2023-03-23": 1}
+
+
+def test_conflicts_an_announcement_revised_later_is_an_update() -> None:
+    from storyline.analyze.conflicts import fact_conflicts
+    from storyline.model import Citation, Fact, Sentence
+
+    def article(article_id: str, published: str, text: str) -> Article:
+        return Article(id=article_id, text=text, published=published, outlet=f"{article_id}.example",
+                       sentences=(Sentence(0, 0, len(text), 0, text),))  # fmt: skip
+
+    earlier = article("a", "2023-03-10", "The ministry expects 120 delegates to attend the summit.")
+    later = article("b", "2023-03-20", "The ministry said 95 delegates attended the summit.")
+    fact = Fact("f", earlier.text, (Citation("a", 0, earlier.text), Citation("b", 0, later.text)), 2, 2)
+    (conflict,) = fact_conflicts(fact, [earlier, later], {})
+    assert conflict.about == "number" and conflict.kind == "update"
+    assert [c.value for c in conflict.claims] == ["120", "95"]

@@ -39,7 +39,7 @@ def _found(text: str, anchor: date | None) -> list[tuple[str, str, str]]:
         ("The envoy will travel next week.", FRIDAY, ("next week", "DATE", "2023-W12")),
         ("Sales dropped last month.", FRIDAY, ("last month", "DATE", "2023-02")),
         ("Sales dropped two years ago.", FRIDAY, ("two years ago", "DATE", "2021")),
-        ("The mill closed last February, the owners said.", FRIDAY, ("last February", "DATE", "2023-02")),
+        ("The mill closed last February, the owners said.", FRIDAY, ("last February", "DATE", "2022-02")),
         ("The festival returns this spring.", FRIDAY, ("this spring", "DATE", "2023-SP")),
         ("They met at the Winter Olympics last year.", FRIDAY, ("last year", "DATE", "2022")),
         ("The plan, which they laid out in May, stalls.", date(2024, 12, 27), ("May", "DATE", "2024-05")),
@@ -96,7 +96,10 @@ def test_tag_times_weekday_follows_tense(text: str, anchor: date, value: str, te
     ("text", "anchor", "expected"),
     [
         ("The chancellor will visit Canada next year, aides said.", date(2024, 12, 27), ("next year", "DATE", "2025")),
-        ("The dam was finished last February.", FRIDAY, ("last February", "DATE", "2023-02")),
+        # The month just ended is "last month": "last February" in March is a year back, an earlier month is not.
+        ("The dam was finished last February.", FRIDAY, ("last February", "DATE", "2022-02")),
+        ("The dam was finished last January.", FRIDAY, ("last January", "DATE", "2023-01")),
+        ("The dam was finished this past February.", FRIDAY, ("this past February", "DATE", "2023-02")),
         ("The summit will be held in April.", date(2022, 12, 5), ("April", "DATE", "2023-04")),
         ("Exports collapsed in October, the bureau said.", date(2023, 1, 10), ("October", "DATE", "2022-10")),
     ],

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rapidfuzz import fuzz
+
 from ..model import Article, Citation, Claim, Conflict, Fact
 from .facts import FactSentence
 from .paraphrase import compare_figures
@@ -24,13 +26,16 @@ from .paraphrase import compare_figures
 # Figure kinds that name a time: the resolved days compare them (a weekday against a date is no conflict).
 _TIME_KINDS = frozenset({"weekday", "month", "year"})
 _ABOUT = {"date": "date", "money": "amount", "percent": "percentage", "number": "number", "person": "person"}
+# Sentences naming different people conflict when they read at least this alike with the names masked
+# (rapidfuzz token-set ratio, 0-100).
+_SAME_BUT_NAMES = 75
 # Words that announce rather than report: "will visit", "is expected to", "plans to".
 _EXPECTATION = re.compile(
     r"\b(will|would|shall|expected|expects|plans?|planned|scheduled|due to|to be held|is set to|are set to)\b", re.I
 )
 
 
-def _sentence_view(article: Article, index: int) -> tuple[str, set[str], bool]:
+def _sentence_view(article: Article, index: int) -> tuple[str, dict[str, str], bool]:
     """A sentence's text with its time expressions blanked out, the people it names, and whether it
     announces something expected."""
     sentence = next(s for s in article.sentences if s.index == index)
@@ -41,8 +46,20 @@ def _sentence_view(article: Article, index: int) -> tuple[str, set[str], bool]:
             for k in range(ref.start - sentence.start, min(ref.end, sentence.end) - sentence.start):
                 text[k] = " "
             future = future or ref.tense == "future"
-    people = {m.entity for m in article.mentions if m.type == "PERSON" and sentence.start <= m.start < sentence.end}
+    people = {
+        m.entity: m.text for m in article.mentions if m.type == "PERSON" and sentence.start <= m.start < sentence.end
+    }
     return "".join(text), people, future or bool(_EXPECTATION.search(sentence.text))
+
+
+def _same_but_names(first: str, people_a: dict[str, str], second: str, people_b: dict[str, str]) -> bool:
+    """Whether two sentences read alike once the people they name are masked: one says X did it, the other Y.
+    Two sentences of a fact that merely name different people (Xi's visit, Putin's invitation) are no conflict."""
+    for name in people_a.values():
+        first = first.replace(name, "PERSON")
+    for name in people_b.values():
+        second = second.replace(name, "PERSON")
+    return bool(fuzz.token_set_ratio(first, second) >= _SAME_BUT_NAMES)
 
 
 def fact_conflicts(
@@ -76,9 +93,14 @@ def fact_conflicts(
                     continue
                 side(kind, ", ".join(f.text for f in comparison.only_first if f.kind == kind), first)
                 side(kind, ", ".join(f.text for f in comparison.only_second if f.kind == kind), second)
-            if people_a and people_b and not people_a & people_b:
-                side("person", ", ".join(sorted(people_a)), first)
-                side("person", ", ".join(sorted(people_b)), second)
+            if (
+                people_a
+                and people_b
+                and not people_a.keys() & people_b.keys()
+                and _same_but_names(text_a, people_a, text_b, people_b)
+            ):
+                side("person", ", ".join(sorted(set(people_a.values()))), first)
+                side("person", ", ".join(sorted(set(people_b.values()))), second)
     conflicts = []
     for kind, values in sides.items():
         if len(values) < 2:

@@ -14,8 +14,9 @@ counts once, and the earliest copy is the origin.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +25,7 @@ from rapidfuzz import fuzz
 from ..config import FactSettings
 from ..model import Article, Citation, Fact, content_id
 from .citations import sentence_at
+from .paraphrase import ParaphraseModel, SentenceView
 
 # Fewer words than this is a heading, a dateline or a caption, not a statement of fact.
 _MIN_WORDS = 5
@@ -34,6 +36,7 @@ _COPY_RATIO = 90.0
 _QUOTED = re.compile(r"[“\"«„][^”\"»“]*[”\"»“]")
 # A copied text must have this many words of its own outside quotation marks.
 _COPY_MIN_WORDS = 6
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
@@ -45,10 +48,34 @@ class FactSentence:
     sentence: int  # the sentence's index in its article
     text: str
     dates: frozenset[str]  # resolved days and ranges of days it gives ("2023-03-20/2023-03-22")
+    lang: str | None = None
 
 
-PairScorer = Callable[[Sequence[FactSentence], npt.NDArray[np.float32], list[tuple[int, int]]], npt.NDArray[np.float64]]
-"""Probabilities that each pair (indices into the sentences) says the same thing, given their unit vectors."""
+class PairScorer(Protocol):
+    """Probabilities that each pair (indices into the sentences) says the same thing, given their unit vectors;
+    ``threshold`` is the probability from which a pair is the same."""
+
+    threshold: float
+
+    def __call__(
+        self, sentences: Sequence[FactSentence], vectors: npt.NDArray[np.float32], pairs: list[tuple[int, int]]
+    ) -> npt.NDArray[np.float64]: ...
+
+
+class ParaphraseScorer:
+    """The learned sentence-pair model (:mod:`storyline.analyze.paraphrase`) as a :class:`PairScorer`."""
+
+    def __init__(self, model: ParaphraseModel) -> None:
+        self.model = model
+        self.threshold = model.threshold
+
+    def __call__(
+        self, sentences: Sequence[FactSentence], vectors: npt.NDArray[np.float32], pairs: list[tuple[int, int]]
+    ) -> npt.NDArray[np.float64]:
+        # Judged with their figures masked: two reports of one fact that give different numbers or days are
+        # still one fact (where the conflicts are found), not two.
+        views = [SentenceView(_FIGURE.sub("0", s.text), vectors[k], s.lang) for k, s in enumerate(sentences)]
+        return self.model.probability([(views[i], views[j]) for i, j in pairs])
 
 
 def fact_sentences(articles: Sequence[Article]) -> list[FactSentence]:
@@ -56,18 +83,19 @@ def fact_sentences(articles: Sequence[Article]) -> list[FactSentence]:
     found = []
     for number, article in enumerate(articles):
         dates: dict[int, set[str]] = {}
+        published = (article.published or "")[:10]
         for ref in article.times:
-            # Only a day says which happening it is: "last month" is shared by many unrelated sentences.
-            if ref.type not in ("DATE", "TIME") or not _DAY.match(ref.value):
+            # Only a day says which happening it is: "last month" is shared by many unrelated sentences, and the
+            # day of publication by everything "said on Friday".
+            if ref.type not in ("DATE", "TIME") or not _DAY.match(ref.value) or ref.value[:10] == published:
                 continue
             index = sentence_at(article, ref.start)
             if index is not None:
                 dates.setdefault(index, set()).add(f"{ref.value}/{ref.end_value}" if ref.end_value else ref.value)
         for sentence in article.sentences:
             if len(sentence.text.split()) >= _MIN_WORDS:
-                found.append(
-                    FactSentence(number, sentence.index, sentence.text, frozenset(dates.get(sentence.index, ())))
-                )
+                days = frozenset(dates.get(sentence.index, ()))
+                found.append(FactSentence(number, sentence.index, sentence.text, days, article.lang))
     return found
 
 
@@ -91,7 +119,7 @@ def align(
     """Groups of sentences (indices) that say the same thing, at most one per article, each of two or more.
 
     Average linkage over the pair probabilities: two groups merge, best-linked first, when their mean
-    probability over every cross pair reaches ``settings.same_fact`` and no article is in both.
+    probability over every cross pair reaches ``scorer.threshold`` and no article is in both.
     """
     floor = min(settings.candidate_cosine, settings.same_date_cosine)
     found, cosines = similarity_pairs(sentences, vectors, floor)
@@ -118,7 +146,10 @@ def align(
         left, right = groups[a], groups[b]
         if {sentences[k].article for k in left} & {sentences[k].article for k in right}:
             continue
-        if probability[np.ix_(left, right)].mean() < settings.same_fact:
+        linked = probability[np.ix_(left, right)]
+        # A single sentence that says just what one sentence of a fact says is of that fact too.
+        restates = min(len(left), len(right)) == 1 and linked.max() >= settings.restatement
+        if linked.mean() < scorer.threshold and not restates:
             continue
         groups[a] = left + right
         for k in right:

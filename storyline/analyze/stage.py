@@ -30,18 +30,12 @@ from ..model import (
 )
 from .conflicts import event_conflicts
 from .entities import event_entities, event_labels
-from .facts import FactSentence, event_facts, fact_sentences
+from .facts import FactSentence, ParaphraseScorer, event_facts, fact_sentences
 from .framing import distinctive_terms
+from .paraphrase import load_paraphrase_model
 from .quotes import event_quotes
 from .summary import summarize, summary_candidates
 from .timeline import event_timeline
-
-
-def cosine_scorer(
-    sentences: Sequence[FactSentence], vectors: npt.NDArray[np.float32], pairs: list[tuple[int, int]]
-) -> npt.NDArray[np.float64]:
-    """Pair probabilities read off the embedding's cosine alone."""
-    return np.array([float(vectors[i] @ vectors[j]) for i, j in pairs], dtype=np.float64)
 
 
 class EventAnalysisStage:
@@ -53,6 +47,7 @@ class EventAnalysisStage:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._embedder: Embedder | None = None
+        self._scorer: ParaphraseScorer | None = None
         # What else decides the output: a change of these analyses every event again.
         self._fingerprint = json.dumps(
             [asdict(settings.report), asdict(settings.facts), asdict(settings.summary), settings.embed.model],
@@ -64,6 +59,12 @@ class EventAnalysisStage:
         if self._embedder is None:
             self._embedder = load_embedder(self.settings.embed)
         return self._embedder
+
+    @property
+    def scorer(self) -> ParaphraseScorer:
+        if self._scorer is None:
+            self._scorer = ParaphraseScorer(load_paraphrase_model(self.settings.embed.model))
+        return self._scorer
 
     def signature(self, articles: Sequence[str], article_stages: Sequence[tuple[str, int]]) -> str:
         """What an event's analysis is computed from: its articles, the stages that made them, the settings."""
@@ -100,7 +101,7 @@ class EventAnalysisStage:
         entities = tuple(from_data(EntityProfile, e) for e in event_entities(articles))
         names = {e.id: e.name for e in entities}
         quotes = event_quotes(articles, names, self.embedder, self.settings.report)
-        facts = event_facts(event, articles, sentences, vectors, cosine_scorer, self.settings.facts)
+        facts = event_facts(event, articles, sentences, vectors, self.scorer, self.settings.facts)
         return EventAnalysis(
             event=event,
             signature=signature,
@@ -110,7 +111,7 @@ class EventAnalysisStage:
             quotes=tuple(from_data(QuoteGroup, q) for q in quotes),
             labels=tuple(from_data(Label, label) for label in event_labels(articles)),
             summary=tuple(_summary(articles, sentences, vectors, self.settings.summary)),
-            timeline=tuple(from_data(TimelineEntry, entry) for entry in event_timeline(articles)),
+            timeline=tuple(from_data(TimelineEntry, entry) for entry in event_timeline(articles, self.embedder)),
             terms=tuple(distinctive_terms(articles)),
         )
 

@@ -716,6 +716,10 @@ def _month_alone(match: re.Match[str], ctx: _Context) -> _Result:
         return _whole(match, "DATE", f"XXXX-{month:02d}", mod)
     if relative in ("last", "this past", "past"):
         year = _pick_month_year(ctx.anchor, month, -1, strict=True)
+        if relative == "last" and (ctx.anchor.month - month) % 12 == 1:
+            # The month just ended is "last month"; "last February" said in March is the one a
+            # year before (TimeBank: "last February" in a 1998-03-01 article is 1997-02).
+            year -= 1
     elif relative in ("next", "this coming", "coming"):
         year = _pick_month_year(ctx.anchor, month, 1, strict=True)
     elif relative == "this":

@@ -26,6 +26,7 @@ from ..evaluate.quotes import evaluate_quotes, format_quotes
 from ..evaluate.storylines import evaluate_storylines
 from ..evaluate.summaries import evaluate_summaries, format_summaries
 from ..evaluate.temporal import evaluate_temporal, format_temporal
+from ..evaluate.timelines import evaluate_timelines, format_timelines
 from ..evaluate.train import train_clustering
 from ..ingest import Notice
 from ..pipeline import ingest as run_ingest
@@ -475,6 +476,15 @@ def eval_temporal(files: tuple[str, ...], as_json: bool) -> None:
     """Tag time expressions in each FILE (TimeML jsonl, relative to its `dct`); TempEval-3 span, type, value F1."""
     results = [evaluate_temporal(Path(f)) for f in files]
     _emit_scores(results, format_temporal, as_json)
+
+
+@eval_group.command(name="timelines")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def eval_timelines(files: tuple[str, ...], as_json: bool) -> None:
+    """Write each topic's timeline from its pool (Timeline17 format); date F1, AR1-F, AR2-F per topic and mean."""
+    results = [evaluate_timelines(Path(f)) for f in files]
+    _emit_scores(results, format_timelines, as_json)
 
 
 @eval_group.command(name="quotes")
