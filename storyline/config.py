@@ -127,6 +127,13 @@ class SummarySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class OutletSettings:
+    table: str
+    one_sided_column: str
+    one_sided_min: int
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     store: StoreSettings
     ingest: IngestSettings
@@ -139,6 +146,7 @@ class Settings:
     report: ReportSettings
     facts: FactSettings
     summary: SummarySettings
+    outlets: OutletSettings
 
 
 _SECTIONS: dict[str, type] = {
@@ -153,6 +161,7 @@ _SECTIONS: dict[str, type] = {
     "report": ReportSettings,
     "facts": FactSettings,
     "summary": SummarySettings,
+    "outlets": OutletSettings,
 }
 
 

@@ -373,6 +373,34 @@ class OutletTerms:
 
 
 @dataclass(frozen=True, slots=True)
+class OutletCoverage:
+    """One outlet's articles on an event and when it first reported it."""
+
+    outlet: str
+    articles: tuple[str, ...]
+    first_published: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageSplit:
+    """How many of an event's outlets have each value of one column of the user's outlet table."""
+
+    column: str
+    counts: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """Who covers an event: its outlets (first reporter first), their split by the outlet table's columns, and
+    ``one_sided`` ("lean=left") when every outlet with a known value shares one."""
+
+    outlets: tuple[OutletCoverage, ...] = ()
+    first: str | None = None
+    split: tuple[CoverageSplit, ...] = ()
+    one_sided: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EventAnalysis:
     """Everything the report says about one event beyond its articles, as the analysis stage computed it.
 
@@ -390,6 +418,7 @@ class EventAnalysis:
     summary: tuple[SummaryLine, ...] = ()
     timeline: tuple[TimelineEntry, ...] = ()
     terms: tuple[OutletTerms, ...] = ()
+    coverage: Coverage = field(default_factory=Coverage)
 
 
 def to_data(value: Any) -> Any:

@@ -184,3 +184,24 @@ def test_conflicts_an_announcement_revised_later_is_an_update() -> None:
     (conflict,) = fact_conflicts(fact, [earlier, later], {})
     assert conflict.about == "number" and conflict.kind == "update"
     assert [c.value for c in conflict.claims] == ["120", "95"]
+
+
+def test_coverage_splits_outlets_by_the_users_table_and_flags_one_sided_events(tmp_path: Path) -> None:
+    from storyline.analyze.coverage import event_coverage
+    from storyline.config import OutletSettings
+
+    table = tmp_path / "outlets.csv"
+    table.write_text("domain,lean,country\na.example,left,US\nb.example,left,UK\nc.example,right,US\n", "utf-8")
+    settings = OutletSettings(table=str(table), one_sided_column="lean", one_sided_min=2)
+
+    def article(article_id: str, outlet: str, published: str) -> Article:
+        return Article(id=article_id, text="…", outlet=outlet, published=published)
+
+    left_only = [article("1", "b.example", "2023-03-17T10:00"), article("2", "a.example", "2023-03-17T08:00"),
+                 article("3", "unlisted.example", "2023-03-18")]  # fmt: skip
+    coverage = event_coverage(left_only, settings)
+    assert coverage.first == "a.example" and coverage.outlets[0].outlet == "a.example"
+    assert coverage.one_sided == "lean=left"
+    assert dict(next(s for s in coverage.split if s.column == "lean").counts) == {"left": 2, "unknown": 1}
+    both = [*left_only, article("4", "c.example", "2023-03-19")]
+    assert event_coverage(both, settings).one_sided is None

@@ -29,6 +29,7 @@ from ..model import (
     from_data,
 )
 from .conflicts import event_conflicts
+from .coverage import event_coverage
 from .entities import event_entities, event_labels
 from .facts import FactSentence, ParaphraseScorer, event_facts, fact_sentences
 from .framing import distinctive_terms
@@ -50,7 +51,13 @@ class EventAnalysisStage:
         self._scorer: ParaphraseScorer | None = None
         # What else decides the output: a change of these analyses every event again.
         self._fingerprint = json.dumps(
-            [asdict(settings.report), asdict(settings.facts), asdict(settings.summary), settings.embed.model],
+            [
+                asdict(settings.report),
+                asdict(settings.facts),
+                asdict(settings.summary),
+                asdict(settings.outlets),
+                settings.embed.model,
+            ],
             sort_keys=True,
         )
 
@@ -111,8 +118,9 @@ class EventAnalysisStage:
             quotes=tuple(from_data(QuoteGroup, q) for q in quotes),
             labels=tuple(from_data(Label, label) for label in event_labels(articles)),
             summary=tuple(_summary(articles, sentences, vectors, self.settings.summary)),
-            timeline=tuple(from_data(TimelineEntry, entry) for entry in event_timeline(articles, self.embedder)),
+            timeline=tuple(from_data(TimelineEntry, entry) for entry in event_timeline(articles, facts=facts)),
             terms=tuple(distinctive_terms(articles)),
+            coverage=event_coverage(articles, self.settings.outlets),
         )
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from ..embed import Embedder
-from ..model import Article, TimeRef
+from ..model import Article, Fact, TimeRef
 from .citations import sentence_at
 
 __all__ = ["event_timeline", "interval", "storyline_timeline"]
@@ -216,13 +216,17 @@ def _line(key: tuple[str, str | None, str], members: list[dict[str, Any]], score
     }
 
 
-def event_timeline(articles: Sequence[Article], embedder: Embedder | None = None) -> list[dict[str, Any]]:
+def event_timeline(
+    articles: Sequence[Article], embedder: Embedder | None = None, facts: Sequence[Fact] = ()
+) -> list[dict[str, Any]]:
     """The event's dated facts in date order: one line per date and thing said to happen then.
 
     A sentence is listed under its most specific date expressions (all of them only when they are
     periods apart: two dated happenings). Sentences on one date that say the same thing, by the
-    embedder's cosine or, without one, by shared content words, are one line citing each of them.
+    embedder's cosine or, without one, by shared content words, or that are one of the event's
+    ``facts``, are one line citing each of them.
     """
+    fact_of = {(c.article, c.sentence): fact.id for fact in facts for c in fact.sources}
     by_date: dict[tuple[str, str | None, str], list[dict[str, Any]]] = {}
     for article in articles:
         per_sentence: dict[int, list[tuple[TimeRef, tuple[str, str | None, str]]]] = {}
@@ -255,10 +259,14 @@ def event_timeline(articles: Sequence[Article], embedder: Embedder | None = None
     for key, members in by_date.items():
         scores = similarity([member["compare"] for member in members])
         same = scores >= threshold
-        # One sentence named twice on a date (two expressions) is one source.
+        # One sentence named twice on a date (two expressions) is one source; two sentences of one fact say
+        # the same thing, in whatever words.
+        facts_of = [fact_of.get((m["source"]["article"], m["source"]["sentence"])) for m in members]
         for i, first in enumerate(members):
             for j, second in enumerate(members):
-                same[i, j] |= first["source"] == second["source"]
+                same[i, j] |= first["source"] == second["source"] or (
+                    facts_of[i] is not None and facts_of[i] == facts_of[j]
+                )
         np.fill_diagonal(same, False)
         for group in _groups(same):
             lines.append(_line(key, [members[i] for i in group], scores[np.ix_(group, group)]))

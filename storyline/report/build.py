@@ -16,7 +16,7 @@ _ABOUT_ENTITIES = 5
 
 SCHEMA_ID = "storyline.report/1"
 # An event's parts that its stored analysis gives, in the order the contract lists them.
-_ANALYSIS_PARTS = ("entities", "facts", "conflicts", "quotes", "labels", "summary", "timeline", "terms")
+_ANALYSIS_PARTS = ("entities", "facts", "conflicts", "quotes", "labels", "summary", "timeline", "terms", "coverage")
 # Set by reproducible-build tooling; makes `generated` (and so the whole report) byte-stable.
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
 
@@ -78,7 +78,7 @@ def _event_json(event: Event, articles: list[Article], analysis: EventAnalysis |
         "outlets": sorted({a.outlet for a in articles if a.outlet}),
         "first_seen": _day(event.first_seen),
         "last_seen": _day(event.last_seen),
-        **{part: analysed.get(part, []) for part in _ANALYSIS_PARTS},
+        **{part: analysed.get(part, {} if part == "coverage" else []) for part in _ANALYSIS_PARTS},
     }
 
 
