@@ -57,6 +57,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/storyline eval temporal $(DATA)/temporal/*.jsonl --json > benchmarks/results/temporal.json
 	$(BIN)/storyline eval quotes $(DATA)/quotes/*.jsonl --json > benchmarks/results/quotes.json
 	$(BIN)/storyline eval entities $(DATA)/framing/*.jsonl --json > benchmarks/results/entities.json
+	$(BIN)/storyline eval framing $(DATA)/framing/*.jsonl --json > benchmarks/results/framing.json
 	$(BIN)/storyline eval summaries $(DATA)/summaries/*.jsonl --budget 260 --json > benchmarks/results/summaries.json
 	$(BIN)/python benchmarks/analysis.py
 
