@@ -58,6 +58,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/storyline eval timelines $(DATA)/timelines/*.jsonl --json > benchmarks/results/timelines.json
 	$(BIN)/storyline eval quotes $(DATA)/quotes/*.jsonl --json > benchmarks/results/quotes.json
 	$(BIN)/storyline eval entities $(DATA)/framing/*.jsonl --json > benchmarks/results/entities.json
+	$(BIN)/storyline eval framing $(DATA)/framing/*.jsonl --json > benchmarks/results/framing.json
 	$(BIN)/storyline eval summaries $(DATA)/summaries/*.jsonl --budget 260 --json > benchmarks/results/summaries.json
 	$(BIN)/storyline eval facts $(DATA)/facts/*.jsonl --json > benchmarks/results/facts.json
 	$(BIN)/python benchmarks/analysis.py

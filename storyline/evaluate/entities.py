@@ -16,12 +16,16 @@ country), which NewsWCL50 codes as one: country recall is lower by design.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from spacy.tokens import Doc
+
 from ..config import Settings
 from ..errors import Errors, InputError
+from ..model import Mention
 from ..nlp.entities import EntityLinker, find_mentions
 from ..nlp.spacy_pipeline import load_spacy
 from .metrics import Scores, bcubed
@@ -50,11 +54,13 @@ class EntityScores:
 
 
 @dataclass(frozen=True, slots=True)
-class _GoldMention:
+class GoldMention:
+    """A coded mention, as offsets into its article's text (:func:`read_event`)."""
+
     start: int
     end: int
     code: str
-    kind: str
+    code_type: str
 
 
 def _field(record: dict[str, Any], name: str, path: Path, line: int, expected: str) -> Any:
@@ -63,7 +69,7 @@ def _field(record: dict[str, Any], name: str, path: Path, line: int, expected: s
     return record[name]
 
 
-def _article(article: dict[str, Any], path: Path, line: int) -> tuple[str, list[_GoldMention]]:
+def _article(article: dict[str, Any], path: Path, line: int) -> tuple[str, list[GoldMention]]:
     """The article as its sentences joined by blank lines, and its coded mentions as offsets into that."""
     sentences = _field(article, "sentences", path, line, "a list of strings")
     starts, text = [], ""
@@ -72,17 +78,46 @@ def _article(article: dict[str, Any], path: Path, line: int) -> tuple[str, list[
         text += sentence + _SENTENCE_JOIN
     mentions = []
     for mention in _field(article, "mentions", path, line, "a list of mentions"):
-        code_type = mention.get("code_type")
-        if code_type not in ACTOR_CODES | COUNTRY_CODES:
-            continue
-        kind = "actor" if code_type in ACTOR_CODES else "country"
         located = (mention.get("sentence"), mention.get("start"), mention.get("end"))
         if not all(isinstance(value, int) for value in located) or not 0 <= mention["sentence"] < len(starts):
             # A few annotations carry no position in the text: they cannot be matched, so they are skipped.
             continue
         offset = starts[mention["sentence"]]
-        mentions.append(_GoldMention(offset + mention["start"], offset + mention["end"], mention["code_name"], kind))
+        code = (mention.get("code_name"), mention.get("code_type"))
+        mentions.append(GoldMention(offset + mention["start"], offset + mention["end"], str(code[0]), str(code[1])))
     return text, mentions
+
+
+def read_event(record: dict[str, Any], path: Path, line: int) -> tuple[str, list[tuple[str, list[GoldMention]]]]:
+    """The event id of one NewsWCL50 record, and each article's text with its coded mentions (all codes)."""
+    event = str(_field(record, "event_id", path, line, "an event id"))
+    return event, [_article(a, path, line) for a in _field(record, "articles", path, line, "a list")]
+
+
+def read_names(docs: Iterable[Doc], settings: Settings) -> list[list[Mention]]:
+    """The entity reader's mentions of each of an event's articles, linked by one linker as an event's
+    articles are in the store."""
+    linker = EntityLinker(settings.entities)
+    return [linker.link(find_mentions(doc, settings.entities)) for doc in docs]
+
+
+def key_entities(gold: Sequence[GoldMention], mentions: Sequence[Mention]) -> list[str | None]:
+    """For each coded mention, the entity of the engine mention that overlaps it most (on a tie, the
+    shorter, closer to the coded words), or None where no engine mention overlaps it."""
+    found: list[str | None] = []
+    for mention in gold:
+        overlaps = [
+            (min(m.end, mention.end) - max(m.start, mention.start), m.start - m.end, m.entity)
+            for m in mentions
+            if m.start < mention.end and mention.start < m.end
+        ]
+        found.append(max(overlaps)[2] if overlaps else None)
+    return found
+
+
+def missed(event: str, article: int, mention: GoldMention) -> str:
+    """The system-side cluster of a coded mention the engine did not find: one of its own."""
+    return f"missed/{event}/{article}/{mention.start}/{mention.end}"
 
 
 def evaluate_entities(path: Path, settings: Settings) -> EntityScores:
@@ -95,23 +130,15 @@ def evaluate_entities(path: Path, settings: Settings) -> EntityScores:
     events = articles = 0
     started = time.perf_counter()
     for number, record in read_records(path):
-        event = _field(record, "event_id", path, number, "an event id")
-        read = [_article(a, path, number) for a in _field(record, "articles", path, number, "a list")]
-        linker = EntityLinker(settings.entities)
+        event, read = read_event(record, path, number)
         docs = nlp.pipe((text for text, _ in read), batch_size=settings.nlp.spacy_batch_size)
-        for index, (doc, (_, gold)) in enumerate(zip(docs, read, strict=True)):
-            mentions = linker.link(find_mentions(doc, settings.entities))
-            for mention in gold:
-                overlaps = [
-                    (min(m.end, mention.end) - max(m.start, mention.start), m.entity)
-                    for m in mentions
-                    if m.start < mention.end and mention.start < m.end
-                ]
-                found = max(overlaps)[1] if overlaps else None
+        for index, (mentions, (_, coded)) in enumerate(zip(read_names(docs, settings), read, strict=True)):
+            gold = [m for m in coded if m.code_type in ACTOR_CODES | COUNTRY_CODES]
+            for mention, found in zip(gold, key_entities(gold, mentions), strict=True):
                 gold_all.append(f"{event}/{mention.code}")
-                # A mention the engine missed is an entity of its own.
-                predicted_all.append(found or f"missed/{event}/{index}/{mention.start}")
-                kinds.append(mention.kind)
+                # Codes are the event's own: so are the engine's groups (one name's id is the same in every event).
+                predicted_all.append(f"{event}/{found}" if found else missed(event, index, mention))
+                kinds.append("actor" if mention.code_type in ACTOR_CODES else "country")
                 found_all.append(found is not None)
         events += 1
         articles += len(read)

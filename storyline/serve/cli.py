@@ -22,6 +22,7 @@ from ..errors import InputError, StorylineError
 from ..evaluate.clustering import evaluate_clustering
 from ..evaluate.entities import evaluate_entities, format_entities
 from ..evaluate.facts import evaluate_facts, format_facts, train_facts
+from ..evaluate.framing import evaluate_framing, format_framing
 from ..evaluate.quotes import evaluate_quotes, format_quotes
 from ..evaluate.storylines import evaluate_storylines
 from ..evaluate.summaries import evaluate_summaries, format_summaries
@@ -467,6 +468,17 @@ def eval_entities(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
     """Entities across each event's outlets (NewsWCL50 format): BCubed of entities against coded actors."""
     results = [evaluate_entities(Path(f), obj.settings) for f in files]
     _emit_scores(results, format_entities, as_json)
+
+
+@eval_group.command(name="framing")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def eval_framing(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
+    """Mention groups across each event's outlets (NewsWCL50 format), all codes and per kind (actors, countries,
+    the rest), names alone and names then concepts: BCubed, MUC, CEAF-e, CoNLL F1 and best-match F1."""
+    results = [evaluate_framing(Path(f), obj.settings) for f in files]
+    _emit_scores(results, format_framing, as_json)
 
 
 @eval_group.command(name="temporal")
