@@ -61,6 +61,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/storyline eval framing $(DATA)/framing/*.jsonl --json > benchmarks/results/framing.json
 	$(BIN)/storyline eval summaries $(DATA)/summaries/*.jsonl --budget 260 --json > benchmarks/results/summaries.json
 	$(BIN)/storyline eval facts $(DATA)/facts/*.jsonl --json > benchmarks/results/facts.json
+	$(BIN)/storyline eval conflicts $(DATA)/clustering/basil.jsonl $(DATA)/clustering/allsides.jsonl --events 60 --json > benchmarks/results/conflicts.json
 	$(BIN)/python benchmarks/analysis.py
 
 clean:

@@ -123,7 +123,7 @@ def align(
     vectors: npt.NDArray[np.float32],
     scorer: PairScorer,
     settings: FactSettings,
-) -> list[list[int]]:
+) -> tuple[list[list[int]], npt.NDArray[np.float64]]:
     """Groups of sentences (indices) that say the same thing, at most one per article, each of two or more.
 
     Average linkage over the pair probabilities: two groups merge, best-linked first, when their mean
@@ -136,9 +136,9 @@ def align(
     ]
     pairs = [pair for pair, dated in zip(found, same_date, strict=True)
              if dated or cosines[pair] >= settings.candidate_cosine]  # fmt: skip
-    if not pairs:
-        return []
     probability = np.zeros((len(sentences), len(sentences)))
+    if not pairs:
+        return [], probability
     scores = scorer(sentences, vectors, pairs)
     dated_pairs = {pair for pair, dated in zip(found, same_date, strict=True) if dated}
     for (i, j), p in zip(pairs, scores.tolist(), strict=True):
@@ -163,7 +163,7 @@ def align(
         for k in right:
             owner[k] = a
         del groups[b]
-    return [sorted(g) for g in groups.values() if len(g) > 1]
+    return [sorted(g) for g in groups.values() if len(g) > 1], probability
 
 
 def independent_sources(members: Sequence[FactSentence], articles: Sequence[Article]) -> tuple[int, int, str | None]:
@@ -220,11 +220,11 @@ def event_facts(
 ) -> list[Fact]:
     """The event's facts, most independently corroborated first."""
     facts = []
-    for group in align(sentences, vectors, scorer, settings):
+    groups, probability = align(sentences, vectors, scorer, settings)
+    for group in groups:
         members = [sentences[i] for i in group]
-        # The sentence closest to the others says it best.
-        centre = vectors[group].mean(axis=0)
-        best = members[int(np.argmax(vectors[group] @ centre))]
+        # The sentence the others most say the same as says it best (not one that gives other figures).
+        best = members[int(np.argmax(probability[np.ix_(group, group)].sum(axis=1)))]
         outlets, independent, origin = independent_sources(members, articles)
         sources = tuple(
             Citation(articles[m.article].id, m.sentence, m.text) for m in sorted(members, key=lambda m: m.article)
