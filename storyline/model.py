@@ -410,6 +410,8 @@ class EventAnalysis:
 
     event: str
     signature: str
+    # The headline of the event's most central article (the one closest to the mean of its articles' vectors).
+    title: str = ""
     entities: tuple[EntityProfile, ...] = ()
     facts: tuple[Fact, ...] = ()
     conflicts: tuple[Conflict, ...] = ()

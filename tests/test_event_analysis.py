@@ -205,3 +205,26 @@ def test_coverage_splits_outlets_by_the_users_table_and_flags_one_sided_events(t
     assert dict(next(s for s in coverage.split if s.column == "lean").counts) == {"left": 2, "unknown": 1}
     both = [*left_only, article("4", "c.example", "2023-03-19")]
     assert event_coverage(both, settings).one_sided is None
+
+
+def test_event_is_titled_by_its_most_central_headline() -> None:
+    import numpy as np
+
+    from storyline.analyze.stage import central_headline
+
+    def article(article_id: str, title: str, vector: list[float]) -> Article:
+        unit = np.array(vector, dtype=np.float32) / np.linalg.norm(vector)
+        return Article(id=article_id, text="…", title=title, embedding=unit)
+
+    articles = [article("a", "An outlier's angle", [1, 0, 0]), article("b", "The story itself", [0.6, 0.8, 0]),
+                article("c", "Another report", [0, 1, 0.2])]  # fmt: skip
+    assert central_headline(articles) == "The story itself"
+    assert central_headline([]) == ""
+
+
+def test_report_titles_storylines_like_their_central_event(ingested: SQLiteStore) -> None:
+    report = build_report(ingested)
+    titles = {e["title"] for e in report["events"]}
+    assert all(s["title"] in titles for s in report["storylines"])
+    analyses = ingested.event_analyses()
+    assert all(e["title"] == analyses[e["id"]].title for e in report["events"])

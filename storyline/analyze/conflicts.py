@@ -24,7 +24,7 @@ from .facts import FactSentence
 from .paraphrase import compare_figures
 
 # Figure kinds that name a time: the resolved days compare them (a weekday against a date is no conflict).
-_NO_DATES: tuple[frozenset[str], bool] = (frozenset(), False)
+_NO_DATES: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
 _TIME_KINDS = frozenset({"weekday", "month", "year"})
 _ABOUT = {"date": "date", "money": "amount", "percent": "percentage", "number": "number", "person": "person"}
 # Sentences naming different people conflict when they read at least this alike with the names masked
@@ -64,11 +64,12 @@ def _same_but_names(first: str, people_a: dict[str, str], second: str, people_b:
 
 
 def fact_conflicts(
-    fact: Fact, articles: Sequence[Article], dates: dict[tuple[str, int], tuple[frozenset[str], bool]]
+    fact: Fact, articles: Sequence[Article], dates: dict[tuple[str, int], tuple[frozenset[str], frozenset[str]]]
 ) -> list[Conflict]:
-    """The conflicts among one fact's sources (``dates``: the resolved days of each cited sentence, and whether
-    one is written out). Two days disagree only when one side writes its day out ("March 21"): "on
-    Wednesday" in two articles resolves by their dates, which may be a day apart."""
+    """The conflicts among one fact's sources (``dates``: the resolved days of each cited sentence, and those
+    written out). Two sentences disagree on the date when each gives a day the other does not and one of
+    those is written out ("March 21"): "on Wednesday" in two articles resolves by their dates, which may be
+    a day apart."""
     by_id = {a.id: a for a in articles}
     sources = [c for c in fact.sources if c.article in by_id]
     views = {(c.article, c.sentence): _sentence_view(by_id[c.article], c.sentence) for c in sources}
@@ -86,15 +87,15 @@ def fact_conflicts(
                 continue
             key_a, key_b = (first.article, first.sentence), (second.article, second.sentence)
             (days_a, explicit_a), (days_b, explicit_b) = dates.get(key_a, _NO_DATES), dates.get(key_b, _NO_DATES)
-            if days_a and days_b and not days_a & days_b and (explicit_a or explicit_b):
-                side("date", ", ".join(sorted(days_a)), first)
-                side("date", ", ".join(sorted(days_b)), second)
+            only_a, only_b = days_a - days_b, days_b - days_a
+            # Each gives a day the other does not, and one of those is written out.
+            if only_a and only_b and (only_a & explicit_a or only_b & explicit_b):
+                side("date", ", ".join(sorted(only_a)), first)
+                side("date", ", ".join(sorted(only_b)), second)
             (text_a, people_a, _), (text_b, people_b, _) = views[key_a], views[key_b]
             comparison = compare_figures(text_a, text_b)
-            shared_kinds = {f.kind for f in comparison.shared}
             for kind in comparison.conflicting_kinds:
-                # A figure of the kind both give is what they agree on; the others are details one adds.
-                if kind in _TIME_KINDS or kind in shared_kinds:
+                if kind in _TIME_KINDS:
                     continue
                 side(kind, ", ".join(f.text for f in comparison.only_first if f.kind == kind), first)
                 side(kind, ", ".join(f.text for f in comparison.only_second if f.kind == kind), second)

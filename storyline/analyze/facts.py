@@ -49,9 +49,9 @@ class FactSentence:
     text: str
     dates: frozenset[str]  # resolved days and ranges of days it gives ("2023-03-20/2023-03-22")
     lang: str | None = None
-    # Whether one of its dates is written out ("March 20"), not only relative ("on Wednesday"): a relative day
-    # is only as good as the article's date, which may be a day off.
-    explicit: bool = False
+    # Those of its dates written out ("March 20"), not relative ("on Wednesday"): a relative day is only as
+    # good as the article's date, which may be a day off.
+    explicit: frozenset[str] = frozenset()
 
 
 class PairScorer(Protocol):
@@ -86,7 +86,7 @@ def fact_sentences(articles: Sequence[Article]) -> list[FactSentence]:
     found = []
     for number, article in enumerate(articles):
         dates: dict[int, set[str]] = {}
-        explicit: set[int] = set()
+        explicit: dict[int, set[str]] = {}
         published = (article.published or "")[:10]
         for ref in article.times:
             # Only a day says which happening it is: "last month" is shared by many unrelated sentences, and the
@@ -95,14 +95,22 @@ def fact_sentences(articles: Sequence[Article]) -> list[FactSentence]:
                 continue
             index = sentence_at(article, ref.start)
             if index is not None:
-                dates.setdefault(index, set()).add(f"{ref.value}/{ref.end_value}" if ref.end_value else ref.value)
+                value = f"{ref.value}/{ref.end_value}" if ref.end_value else ref.value
+                dates.setdefault(index, set()).add(value)
                 if any(c.isdigit() for c in ref.text):
-                    explicit.add(index)
+                    explicit.setdefault(index, set()).add(value)
         for sentence in article.sentences:
             if len(sentence.text.split()) >= _MIN_WORDS:
                 days = frozenset(dates.get(sentence.index, ()))
                 found.append(
-                    FactSentence(number, sentence.index, sentence.text, days, article.lang, sentence.index in explicit)
+                    FactSentence(
+                        number,
+                        sentence.index,
+                        sentence.text,
+                        days,
+                        article.lang,
+                        frozenset(explicit.get(sentence.index, ())),
+                    )
                 )
     return found
 

@@ -43,7 +43,7 @@ class EventAnalysisStage:
     """Analyses events as a whole; see the module docstring."""
 
     name: str = "event-analysis"
-    version: int = 1
+    version: int = 2
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -112,6 +112,7 @@ class EventAnalysisStage:
         return EventAnalysis(
             event=event,
             signature=signature,
+            title=central_headline(articles),
             entities=entities,
             facts=tuple(facts),
             conflicts=tuple(event_conflicts(facts, articles, sentences)),
@@ -122,6 +123,15 @@ class EventAnalysisStage:
             terms=tuple(distinctive_terms(articles)),
             coverage=event_coverage(articles, self.settings.outlets),
         )
+
+
+def central_headline(articles: Sequence[Article]) -> str:
+    """The headline of the article closest to the mean of the event's articles (the first, without vectors)."""
+    embedded = [a for a in articles if a.embedding is not None and a.duplicate_of is None]
+    if not embedded:
+        return articles[0].headline if articles else ""
+    vectors = np.stack([a.embedding for a in embedded if a.embedding is not None])
+    return embedded[int(np.argmax(vectors @ vectors.mean(axis=0)))].headline
 
 
 def _summary(

@@ -25,7 +25,7 @@ from ..store import SQLiteStore, open_store
 from .clustering import ingest_file
 from .records import read_records
 
-_NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?![\w,])|(?<![\w.,])\d+(?![\w.,%])")
+_NUMBER = re.compile(r"(?<![\w.,-])\d{1,3}(?:,\d{3})+(?![\w,-])|(?<![\w.,-])\d+(?![\w.,%-])")
 _DAY = re.compile(
     r"\b(January|February|March|April|May|June|July|August|September|October|November|December) (\d{1,2})\b"
 )
@@ -81,9 +81,13 @@ def _run(path: Path, settings: Settings, folder: str, name: str) -> SQLiteStore:
     return store
 
 
-def _perturb(sentence: str, people: list[str], others: list[str], rng: random.Random) -> tuple[str, str, str] | None:
+def _perturb(
+    sentence: str, people: list[str], others: list[str], rng: random.Random, reported: str
+) -> tuple[str, str, str] | None:
     """(kind, before, after) for one change to ``sentence``: a day moved, a number changed or a person
-    replaced by someone named elsewhere in the file; None when it has none of these."""
+    replaced by someone named elsewhere in the file, each only where the fact's other sources (``reported``)
+    give it too, so that there is something to disagree with; a kind is drawn first, then one of its
+    instances. None when it has none of these."""
     options: list[tuple[str, str, str]] = []
     for match in _DAY.finditer(sentence):
         day = int(match.group(2))
@@ -101,7 +105,12 @@ def _perturb(sentence: str, people: list[str], others: list[str], rng: random.Ra
             replacement = next((o for o in others if o != person and o not in sentence), None)
             if replacement:
                 options.append(("person", person, replacement))
-    return rng.choice(options) if options else None
+    options = [o for o in options if o[1] in reported]
+    kinds = sorted({o[0] for o in options})
+    if not kinds:
+        return None
+    kind = rng.choice(kinds)
+    return rng.choice([o for o in options if o[0] == kind])
 
 
 def _cites(conflict: Conflict, article: str, sentence_text: str) -> bool:
@@ -181,7 +190,11 @@ def _changes(
     analyses: dict[str, EventAnalysis], articles: dict[str, Article], rng: random.Random
 ) -> list[Perturbation]:
     """One change per event, in a sentence of a fact another outlet reports too."""
-    people = sorted({m.text for a in articles.values() for m in a.mentions if m.type == "PERSON" and " " in m.text})
+    people = sorted({
+        m.text for a in articles.values() for m in a.mentions
+        if m.type == "PERSON" and " " in m.text and all(w[:1].isupper() for w in m.text.split())
+        and not any(w.lower() in ("the", "a", "an") for w in m.text.split())
+    })  # fmt: skip
     changes = []
     for event in sorted(analyses):
         options = []
@@ -192,7 +205,9 @@ def _changes(
                 article = articles.get(citation.article)
                 if article is None or article.external_id is None or citation.text not in article.text:
                     continue
-                change = _perturb(citation.text, people, rng.sample(people, min(len(people), 20)), rng)
+                reported = "\n".join(c.text for c in fact.sources if c.article != citation.article)
+                others = rng.sample(people, min(len(people), 20))
+                change = _perturb(citation.text, people, others, rng, reported)
                 if change is not None:
                     options.append(Perturbation(article.external_id, citation.text, *change))
         if options:

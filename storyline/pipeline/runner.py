@@ -96,7 +96,7 @@ class Pipeline:
             progress.start(stage.name, len(stale))
         for chunk_start in range(0, len(stale), _EVENT_BATCH):
             chunk = dict(stale[chunk_start : chunk_start + _EVENT_BATCH])
-            articles = store.articles(events=list(chunk), with_annotations=True)
+            articles = store.articles(events=list(chunk), with_annotations=True, with_embeddings=True)
             store.save_event_analyses(stage(chunk, articles))
             run.processed[stage.name] = run.processed.get(stage.name, 0) + len(chunk)
             if progress:

@@ -72,7 +72,8 @@ def _event_json(event: Event, articles: list[Article], analysis: EventAnalysis |
     analysed = to_data(analysis) if analysis is not None else {}
     return {
         "id": event.id,
-        "title": event.title,
+        # The analysis titles an event by its most central headline; the clusterer, by its first article.
+        "title": (analysis.title if analysis is not None else "") or event.title,
         "storyline": event.storyline,
         "articles": [a.id for a in articles],
         "outlets": sorted({a.outlet for a in articles if a.outlet}),
@@ -118,8 +119,12 @@ def build_report(store: SQLiteStore, event_id: str | None = None) -> dict[str, A
             by_event.setdefault(article.event, []).append(article)
     shared = {s.id: _shared_entities([analyses[e] for e in s.events if e in analyses]) for s in chosen}
     names = {e.id: e.name for a in analyses.values() for e in a.entities}
+    # A storyline is titled after its most central event: shown with that event's title as the report shows it.
+    all_events = {e.id: e for e in store.events()} if event_id is not None else {e.id: e for e in events}
+    titles = {all_events[e].title: analyses[e].title for s in chosen for e in s.events
+              if e in all_events and e in analyses and analyses[e].title}  # fmt: skip
     storylines = [
-        {"id": s.id, "title": s.title, "events": [e for e in s.events if e in wanted_events],
+        {"id": s.id, "title": titles.get(s.title, s.title), "events": [e for e in s.events if e in wanted_events],
          "about": [{"entity": entity, "name": names.get(entity, entity), "events": count}
                    for entity, count in shared[s.id]]}
         for s in chosen
