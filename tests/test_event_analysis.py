@@ -228,3 +228,14 @@ def test_report_titles_storylines_like_their_central_event(ingested: SQLiteStore
     assert all(s["title"] in titles for s in report["storylines"])
     analyses = ingested.event_analyses()
     assert all(e["title"] == analyses[e["id"]].title for e in report["events"])
+
+
+def test_report_storyline_timeline_holds_its_events_lines_once(ingested: SQLiteStore) -> None:
+    report = build_report(ingested)
+    (storyline,) = report["storylines"]
+    events = [e for e in report["events"] if e["id"] in storyline["events"]]
+    lines = storyline["timeline"]
+    cited = {(s["article"], s["sentence"]) for line in lines for s in line["sources"]}
+    assert cited == {(s["article"], s["sentence"]) for e in events for line in e["timeline"] for s in line["sources"]}
+    assert len(lines) <= sum(len(e["timeline"]) for e in events)
+    assert [line["date"] for line in lines] == sorted(line["date"] for line in lines)

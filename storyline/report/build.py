@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from ..analyze.timeline import storyline_timeline
 from ..errors import Errors, StorylineError
 from ..model import Article, EntityProfile, Event, EventAnalysis, to_data
 from ..store import SQLiteStore
@@ -126,7 +127,9 @@ def build_report(store: SQLiteStore, event_id: str | None = None) -> dict[str, A
     storylines = [
         {"id": s.id, "title": titles.get(s.title, s.title), "events": [e for e in s.events if e in wanted_events],
          "about": [{"entity": entity, "name": names.get(entity, entity), "events": count}
-                   for entity, count in shared[s.id]]}
+                   for entity, count in shared[s.id]],
+         # Its events' timelines as one: a line two events share (a source, or the same words) listed once.
+         "timeline": storyline_timeline([to_data(analyses[e])["timeline"] for e in s.events if e in analyses])}
         for s in chosen
     ]  # fmt: skip
     return {
