@@ -14,7 +14,7 @@ from dataclasses import asdict
 import numpy as np
 import numpy.typing as npt
 
-from ..config import Settings, SummarySettings
+from ..config import Settings
 from ..embed import Embedder, load_embedder
 from ..model import (
     Article,
@@ -35,7 +35,7 @@ from .facts import FactSentence, ParaphraseScorer, event_facts, fact_sentences
 from .framing import distinctive_terms
 from .paraphrase import load_paraphrase_model
 from .quotes import event_quotes
-from .summary import summarize, summary_candidates
+from .summary import SummarySentence, event_summary
 from .timeline import event_timeline
 
 
@@ -109,6 +109,7 @@ class EventAnalysisStage:
         names = {e.id: e.name for e in entities}
         quotes = event_quotes(articles, names, self.embedder, self.settings.report)
         facts = event_facts(event, articles, sentences, vectors, self.scorer, self.settings.facts)
+        summary = event_summary(articles, sentences, vectors, facts, self.settings.summary)
         return EventAnalysis(
             event=event,
             signature=signature,
@@ -118,7 +119,7 @@ class EventAnalysisStage:
             conflicts=tuple(event_conflicts(facts, articles, sentences)),
             quotes=tuple(from_data(QuoteGroup, q) for q in quotes),
             labels=tuple(from_data(Label, label) for label in event_labels(articles)),
-            summary=tuple(_summary(articles, sentences, vectors, self.settings.summary)),
+            summary=tuple(_summary_lines(articles, summary)),
             timeline=tuple(from_data(TimelineEntry, entry) for entry in event_timeline(articles, facts=facts)),
             terms=tuple(distinctive_terms(articles)),
             coverage=event_coverage(articles, self.settings.outlets),
@@ -134,17 +135,10 @@ def central_headline(articles: Sequence[Article]) -> str:
     return embedded[int(np.argmax(vectors @ vectors.mean(axis=0)))].headline
 
 
-def _summary(
-    articles: list[Article], sentences: list[FactSentence], vectors: npt.NDArray[np.float32], settings: SummarySettings
-) -> list[SummaryLine]:
-    """The event's cited summary (:func:`summarize`), from the sentences the facts were aligned on."""
-    row = {(s.article, s.sentence): k for k, s in enumerate(sentences)}
-    candidates = [c for c in summary_candidates(articles, settings) if (c.article, c.sentence) in row]
-    if not candidates:
-        return []
-    chosen = vectors[[row[(c.article, c.sentence)] for c in candidates]]
+def _summary_lines(articles: list[Article], lines: list[SummarySentence]) -> list[SummaryLine]:
+    """Summary lines citing their sentences (the summarizer gives article and sentence indices)."""
     texts = {(number, s.index): s.text for number, a in enumerate(articles) for s in a.sentences}
     return [
         SummaryLine(line.text, tuple(Citation(articles[a].id, i, texts[(a, i)]) for a, i in line.sources), line.outlets)
-        for line in summarize(candidates, chosen, settings.budget_words, settings)
+        for line in lines
     ]

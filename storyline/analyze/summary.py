@@ -30,7 +30,8 @@ import numpy.typing as npt
 
 from ..config import SummarySettings
 from ..embed import Embedder, Vectors
-from ..model import Article
+from ..model import Article, Fact
+from .facts import FactSentence
 
 __all__ = [
     "Candidate",
@@ -247,3 +248,39 @@ def summarize_event(
     candidates = summary_candidates(articles, settings)
     vectors = embedder.embed([c.text for c in candidates])
     return summarize(candidates, vectors, settings.budget_words if budget_words is None else budget_words, settings)
+
+
+def fact_corroboration(
+    candidates: Sequence[Candidate], facts: Sequence[Fact], articles: Sequence[Article]
+) -> list[Corroboration]:
+    """Each candidate's corroboration as the fact aligner found it: the independent outlets of its fact and
+    the fact's other sentences; a sentence of no fact is corroborated by its own outlet alone."""
+    index = {a.id: i for i, a in enumerate(articles)}
+    of: dict[Source, Corroboration] = {}
+    for fact in facts:
+        members = [(index[c.article], c.sentence) for c in fact.sources if c.article in index]
+        for member in members:
+            of[member] = Corroboration(fact.independent_outlets, (member, *(m for m in members if m != member)))
+    return [of.get((c.article, c.sentence), Corroboration(1, ((c.article, c.sentence),))) for c in candidates]
+
+
+def event_summary(
+    articles: Sequence[Article],
+    sentences: Sequence[FactSentence],
+    vectors: Vectors,
+    facts: Sequence[Fact],
+    settings: SummarySettings,
+    budget_words: int | None = None,
+    *,
+    fill: bool = False,
+) -> list[SummarySentence]:
+    """The event's summary over the sentences its facts were aligned on (rows of ``vectors``), each line
+    corroborated by its fact's independent outlets."""
+    row = {(s.article, s.sentence): k for k, s in enumerate(sentences)}
+    candidates = [c for c in summary_candidates(articles, settings) if (c.article, c.sentence) in row]
+    if not candidates:
+        return []
+    chosen = vectors[[row[(c.article, c.sentence)] for c in candidates]]
+    budget = settings.budget_words if budget_words is None else budget_words
+    corroboration = fact_corroboration(candidates, facts, articles)
+    return summarize(candidates, chosen, budget, settings, corroboration, fill=fill)

@@ -35,8 +35,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..analyze.summary import Candidate, summarize, summary_candidates
-from ..config import Settings, SummarySettings
+from ..analyze.facts import PairScorer, ParaphraseScorer, event_facts, fact_sentences
+from ..analyze.paraphrase import load_paraphrase_model
+from ..analyze.summary import event_summary, summary_candidates
+from ..config import Settings
 from ..embed import Embedder, load_embedder
 from ..errors import Errors, InputError
 from ..ingest.build import build_article
@@ -219,11 +221,16 @@ def textrank(texts: Sequence[str]) -> Ranking:
     return _by_rank(texts, _stationary(_row_stochastic(weights), 1 - _TEXTRANK_DAMPING))
 
 
-def engine(articles: Sequence[Article], embedder: Embedder, settings: SummarySettings, budget: int) -> Ranking:
-    """The engine's summary, its last line allowed past the budget (the evaluation cuts it)."""
-    candidates: list[Candidate] = summary_candidates(articles, settings)
-    vectors = embedder.embed([c.text for c in candidates])
-    return [line.text for line in summarize(candidates, vectors, budget, settings, fill=True)]
+def engine(
+    articles: Sequence[Article], embedder: Embedder, scorer: PairScorer, settings: Settings, budget: int
+) -> Ranking:
+    """The engine's summary as the analysis stage makes it (facts aligned first, their independent outlets
+    as corroboration), its last line allowed past the budget (the evaluation cuts it)."""
+    sentences = fact_sentences(articles)
+    vectors = embedder.embed([s.text for s in sentences])
+    facts = event_facts("summary", articles, sentences, vectors, scorer, settings.facts)
+    lines = event_summary(articles, sentences, vectors, facts, settings.summary, budget, fill=True)
+    return [line.text for line in lines]
 
 
 def truncate(sentences: Sequence[str], budget: int) -> str:
@@ -245,10 +252,11 @@ def evaluate_summaries(path: Path, settings: Settings, budget: int, embedder: Em
 
     clusters = read_summary_file(path, settings)
     embedder = embedder or load_embedder(settings.embed)
+    pair_scorer = ParaphraseScorer(load_paraphrase_model(settings.embed.model))
     candidates = [summary_candidates(c.articles, settings.summary) for c in clusters]
     pool = [[x.text for x in found] for found in candidates]
     systems: dict[str, Callable[[int], Ranking]] = {
-        "engine": lambda k: engine(clusters[k].articles, embedder, settings.summary, budget),
+        "engine": lambda k: engine(clusters[k].articles, embedder, pair_scorer, settings, budget),
         "lead": lambda k: lead(clusters[k].articles),
         "lead-first": lambda k: lead_first(clusters[k].articles),
         "lexrank": lambda k: lexrank(pool[k]),
