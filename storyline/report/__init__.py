@@ -9,10 +9,18 @@ from typing import Any
 
 import jsonschema
 
-from .build import SCHEMA_ID, build_report
+from .build import SCHEMA_ID, build_report, event_documents
 from .render import FORMATS, render_report
 
-__all__ = ["FORMATS", "SCHEMA_ID", "build_report", "render_report", "report_schema", "validate_report"]
+__all__ = [
+    "FORMATS",
+    "SCHEMA_ID",
+    "build_report",
+    "event_documents",
+    "render_report",
+    "report_schema",
+    "validate_report",
+]
 
 
 @lru_cache(maxsize=1)

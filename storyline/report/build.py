@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -69,19 +70,41 @@ def _named(analysis: EventAnalysis, known: dict[str, tuple[str, str]]) -> EventA
     return replace(analysis, entities=tuple(rename(e) for e in analysis.entities), quotes=quotes)
 
 
-def _event_json(event: Event, articles: list[Article], analysis: EventAnalysis | None) -> dict[str, Any]:
+def _event_json(event: Event, analysis: EventAnalysis | None) -> dict[str, Any]:
     analysed = to_data(analysis) if analysis is not None else {}
     return {
         "id": event.id,
         # The analysis titles an event by its most central headline; the clusterer, by its first article.
         "title": (analysis.title if analysis is not None else "") or event.title,
         "storyline": event.storyline,
-        "articles": [a.id for a in articles],
-        "outlets": sorted({a.outlet for a in articles if a.outlet}),
+        "articles": list(event.articles),
+        "outlets": sorted(o.outlet for o in analysis.coverage.outlets) if analysis is not None else [],
         "first_seen": _day(event.first_seen),
         "last_seen": _day(event.last_seen),
         **{part: analysed.get(part, {} if part == "coverage" else []) for part in _ANALYSIS_PARTS},
     }
+
+
+def _chosen_events(store: SQLiteStore, event_id: str | None) -> list[Event]:
+    events = store.events()
+    if event_id is not None:
+        events = [e for e in events if e.id == event_id]
+        if not events:
+            raise StorylineError(Errors.E015.format(event=event_id, db=store.path))
+    return events
+
+
+def _named_analyses(store: SQLiteStore, events: Iterable[str]) -> dict[str, EventAnalysis]:
+    analyses = store.event_analyses(events)
+    known = store.entities(e.id for a in analyses.values() for e in a.entities)
+    return {event: _named(analysis, known) for event, analysis in analyses.items()}
+
+
+def event_documents(store: SQLiteStore, event_id: str | None = None) -> list[dict[str, Any]]:
+    """The report's ``events`` part alone, for one event or all (no article is read)."""
+    events = _chosen_events(store, event_id)
+    analyses = _named_analyses(store, [e.id for e in events])
+    return [_event_json(e, analyses.get(e.id)) for e in events]
 
 
 def _shared_entities(analyses: list[EventAnalysis]) -> list[tuple[str, int]]:
@@ -101,23 +124,13 @@ def _shared_entities(analyses: list[EventAnalysis]) -> list[tuple[str, int]]:
 def build_report(store: SQLiteStore, event_id: str | None = None) -> dict[str, Any]:
     """The whole report, or the part about one event (its articles and storyline), from what the stages
     stored: nothing is computed here."""
-    events = store.events()
-    if event_id is not None:
-        events = [e for e in events if e.id == event_id]
-        if not events:
-            raise StorylineError(Errors.E015.format(event=event_id, db=store.path))
+    events = _chosen_events(store, event_id)
     wanted_events = {e.id for e in events}
     chosen = [s for s in store.storylines() if any(e in wanted_events for e in s.events)]
     # A storyline's "about" needs the analyses of all its events, also those outside the report.
     analysed = wanted_events | {e for s in chosen for e in s.events}
-    analyses = store.event_analyses(analysed)
-    known = store.entities(e.id for a in analyses.values() for e in a.entities)
-    analyses = {event: _named(analysis, known) for event, analysis in analyses.items()}
+    analyses = _named_analyses(store, analysed)
     articles = store.articles(events=sorted(wanted_events)) if event_id is not None else store.articles()
-    by_event: dict[str, list[Article]] = {}
-    for article in articles:
-        if article.event:
-            by_event.setdefault(article.event, []).append(article)
     shared = {s.id: _shared_entities([analyses[e] for e in s.events if e in analyses]) for s in chosen}
     names = {e.id: e.name for a in analyses.values() for e in a.entities}
     # A storyline is titled after its most central event: shown with that event's title as the report shows it.
@@ -136,6 +149,6 @@ def build_report(store: SQLiteStore, event_id: str | None = None) -> dict[str, A
         "schema": SCHEMA_ID,
         "generated": generated_at(),
         "articles": [_article_json(a) for a in articles if event_id is None or a.event in wanted_events],
-        "events": [_event_json(e, by_event.get(e.id, []), analyses.get(e.id)) for e in events],
+        "events": [_event_json(e, analyses.get(e.id)) for e in events],
         "storylines": storylines,
     }

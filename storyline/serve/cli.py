@@ -31,7 +31,7 @@ from ..evaluate.timelines import evaluate_timelines, format_timelines
 from ..evaluate.train import train_clustering
 from ..ingest import Notice
 from ..pipeline import ingest as run_ingest
-from ..report import FORMATS, build_report, render_report
+from ..report import FORMATS, build_report, event_documents, render_report
 from ..store import SQLiteStore, open_store
 from ..store.sqlite import SNIPPET_CLOSE, SNIPPET_OPEN
 
@@ -244,12 +244,6 @@ def events(obj: Context, as_json: bool) -> None:
     out.print(table)
 
 
-def _analyses(store: SQLiteStore, event_id: str | None) -> list[dict[str, Any]]:
-    """The stored analysis of one event (or of every event), as the report gives it."""
-    document = build_report(store, event_id)
-    return list(document["events"])
-
-
 def _store_entities(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Entities over several events: one row each, its mentions, articles and names summed."""
     merged: dict[str, dict[str, Any]] = {}
@@ -271,7 +265,7 @@ def _store_entities(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def entities(obj: Context, event_id: str | None, entity_type: str | None, as_json: bool) -> None:
     """Who the articles are about: entities, most mentioned first, with every name used for them."""
     with obj.store() as store:
-        rows = _store_entities(_analyses(store, event_id))
+        rows = _store_entities(event_documents(store, event_id))
     rows = [r for r in rows if not entity_type or r["type"] == entity_type.upper()]
     if as_json:
         _emit_json(rows)
@@ -296,7 +290,7 @@ def entities(obj: Context, event_id: str | None, entity_type: str | None, as_jso
 def quotes(obj: Context, event_id: str | None, speaker: str | None, as_json: bool) -> None:
     """Who said what: direct quotes and reported speech, with their speakers and sentences."""
     with obj.store() as store:
-        rows = [{"event": event["id"], **row} for event in _analyses(store, event_id) for row in event["quotes"]]
+        rows = [{"event": event["id"], **row} for event in event_documents(store, event_id) for row in event["quotes"]]
     if speaker:
         rows = [r for r in rows if speaker.casefold() in (r["speaker_name"] or "").casefold()]
     if as_json:
