@@ -1,10 +1,10 @@
-"""From character offsets to the sentences a report cites."""
+"""Citations, built here and nowhere else: from character offsets to the sentences a report cites."""
 
 from __future__ import annotations
 
 from bisect import bisect_right
 
-from ..model import Article
+from ..model import Article, Citation
 
 
 def sentence_at(article: Article, offset: int) -> int | None:
@@ -23,3 +23,11 @@ def sentences_between(article: Article, start: int, end: int) -> list[int]:
         first = sentence_at(article, start)
         return [] if first is None else [first]
     return found
+
+
+def cite(article: Article, index: int) -> Citation:
+    """The citation of sentence ``index`` of ``article``, quoting the sentence exactly."""
+    sentence = article.sentences[index]
+    if sentence.index != index:  # sentences are stored in order, 0-based; look it up should that ever change
+        sentence = next(s for s in article.sentences if s.index == index)
+    return Citation(article.id, sentence.index, sentence.text)

@@ -23,8 +23,8 @@ import numpy.typing as npt
 from rapidfuzz import fuzz
 
 from ..config import FactSettings
-from ..model import Article, Citation, Fact, content_id
-from .citations import sentence_at
+from ..model import Article, Fact, content_id
+from .citations import cite, sentence_at
 from .paraphrase import ParaphraseModel, SentenceView
 
 # Fewer words than this is a heading, a dateline or a caption, not a statement of fact.
@@ -234,9 +234,7 @@ def event_facts(
         # The sentence the others most say the same as says it best (not one that gives other figures).
         best = members[int(np.argmax(probability[np.ix_(group, group)].sum(axis=1)))]
         outlets, independent, origin = independent_sources(members, articles)
-        sources = tuple(
-            Citation(articles[m.article].id, m.sentence, m.text) for m in sorted(members, key=lambda m: m.article)
-        )
+        sources = tuple(cite(articles[m.article], m.sentence) for m in sorted(members, key=lambda m: m.article))
         facts.append(
             Fact(
                 id=content_id("f", event, *(f"{c.article}:{c.sentence}" for c in sources)),

@@ -14,9 +14,9 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from ..config import ReportSettings
 from ..embed import Embedder
-from ..model import Article, Quote
+from ..model import Article, Quote, to_data
 from ..nlp.quotes import speech_cues
-from .citations import sentences_between
+from .citations import cite, sentences_between
 
 _QUOTE_MARKS = "\"“”‘’«»„'` "
 _DOUBLE_MARKS = '"“”«»„'
@@ -82,10 +82,7 @@ def _quote_json(article: Article, quote: Quote, names: dict[str, str]) -> dict[s
         "speaker_name": names.get(quote.entity or "", quote.speaker),
         "text": quote_text(quote),
         "direct": quote.direct,
-        "sources": [
-            {"article": article.id, "sentence": index, "text": article.sentences[index].text}
-            for index in sentences_between(article, start, end)
-        ],
+        "sources": [to_data(cite(article, index)) for index in sentences_between(article, start, end)],
         "variants": [],
     }
 

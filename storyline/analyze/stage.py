@@ -18,7 +18,6 @@ from ..config import Settings
 from ..embed import Embedder, load_embedder
 from ..model import (
     Article,
-    Citation,
     EntityProfile,
     EventAnalysis,
     Label,
@@ -28,6 +27,7 @@ from ..model import (
     content_id,
     from_data,
 )
+from .citations import cite
 from .conflicts import event_conflicts
 from .coverage import event_coverage
 from .entities import event_entities, event_labels
@@ -137,8 +137,6 @@ def central_headline(articles: Sequence[Article]) -> str:
 
 def _summary_lines(articles: list[Article], lines: list[SummarySentence]) -> list[SummaryLine]:
     """Summary lines citing their sentences (the summarizer gives article and sentence indices)."""
-    texts = {(number, s.index): s.text for number, a in enumerate(articles) for s in a.sentences}
     return [
-        SummaryLine(line.text, tuple(Citation(articles[a].id, i, texts[(a, i)]) for a, i in line.sources), line.outlets)
-        for line in lines
+        SummaryLine(line.text, tuple(cite(articles[a], i) for a, i in line.sources), line.outlets) for line in lines
     ]

@@ -13,8 +13,8 @@ import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from ..embed import Embedder
-from ..model import Article, Fact, TimeRef
-from .citations import sentence_at
+from ..model import Article, Fact, TimeRef, to_data
+from .citations import cite, sentence_at
 
 __all__ = ["event_timeline", "interval", "storyline_timeline"]
 
@@ -248,7 +248,7 @@ def event_timeline(
                 ]
                 by_date.setdefault(key, []).append(
                     {
-                        "source": {"article": article.id, "sentence": index, "text": sentence.text},
+                        "source": to_data(cite(article, index)),
                         "compare": _without(sentence.text, spans),
                         "expressions": [ref.text for ref in inside],
                         "tenses": [ref.tense for ref in inside if ref.tense],
