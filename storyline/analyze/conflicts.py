@@ -15,12 +15,14 @@ from contradiction needs a gazetteer the project does not have.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from rapidfuzz import fuzz
 
+from ..embed import Vectors
 from ..model import Article, Citation, Claim, Conflict, Fact
-from .facts import FactSentence
+from .facts import FactSentence, PairScorer
 from .paraphrase import compare_figures
 
 # Figure kinds that name a time: the resolved days compare them (a weekday against a date is no conflict).
@@ -53,18 +55,25 @@ def _sentence_view(article: Article, index: int) -> tuple[str, dict[str, str], b
     return "".join(text), people, future or bool(_EXPECTATION.search(sentence.text))
 
 
-def _same_but_names(first: str, people_a: dict[str, str], second: str, people_b: dict[str, str]) -> bool:
-    """Whether two sentences read alike once the people they name are masked: one says X did it, the other Y.
-    Two sentences of a fact that merely name different people (Xi's visit, Putin's invitation) are no conflict."""
-    for name in people_a.values():
-        first = first.replace(name, "PERSON")
-    for name in people_b.values():
-        second = second.replace(name, "PERSON")
+Alike = Callable[[tuple[str, int], str, tuple[str, int], str], bool]
+"""Whether two cited sentences (keys), given as texts with the people they name masked, say the same thing."""
+
+
+def _mask_people(text: str, people: dict[str, str]) -> str:
+    for name in people.values():
+        text = text.replace(name, "PERSON")
+    return text
+
+
+def _fuzzy_alike(_key_a: tuple[str, int], first: str, _key_b: tuple[str, int], second: str) -> bool:
     return bool(fuzz.token_set_ratio(first, second) >= _SAME_BUT_NAMES)
 
 
 def fact_conflicts(
-    fact: Fact, articles: Sequence[Article], dates: dict[tuple[str, int], tuple[frozenset[str], frozenset[str]]]
+    fact: Fact,
+    articles: Sequence[Article],
+    dates: dict[tuple[str, int], tuple[frozenset[str], frozenset[str]]],
+    alike: Alike = _fuzzy_alike,
 ) -> list[Conflict]:
     """The conflicts among one fact's sources (``dates``: the resolved days of each cited sentence, and those
     written out). Two sentences disagree on the date when each gives a day the other does not and one of
@@ -103,7 +112,7 @@ def fact_conflicts(
                 people_a
                 and people_b
                 and not people_a.keys() & people_b.keys()
-                and _same_but_names(text_a, people_a, text_b, people_b)
+                and alike(key_a, _mask_people(text_a, people_a), key_b, _mask_people(text_b, people_b))
             ):
                 side("person", ", ".join(sorted(set(people_a.values()))), first)
                 side("person", ", ".join(sorted(set(people_b.values()))), second)
@@ -136,9 +145,28 @@ def fact_conflicts(
 
 
 def event_conflicts(
-    facts: Sequence[Fact], articles: Sequence[Article], sentences: Sequence[FactSentence]
+    facts: Sequence[Fact],
+    articles: Sequence[Article],
+    sentences: Sequence[FactSentence],
+    vectors: Vectors | None = None,
+    scorer: PairScorer | None = None,
 ) -> list[Conflict]:
-    """Every conflict among the event's facts, those with the most sources first."""
+    """Every conflict among the event's facts, those with the most sources first.
+
+    With the pair ``scorer`` (and the sentences' ``vectors``), two sentences naming different people conflict
+    when, the names masked, the scorer finds them the same statement or they read alike word for word.
+    """
     dates = {(articles[s.article].id, s.sentence): (s.dates, s.explicit) for s in sentences}
-    found = [c for fact in facts for c in fact_conflicts(fact, articles, dates)]
+    row = {(articles[s.article].id, s.sentence): k for k, s in enumerate(sentences)}
+
+    def alike(key_a: tuple[str, int], first: str, key_b: tuple[str, int], second: str) -> bool:
+        if _fuzzy_alike(key_a, first, key_b, second):
+            return True
+        if scorer is None or vectors is None or key_a not in row or key_b not in row:
+            return False
+        i, j = row[key_a], row[key_b]
+        masked = [replace(sentences[i], text=first), replace(sentences[j], text=second)]
+        return bool(scorer(masked, vectors[[i, j]], [(0, 1)])[0] >= scorer.threshold)
+
+    found = [c for fact in facts for c in fact_conflicts(fact, articles, dates, alike)]
     return sorted(found, key=lambda c: (-sum(len(claim.sources) for claim in c.claims), c.fact, c.about))
