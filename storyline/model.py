@@ -11,6 +11,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
 from types import UnionType
 from typing import Any, Literal, TypeAlias, Union, get_args, get_origin, get_type_hints
 
@@ -432,12 +433,18 @@ def to_data(value: Any) -> Any:
     return value
 
 
+@cache
+def _type_hints(kind: type) -> dict[str, Any]:
+    # Resolving a class's annotations is slow (string annotations are evaluated): once per class.
+    return get_type_hints(kind)
+
+
 def from_data(kind: Any, data: Any) -> Any:
     """The model object of type ``kind`` that :func:`to_data` gave ``data`` for."""
     if data is None:
         return None
     if hasattr(kind, "__dataclass_fields__"):
-        hints = get_type_hints(kind)
+        hints = _type_hints(kind)
         return kind(**{name: from_data(hints[name], data[name]) for name in kind.__dataclass_fields__ if name in data})
     origin = get_origin(kind)
     if origin is tuple:
