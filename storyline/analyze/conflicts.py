@@ -49,14 +49,24 @@ def _sentence_view(article: Article, index: int) -> tuple[str, dict[str, str], b
             for k in range(ref.start - sentence.start, min(ref.end, sentence.end) - sentence.start):
                 text[k] = " "
             future = future or ref.tense == "future"
+    # People by name: a role noun ("the presidential hopeful") describes someone named elsewhere.
     people = {
-        m.entity: m.text for m in article.mentions if m.type == "PERSON" and sentence.start <= m.start < sentence.end
-    }
+        m.entity: m.text
+        for m in article.mentions
+        if m.type == "PERSON" and sentence.start <= m.start < sentence.end and m.text[:1].isupper()
+        and m.label != m.text
+    }  # fmt: skip
     return "".join(text), people, future or bool(_EXPECTATION.search(sentence.text))
 
 
 Alike = Callable[[tuple[str, int], str, tuple[str, int], str], bool]
 """Whether two cited sentences (keys), given as texts with the people they name masked, say the same thing."""
+
+
+def _name_words(people: dict[str, str]) -> set[str]:
+    """The words of people's names, plural and possessive endings off: "Clintons" shares "clinton" with
+    "Mrs. Clinton", one family, not two people in conflict."""
+    return {w.lower().removesuffix("'s").removesuffix("’s").rstrip("s") for n in people.values() for w in n.split()}
 
 
 def _mask_people(text: str, people: dict[str, str]) -> str:
@@ -112,6 +122,7 @@ def fact_conflicts(
                 people_a
                 and people_b
                 and not people_a.keys() & people_b.keys()
+                and not _name_words(people_a) & _name_words(people_b)
                 and alike(key_a, _mask_people(text_a, people_a), key_b, _mask_people(text_b, people_b))
             ):
                 side("person", ", ".join(sorted(set(people_a.values()))), first)
