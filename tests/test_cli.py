@@ -124,3 +124,16 @@ def test_cli_entities_and_quotes_of_the_sample(tmp_path: Path) -> None:
     assert [q for q in everywhere if q["event"] == visit] == [{"event": visit, **q} for q in quotes]
     missing = runner.invoke(cli, ["--db", db, "quotes", "--event", "e-nope"])
     assert missing.exit_code != 0 and "E015" in missing.output
+
+
+def test_cli_facts_of_the_sample_with_a_fifth_report(tmp_path: Path) -> None:
+    db = str(tmp_path / "s.db")
+    code, _, _ = run("--db", db, "ingest", str(EXAMPLES), str(FIXTURES / "conflicts"))
+    assert code == 0
+    code, out, _ = run("--db", db, "facts", "--min-outlets", "3", "--json")
+    found = json.loads(out)
+    assert code == 0 and found["facts"] and all(f["independent_outlets"] >= 3 for f in found["facts"])
+    (conflict,) = found["conflicts"]
+    assert conflict["about"] == "date" and len(conflict["claims"]) == 2
+    code, out, _ = run("--db", db, "facts")
+    assert code == 0 and "conflict on the date" in out

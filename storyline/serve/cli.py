@@ -283,6 +283,36 @@ def entities(obj: Context, event_id: str | None, entity_type: str | None, as_jso
 
 @cli.command()
 @click.option("--event", "event_id", metavar="ID", help="Only this event (default: every event, each on its own).")
+@click.option("--min-outlets", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Only facts at least this many independent outlets report.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_db_option
+@click.pass_obj
+def facts(obj: Context, event_id: str | None, min_outlets: int, as_json: bool) -> None:
+    """What each event's sources say alike, most independent outlets first, and where they disagree."""
+    with obj.store() as store:
+        events = event_documents(store, event_id)
+    rows = [{"event": e["id"], **f} for e in events for f in e["facts"] if f["independent_outlets"] >= min_outlets]
+    disagreements = [{"event": e["id"], **c} for e in events for c in e["conflicts"]]
+    if as_json:
+        click.echo(json.dumps({"facts": rows, "conflicts": disagreements}, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        cited = ", ".join(f"{s['article']} §{s['sentence']}" for s in row["sources"])
+        out.print(f"[bold]{row['independent_outlets']}[/bold] {escape(row['text'])} [dim]({cited})[/dim]")
+    for conflict in disagreements:
+        sides = " against ".join(
+            f"{escape(c['value'])} ({', '.join(s['article'] + ' §' + str(s['sentence']) for s in c['sources'])})"
+            for c in conflict["claims"]
+        )
+        kind = "update" if conflict["kind"] == "update" else "conflict"
+        out.print(f"[yellow]{kind}[/yellow] on the {escape(conflict['about'])}: {sides}")
+    if not rows and not disagreements:
+        out.print("No facts reported by several outlets yet.")
+
+
+@cli.command()
+@click.option("--event", "event_id", metavar="ID", help="Only this event (default: every event, each on its own).")
 @click.option("--speaker", metavar="NAME", help="Only quotes whose speaker's name contains NAME.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @_db_option
