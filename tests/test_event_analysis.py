@@ -239,3 +239,20 @@ def test_report_storyline_timeline_holds_its_events_lines_once(ingested: SQLiteS
     assert cited == {(s["article"], s["sentence"]) for e in events for line in e["timeline"] for s in line["sources"]}
     assert len(lines) <= sum(len(e["timeline"]) for e in events)
     assert [line["date"] for line in lines] == sorted(line["date"] for line in lines)
+
+
+def test_sentences_placed_years_apart_are_different_happenings_days_apart_may_conflict() -> None:
+    from datetime import date
+
+    from storyline.analyze.facts import apart
+
+    def sentence(*periods: tuple[date, date]) -> FactSentence:
+        return FactSentence(0, 0, "…", frozenset(), periods=periods)
+
+    last_visit = sentence((date(2019, 1, 1), date(2019, 12, 31)))
+    next_week = sentence((date(2023, 3, 20), date(2023, 3, 26)))
+    other_days = sentence((date(2023, 3, 21), date(2023, 3, 23)))
+    assert apart(last_visit, next_week)
+    assert not apart(next_week, other_days)
+    assert not apart(last_visit, sentence())  # an undated sentence is placed nowhere
+    assert not apart(sentence((date(2019, 5, 1), date(2019, 5, 1)), (date(2023, 3, 20), date(2023, 3, 20))), next_week)

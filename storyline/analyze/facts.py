@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Protocol
 
 import numpy as np
@@ -26,6 +27,7 @@ from ..config import FactSettings
 from ..model import Article, Fact, content_id
 from .citations import cite, sentence_at
 from .paraphrase import ParaphraseModel, SentenceView
+from .timeline import interval
 
 # Fewer words than this is a heading, a dateline or a caption, not a statement of fact.
 _MIN_WORDS = 5
@@ -36,6 +38,8 @@ _COPY_RATIO = 90.0
 _QUOTED = re.compile(r"[“\"«„][^”\"»“]*[”\"»“]")
 # A copied text must have this many words of its own outside quotation marks.
 _COPY_MIN_WORDS = 6
+# Sentences whose times are all more than this many days apart tell of different happenings.
+_APART_DAYS = 31
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
@@ -52,6 +56,8 @@ class FactSentence:
     # Those of its dates written out ("March 20"), not relative ("on Wednesday"): a relative day is only as
     # good as the article's date, which may be a day off.
     explicit: frozenset[str] = frozenset()
+    # Every period its time expressions name, at any precision ("2019", "next week"), as (first, last) days.
+    periods: tuple[tuple[date, date], ...] = ()
 
 
 class PairScorer(Protocol):
@@ -87,8 +93,13 @@ def fact_sentences(articles: Sequence[Article]) -> list[FactSentence]:
     for number, article in enumerate(articles):
         dates: dict[int, set[str]] = {}
         explicit: dict[int, set[str]] = {}
+        periods: dict[int, list[tuple[date, date]]] = {}
         published = (article.published or "")[:10]
         for ref in article.times:
+            period = _period(ref.value, ref.end_value) if ref.type in ("DATE", "TIME") else None
+            index = sentence_at(article, ref.start)
+            if period is not None and index is not None:
+                periods.setdefault(index, []).append(period)
             # Only a day says which happening it is: "last month" is shared by many unrelated sentences, and the
             # day of publication by everything "said on Friday".
             if ref.type not in ("DATE", "TIME") or not _DAY.match(ref.value) or ref.value[:10] == published:
@@ -110,9 +121,56 @@ def fact_sentences(articles: Sequence[Article]) -> list[FactSentence]:
                         days,
                         article.lang,
                         frozenset(explicit.get(sentence.index, ())),
+                        tuple(periods.get(sentence.index, ())),
                     )
                 )
     return found
+
+
+def _period(value: str, end_value: str | None) -> tuple[date, date] | None:
+    """The first and last day of a TimeML date value (and of its range's end), or None when underspecified."""
+    start = interval(value)
+    if start is None:
+        return None
+    end = interval(end_value) if end_value else None
+    first = _first_day(start[0])
+    last = _last_day((end[1] or end[0]) if end else (start[1] or start[0]))
+    return (first, last) if first is not None and last is not None and first <= last else None
+
+
+def _first_day(iso: str) -> date | None:
+    parts = iso.split("-")
+    try:
+        return date(int(parts[0]), int(parts[1]) if len(parts) > 1 else 1, int(parts[2][:2]) if len(parts) > 2 else 1)
+    except (ValueError, IndexError):
+        return None
+
+
+def _last_day(iso: str) -> date | None:
+    parts = iso.split("-")
+    try:
+        if len(parts) > 2:
+            return date(int(parts[0]), int(parts[1]), int(parts[2][:2]))
+        if len(parts) == 2:
+            following = date(int(parts[0]) + int(parts[1]) // 12, int(parts[1]) % 12 + 1, 1)
+            return following - timedelta(days=1)
+        return date(int(parts[0][:4]), 12, 31) if len(parts[0]) == 4 else None
+    except ValueError:
+        return None
+
+
+def apart(first: FactSentence, second: FactSentence) -> bool:
+    """Whether two sentences place what they say at clearly different times: every period one names is more
+    than ``_APART_DAYS`` from every period the other names ("in 2019" against "next week"). Reports that
+    disagree by a few days (the conflicts) are not apart."""
+    if not first.periods or not second.periods:
+        return False
+    for a_first, a_last in first.periods:
+        for b_first, b_last in second.periods:
+            gap = max((b_first - a_last).days, (a_first - b_last).days, 0)
+            if gap <= _APART_DAYS:
+                return False
+    return True
 
 
 def similarity_pairs(
@@ -143,7 +201,8 @@ def align(
         cosines[i, j] >= settings.same_date_cosine and bool(sentences[i].dates & sentences[j].dates) for i, j in found
     ]
     pairs = [pair for pair, dated in zip(found, same_date, strict=True)
-             if dated or cosines[pair] >= settings.candidate_cosine]  # fmt: skip
+             if (dated or cosines[pair] >= settings.candidate_cosine)
+             and not apart(sentences[pair[0]], sentences[pair[1]])]  # fmt: skip
     probability = np.zeros((len(sentences), len(sentences)))
     if not pairs:
         return [], probability
