@@ -17,14 +17,12 @@ different numbers or dates.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
-from importlib import resources
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -33,8 +31,9 @@ import numpy as np
 import numpy.typing as npt
 
 from ..cluster.judges import LinearModel
-from ..errors import ConfigError, Errors
+from ..errors import ConfigError
 from ..nlp.terms import names, words
+from ..shipped import check_embedding, read_model_file
 
 __all__ = [
     "CROSS_FEATURES",
@@ -390,23 +389,6 @@ def file_digest(path: str | Path) -> str:
 
 def load_paraphrase_model(embedding: str, path: str = "") -> ParaphraseModel:
     """A model file for vectors of the ``embedding`` model; an empty path means the one shipped for it."""
-    if path:
-        if not Path(path).is_file():
-            expected = "a path to a .json file"
-            raise ConfigError(Errors.E012.format(kind="paraphrase model file", name=path, known=expected))
-        text = Path(path).read_text(encoding="utf-8")
-    else:
-        folder = resources.files("storyline").joinpath("models")
-        shipped = folder.joinpath(f"paraphrase-{embedding}.json")
-        if not shipped.is_file():
-            known = sorted(f.name[len("paraphrase-") : -len(".json")] for f in folder.iterdir()
-                           if f.name.startswith("paraphrase-"))  # fmt: skip
-            raise ConfigError(Errors.E012.format(kind="embedding model", name=embedding, known=", ".join(known)))
-        text = shipped.read_text(encoding="utf-8")
-    model = ParaphraseModel.from_json(json.loads(text))
-    if model.embedding != embedding:
-        raise ConfigError(
-            f"[E013] paraphrase model {path or 'shipped'}: trained on vectors of the embedding model "
-            f"'{model.embedding or 'unknown'}', not of '{embedding}' (embed.model); retrain it with that model."
-        )
+    model = ParaphraseModel.from_json(read_model_file("paraphrase", embedding, path))
+    check_embedding("paraphrase", path, model.embedding, embedding)
     return model

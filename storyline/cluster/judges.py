@@ -6,9 +6,7 @@ computed in :mod:`storyline.cluster.events`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import ConfigError, Errors
+from ..shipped import check_embedding, read_model_file
 
 PAIR_FEATURES = (
     "dense_centroid",
@@ -154,22 +153,8 @@ class ClusteringModel:
 
 def load_clustering_model(path: str, embedding: str) -> ClusteringModel:
     """A model file for vectors of the ``embedding`` model; an empty path means the one shipped for it."""
-    if path:
-        text = Path(path).read_text(encoding="utf-8")
-    else:
-        folder = resources.files("storyline").joinpath("models")
-        shipped = folder.joinpath(f"clustering-{embedding}.json")
-        if not shipped.is_file():
-            known = sorted(f.name[len("clustering-") : -len(".json")] for f in folder.iterdir()
-                           if f.name.startswith("clustering-"))  # fmt: skip
-            raise ConfigError(Errors.E012.format(kind="embedding model", name=embedding, known=", ".join(known)))
-        text = shipped.read_text(encoding="utf-8")
-    model = ClusteringModel.from_json(json.loads(text))
-    if model.embedding != embedding:
-        raise ConfigError(
-            f"[E013] clustering model {path or 'shipped'}: trained on vectors of the embedding model "
-            f"'{model.embedding or 'unknown'}', not of '{embedding}' (embed.model); retrain it with that model."
-        )
+    model = ClusteringModel.from_json(read_model_file("clustering", embedding, path))
+    check_embedding("clustering", path, model.embedding, embedding)
     return model
 
 
