@@ -27,7 +27,7 @@ from ..config import FactSettings
 from ..model import Article, Fact, content_id
 from .citations import cite, sentence_at
 from .paraphrase import ParaphraseModel, SentenceView
-from .timeline import interval
+from .timeline import value_span
 
 # Fewer words than this is a heading, a dateline or a caption, not a statement of fact.
 _MIN_WORDS = 5
@@ -129,12 +129,10 @@ def fact_sentences(articles: Sequence[Article]) -> list[FactSentence]:
 
 def _period(value: str, end_value: str | None) -> tuple[date, date] | None:
     """The first and last day of a TimeML date value (and of its range's end), or None when underspecified."""
-    start = interval(value)
-    if start is None:
+    span = value_span(value, end_value)
+    if span is None:
         return None
-    end = interval(end_value) if end_value else None
-    first = _first_day(start[0])
-    last = _last_day((end[1] or end[0]) if end else (start[1] or start[0]))
+    first, last = _first_day(span[0]), _last_day(span[1] or span[0])
     return (first, last) if first is not None and last is not None and first <= last else None
 
 

@@ -72,16 +72,21 @@ _WORD = re.compile(r"\w+")
 Similarity = Callable[[list[str]], "np.ndarray[Any, np.dtype[np.float64]]"]
 
 
-def _entry(ref: TimeRef) -> tuple[str, str | None, str] | None:
-    span = interval(ref.value)
+def value_span(value: str, end_value: str | None) -> tuple[str, str | None, str] | None:
+    """(first, last or None, precision) of a TimeML value, a range running to ``end_value``'s last part."""
+    span = interval(value)
     if span is None:
         return None
     first, last, precision = span
-    if ref.end_value:
-        end = interval(ref.end_value)
+    if end_value:
+        end = interval(end_value)
         if end is not None:
             last = end[1] or end[0]
     return first, last, precision
+
+
+def _entry(ref: TimeRef) -> tuple[str, str | None, str] | None:
+    return value_span(ref.value, ref.end_value)
 
 
 def _next_after(key: tuple[str, str | None, str]) -> str:

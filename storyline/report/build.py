@@ -85,13 +85,14 @@ def _event_json(event: Event, analysis: EventAnalysis | None) -> dict[str, Any]:
     }
 
 
-def _chosen_events(store: SQLiteStore, event_id: str | None) -> list[Event]:
-    events = store.events()
-    if event_id is not None:
-        events = [e for e in events if e.id == event_id]
-        if not events:
-            raise StorylineError(Errors.E015.format(event=event_id, db=store.path))
-    return events
+def _chosen_events(store: SQLiteStore, events: list[Event], event_id: str | None) -> list[Event]:
+    """``events``, or the one with ``event_id`` (an error naming the store when there is none)."""
+    if event_id is None:
+        return events
+    chosen = [e for e in events if e.id == event_id]
+    if not chosen:
+        raise StorylineError(Errors.E015.format(event=event_id, db=store.path))
+    return chosen
 
 
 def _named_analyses(store: SQLiteStore, events: Iterable[str]) -> dict[str, EventAnalysis]:
@@ -102,7 +103,7 @@ def _named_analyses(store: SQLiteStore, events: Iterable[str]) -> dict[str, Even
 
 def event_documents(store: SQLiteStore, event_id: str | None = None) -> list[dict[str, Any]]:
     """The report's ``events`` part alone, for one event or all (no article is read)."""
-    events = _chosen_events(store, event_id)
+    events = _chosen_events(store, store.events(), event_id)
     analyses = _named_analyses(store, [e.id for e in events])
     return [_event_json(e, analyses.get(e.id)) for e in events]
 
@@ -124,7 +125,8 @@ def _shared_entities(analyses: list[EventAnalysis]) -> list[tuple[str, int]]:
 def build_report(store: SQLiteStore, event_id: str | None = None) -> dict[str, Any]:
     """The whole report, or the part about one event (its articles and storyline), from what the stages
     stored: nothing is computed here."""
-    events = _chosen_events(store, event_id)
+    every = store.events()
+    events = _chosen_events(store, every, event_id)
     wanted_events = {e.id for e in events}
     chosen = [s for s in store.storylines() if any(e in wanted_events for e in s.events)]
     # A storyline's "about" needs the analyses of all its events, also those outside the report.
@@ -134,7 +136,7 @@ def build_report(store: SQLiteStore, event_id: str | None = None) -> dict[str, A
     shared = {s.id: _shared_entities([analyses[e] for e in s.events if e in analyses]) for s in chosen}
     names = {e.id: e.name for a in analyses.values() for e in a.entities}
     # A storyline is titled after its most central event: shown with that event's title as the report shows it.
-    all_events = {e.id: e for e in store.events()} if event_id is not None else {e.id: e for e in events}
+    all_events = {e.id: e for e in every}
     titles = {all_events[e].title: analyses[e].title for s in chosen for e in s.events
               if e in all_events and e in analyses and analyses[e].title}  # fmt: skip
     storylines = [
