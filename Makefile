@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DB := demo.db
 export HF_HUB_OFFLINE := 1
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench clean chromium serve
 DATA ?= ../shared/data
 
 $(BIN)/python:
@@ -30,6 +30,10 @@ demo: $(VENV)/.installed
 	$(BIN)/storyline --db $(DEMO_DB) report --format json -o report.json
 	$(BIN)/storyline --db $(DEMO_DB) report --format md -o report.md
 	$(BIN)/storyline --db $(DEMO_DB) report --format html -o report.html
+	@echo "Read it in a browser: make serve (or .venv/bin/storyline --db $(DEMO_DB) serve), then open http://127.0.0.1:8000/"
+
+serve: $(VENV)/.installed
+	$(BIN)/storyline --db $(DEMO_DB) serve
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check storyline tests benchmarks tools
@@ -38,7 +42,14 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-unit: $(VENV)/.installed-dev
+# The browser tests drive Debian's Chromium through Playwright (never `playwright install`).
+chromium:
+	@command -v chromium >/dev/null || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver; }
+
+unit: $(VENV)/.installed-dev chromium
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
@@ -65,4 +76,4 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/analysis.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm report.json report.md report.html .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) test-artifacts $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm report.json report.md report.html .pytest_cache .mypy_cache .ruff_cache

@@ -424,6 +424,42 @@ class EventAnalysis:
     coverage: Coverage = field(default_factory=Coverage)
 
 
+# What lists of events show and filter on (a page of events reads these, not whole analyses).
+
+
+@dataclass(frozen=True, slots=True)
+class EventDigest:
+    """An event as a list shows it: ``corroboration`` is the most independent outlets behind any one of its
+    facts; ``lead`` its summary's first line."""
+
+    id: str
+    title: str
+    storyline: str | None
+    first_seen: str | None
+    last_seen: str | None
+    articles: int
+    outlets: tuple[str, ...]
+    corroboration: int
+    lead: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventQuery:
+    """Which events a list holds: all of these that are set must hold.
+
+    ``since``/``until`` bound the days reported (an event overlapping the range is in); ``outlets`` keeps the
+    events at least one of them covers; ``text`` the events whose articles match it (all its words).
+    """
+
+    since: str | None = None
+    until: str | None = None
+    entity: str | None = None
+    outlets: tuple[str, ...] | None = None
+    text: str | None = None
+    min_corroboration: int = 0
+    storyline: str | None = None
+
+
 def to_data(value: Any) -> Any:
     """A model object as JSON data: dataclasses become objects, tuples lists."""
     if hasattr(value, "__dataclass_fields__"):

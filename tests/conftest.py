@@ -50,3 +50,24 @@ def sample_article(store: SQLiteStore, file_prefix: str) -> Article:
     """The stored sample article read from the file whose name starts with ``file_prefix``."""
     (found,) = [a for a in store.articles() if Path(a.path or "").name.startswith(file_prefix)]
     return found
+
+
+@pytest.fixture(scope="session")
+def served_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store file the web tests read: the sample, a fifth outlet's account of the visit (other dates) and an
+    article full of markup, fully processed; made once per session (tests that write copy it first)."""
+    path = tmp_path_factory.mktemp("served") / "served.db"
+    settings = web_settings(path)
+    from storyline.pipeline import ingest
+
+    with open_store(str(path)) as store:
+        inputs = [EXAMPLES, FIXTURES / "conflicts" / "xi-visit-other-dates.txt", FIXTURES / "web" / "hostile.jsonl"]
+        result = ingest(store, [str(p) for p in inputs], settings)
+        assert not result.failures
+    return path
+
+
+def web_settings(db: Path) -> Settings:
+    """Settings over ``db`` with the web fixtures' outlet table."""
+    table = str(FIXTURES / "web" / "outlets.csv")
+    return load_settings(overrides={"store": {"path": str(db)}, "outlets": {"table": table}})

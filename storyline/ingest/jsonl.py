@@ -12,7 +12,8 @@ from ..model import Article
 from .build import build_article
 from .metadata import parse_date
 
-_OPTIONAL_STRINGS = ("title", "url", "published", "source", "id", "author", "lang")
+# "source" names the outlet in the eval data's files; "outlet" is accepted as our own name for it.
+_OPTIONAL_STRINGS = ("title", "url", "published", "source", "outlet", "id", "author", "lang")
 
 
 def _field(record: dict[str, Any], name: str, path: str, line: int) -> str | None:
@@ -39,7 +40,7 @@ def _article(record: Any, path: str, line: int, settings: IngestSettings) -> Art
         paragraphs=text.split("\n"),
         title=fields["title"],
         url=fields["url"],
-        outlet=fields["source"],
+        outlet=fields["source"] or fields["outlet"],
         published=published,
         published_source="metadata" if published else None,
         author=fields["author"],

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..analyze.timeline import storyline_timeline
 from ..errors import Errors, StorylineError
-from ..model import Article, EntityProfile, Event, EventAnalysis, to_data
+from ..model import Article, EntityProfile, Event, EventAnalysis, Storyline, to_data
 from ..store import SQLiteStore
 
 # Entities listed as what a storyline is about, at most.
@@ -122,31 +122,54 @@ def _shared_entities(analyses: list[EventAnalysis]) -> list[tuple[str, int]]:
     return [(entity, -n) for n, _, entity in ranked[:_ABOUT_ENTITIES]]
 
 
+def _storyline_json(
+    storyline: Storyline, events: list[str], analyses: dict[str, EventAnalysis], titles: dict[str, str]
+) -> dict[str, Any]:
+    """A storyline as the report gives it: titled after its most central event, what its events share, and
+    its events' timelines as one (a line two events share, a source or the same words, listed once)."""
+    names = {e.id: e.name for a in analyses.values() for e in a.entities}
+    shared = _shared_entities([analyses[e] for e in storyline.events if e in analyses])
+    return {
+        "id": storyline.id,
+        "title": titles.get(storyline.title, storyline.title),
+        "events": events,
+        "about": [{"entity": entity, "name": names.get(entity, entity), "events": count} for entity, count in shared],
+        "timeline": storyline_timeline([to_data(analyses[e])["timeline"] for e in storyline.events if e in analyses]),
+    }
+
+
+def _storylines_json(
+    store: SQLiteStore, every: list[Event], wanted_events: set[str]
+) -> tuple[list[dict[str, Any]], dict[str, EventAnalysis]]:
+    """The storylines holding any of ``wanted_events`` (listing only those), and the analyses read for them."""
+    chosen = [s for s in store.storylines() if any(e in wanted_events for e in s.events)]
+    # A storyline's "about" needs the analyses of all its events, also those outside the report.
+    analyses = _named_analyses(store, wanted_events | {e for s in chosen for e in s.events})
+    # A storyline is titled after its most central event: shown with that event's title as the report shows it.
+    all_events = {e.id: e for e in every}
+    titles = {all_events[e].title: analyses[e].title for s in chosen for e in s.events
+              if e in all_events and e in analyses and analyses[e].title}  # fmt: skip
+    documents = [_storyline_json(s, [e for e in s.events if e in wanted_events], analyses, titles) for s in chosen]
+    return documents, analyses
+
+
+def storyline_documents(store: SQLiteStore, storyline_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The report's storylines of these ids, each with all its events."""
+    every = store.events()
+    wanted = set(storyline_ids)
+    events = {e.id for e in every if e.storyline in wanted}
+    documents, _ = _storylines_json(store, every, events)
+    return [d for d in documents if d["id"] in wanted]
+
+
 def build_report(store: SQLiteStore, event_id: str | None = None) -> dict[str, Any]:
     """The whole report, or the part about one event (its articles and storyline), from what the stages
     stored: nothing is computed here."""
     every = store.events()
     events = _chosen_events(store, every, event_id)
     wanted_events = {e.id for e in events}
-    chosen = [s for s in store.storylines() if any(e in wanted_events for e in s.events)]
-    # A storyline's "about" needs the analyses of all its events, also those outside the report.
-    analysed = wanted_events | {e for s in chosen for e in s.events}
-    analyses = _named_analyses(store, analysed)
+    storylines, analyses = _storylines_json(store, every, wanted_events)
     articles = store.articles(events=sorted(wanted_events)) if event_id is not None else store.articles()
-    shared = {s.id: _shared_entities([analyses[e] for e in s.events if e in analyses]) for s in chosen}
-    names = {e.id: e.name for a in analyses.values() for e in a.entities}
-    # A storyline is titled after its most central event: shown with that event's title as the report shows it.
-    all_events = {e.id: e for e in every}
-    titles = {all_events[e].title: analyses[e].title for s in chosen for e in s.events
-              if e in all_events and e in analyses and analyses[e].title}  # fmt: skip
-    storylines = [
-        {"id": s.id, "title": titles.get(s.title, s.title), "events": [e for e in s.events if e in wanted_events],
-         "about": [{"entity": entity, "name": names.get(entity, entity), "events": count}
-                   for entity, count in shared[s.id]],
-         # Its events' timelines as one: a line two events share (a source, or the same words) listed once.
-         "timeline": storyline_timeline([to_data(analyses[e])["timeline"] for e in s.events if e in analyses])}
-        for s in chosen
-    ]  # fmt: skip
     return {
         "schema": SCHEMA_ID,
         "generated": generated_at(),

@@ -610,3 +610,60 @@ def train_facts_command(obj: Context, files: tuple[str, ...], output: str) -> No
 def main() -> None:
     """Console-script entry point."""
     cli()
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@_db_option
+@click.pass_obj
+def serve(obj: Context, host: str, port: int) -> None:
+    """Serve the web app and the REST API over the store (uploads need $STORYLINE_TOKEN).
+
+    Pages at http://HOST:PORT/, the API under /api (its docs at /api/docs).
+    """
+    import uvicorn
+
+    from ..web import create_app
+
+    app = create_app(obj.settings)
+    err.print(f"storyline: serving {obj.settings.store.path} at http://{host}:{port}/ (API docs: /api/docs)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@cli.group(name="export")
+def export_group() -> None:
+    """Write what the store holds as files to share: a static site, or facts as CSV, JSON or Markdown."""
+
+
+@export_group.command(name="site")
+@click.argument("folder", type=click.Path(file_okay=False))
+@_db_option
+@click.pass_obj
+def export_site(obj: Context, folder: str) -> None:
+    """Write the web app's pages as a static site in FOLDER (open FOLDER/index.html; no server needed)."""
+    from ..web.site import export_site as write_site
+
+    with obj.store() as store:
+        written = write_site(store, obj.settings, folder)
+    err.print(f"Wrote {written} pages to {folder}/ — open {Path(folder) / 'index.html'}")
+
+
+@export_group.command(name="facts")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "md"]), default="csv", show_default=True)
+@click.option("--event", "event_id", metavar="ID", help="Only this event.")
+@click.option("--min-outlets", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Only facts at least this many independent outlets report.")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE, not stdout.")
+@_db_option
+@click.pass_obj
+def export_facts(obj: Context, fmt: str, event_id: str | None, min_outlets: int, output: str | None) -> None:
+    """Every event's facts with their independent outlets and citations (article#sentence)."""
+    from ..report.exports import render_facts
+
+    with obj.store() as store:
+        text = render_facts(event_documents(store, event_id), fmt, min_outlets)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)

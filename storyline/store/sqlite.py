@@ -21,6 +21,8 @@ from ..model import (
     ClusterRecord,
     Event,
     EventAnalysis,
+    EventDigest,
+    EventQuery,
     EventRecord,
     Mention,
     Quote,
@@ -223,11 +225,29 @@ class SQLiteStore:
         return found
 
     def save_event_analyses(self, analyses: Iterable[EventAnalysis]) -> None:
-        """Store each event's analysis, replacing the one it had."""
-        rows = [(a.event, a.signature, json.dumps(to_data(a), ensure_ascii=False)) for a in analyses]
+        """Store each event's analysis, replacing the one it had, with what lists of events read of it."""
+        analyses = list(analyses)
+        rows = [
+            (a.event, a.signature, json.dumps(to_data(a), ensure_ascii=False), a.title,
+             a.summary[0].text if a.summary else "", max((f.independent_outlets for f in a.facts), default=0))
+            for a in analyses
+        ]  # fmt: skip
+        events = [(a.event,) for a in analyses]
         with self._write() as db:
             db.executemany(
-                "INSERT OR REPLACE INTO event_analyses (event_id, signature, analysis) VALUES (?, ?, ?)", rows
+                "INSERT OR REPLACE INTO event_analyses (event_id, signature, analysis, title, lead, corroboration) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            db.executemany("DELETE FROM event_outlets WHERE event_id = ?", events)
+            db.executemany("DELETE FROM event_entities WHERE event_id = ?", events)
+            db.executemany(
+                "INSERT OR IGNORE INTO event_outlets (event_id, outlet) VALUES (?, ?)",
+                [(a.event, o.outlet) for a in analyses for o in a.coverage.outlets],
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO event_entities (event_id, entity_id, mentions) VALUES (?, ?, ?)",
+                [(a.event, e.id, e.mentions) for a in analyses for e in a.entities],
             )
 
     def event_analyses(self, ids: Iterable[str] | None = None) -> dict[str, EventAnalysis]:
@@ -401,12 +421,100 @@ class SQLiteStore:
         order = {event.id: i for i, event in enumerate(events)}
         return sorted(found, key=lambda s: min((order.get(e, 0) for e in s.events), default=0))
 
+    def event_digests(
+        self, query: EventQuery | None = None, limit: int = 50, after: tuple[str, str] | None = None
+    ) -> list[EventDigest]:
+        """Events as lists show them, latest reported first (undated last), then by id; ``after`` is the
+        (``last_seen`` or "", id) of the last one of the previous page."""
+        query = query or EventQuery()
+        where: list[str] = []
+        params: list[Any] = []
+        if query.since:
+            where.append("COALESCE(s.last_seen, '') >= ?")
+            params.append(query.since)
+        if query.until:
+            # A day "until" takes all of that day's timestamps.
+            where.append("s.first_seen IS NOT NULL AND s.first_seen < ? || '~'")
+            params.append(query.until)
+        if query.entity:
+            where.append("e.id IN (SELECT event_id FROM event_entities WHERE entity_id = ?)")
+            params.append(query.entity)
+        if query.outlets is not None:
+            marks = ", ".join("?" * len(query.outlets))
+            where.append(f"e.id IN (SELECT event_id FROM event_outlets WHERE outlet IN ({marks}))")
+            params.extend(query.outlets)
+        if query.text:
+            match = _fts_match(query.text)
+            if match is None:
+                return []
+            where.append(
+                "e.id IN (SELECT a.event_id FROM articles_fts JOIN articles a ON a.seq = articles_fts.rowid "
+                "WHERE articles_fts MATCH ?)"
+            )
+            params.append(match)
+        if query.min_corroboration:
+            where.append("COALESCE(x.corroboration, 0) >= ?")
+            params.append(query.min_corroboration)
+        if query.storyline:
+            where.append("e.storyline_id = ?")
+            params.append(query.storyline)
+        if after is not None:
+            where.append("(COALESCE(s.last_seen, '') < ? OR (COALESCE(s.last_seen, '') = ? AND e.id > ?))")
+            params.extend([after[0], after[0], after[1]])
+        rows = self._db.execute(
+            "SELECT e.id, COALESCE(NULLIF(x.title, ''), e.title) AS title, e.storyline_id, s.first_seen, "
+            "s.last_seen, s.articles, COALESCE(x.lead, '') AS lead, COALESCE(x.corroboration, 0) AS corroboration, "
+            "(SELECT GROUP_CONCAT(outlet, char(31)) FROM event_outlets o WHERE o.event_id = e.id) AS outlets "
+            "FROM events e JOIN (SELECT event_id, MIN(published) AS first_seen, MAX(published) AS last_seen, "
+            "COUNT(*) AS articles FROM articles WHERE event_id IS NOT NULL GROUP BY event_id) s "
+            "ON s.event_id = e.id LEFT JOIN event_analyses x ON x.event_id = e.id "
+            f"{'WHERE ' + ' AND '.join(where) if where else ''} "
+            "ORDER BY COALESCE(s.last_seen, '') DESC, e.id LIMIT ?",
+            [*params, limit],
+        ).fetchall()
+        return [
+            EventDigest(
+                id=row["id"],
+                title=row["title"],
+                storyline=row["storyline_id"],
+                first_seen=row["first_seen"],
+                last_seen=row["last_seen"],
+                articles=row["articles"],
+                outlets=tuple(sorted(row["outlets"].split("\x1f"))) if row["outlets"] else (),
+                corroboration=row["corroboration"],
+                lead=row["lead"],
+            )
+            for row in rows
+        ]
+
+    def event_exists(self, event_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone() is not None
+
+    def outlets(self) -> list[tuple[str, int, int]]:
+        """Every outlet with how many articles and events it has, most articles first."""
+        rows = self._db.execute(
+            "SELECT outlet, COUNT(*) AS articles, COUNT(DISTINCT event_id) AS events FROM articles "
+            "WHERE outlet IS NOT NULL AND outlet != '' GROUP BY outlet ORDER BY articles DESC, outlet"
+        ).fetchall()
+        return [(row["outlet"], row["articles"], row["events"]) for row in rows]
+
+    def find_entities(self, name: str, limit: int = 20) -> list[tuple[str, str, str, int]]:
+        """Entities whose shown name contains ``name`` (any case): id, name, type and how many events name
+        them, the most covered first."""
+        pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self._db.execute(
+            "SELECT n.id, n.name, n.type, COUNT(x.event_id) AS events FROM entities n "
+            "LEFT JOIN event_entities x ON x.entity_id = n.id WHERE n.name LIKE ? ESCAPE '\\' "
+            "GROUP BY n.id ORDER BY events DESC, n.name LIMIT ?",
+            (pattern, limit),
+        ).fetchall()
+        return [(row["id"], row["name"], row["type"], row["events"]) for row in rows]
+
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         """Articles matching ``query`` (all its words, any order), best first."""
-        terms = _SEARCH_TERM.findall(query)
-        if not terms:
+        match = _fts_match(query)
+        if match is None:
             return []
-        match = " ".join(f'"{term}"' for term in terms)
         rows = self._db.execute(
             "SELECT a.id, a.title, a.text, a.outlet, a.published, a.event_id, "
             "snippet(articles_fts, 1, char(2), char(3), '…', 16) AS snippet, bm25(articles_fts) AS score "
@@ -426,6 +534,12 @@ class SQLiteStore:
             )
             for row in rows
         ]
+
+
+def _fts_match(query: str) -> str | None:
+    """An FTS5 query for all the words of ``query``, each quoted (so no word is read as FTS syntax)."""
+    terms = _SEARCH_TERM.findall(query)
+    return " ".join(f'"{term}"' for term in terms) if terms else None
 
 
 def _write_records(db: sqlite3.Connection, records: Sequence[ClusterRecord]) -> None:

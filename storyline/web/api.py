@@ -1,0 +1,247 @@
+"""The REST API: JSON over what the stages stored (GET), and uploads of articles behind a token (POST)."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Header, HTTPException, Query, Request, UploadFile
+from pydantic import BaseModel, Field
+
+from ..model import EventQuery
+from ..store import SQLiteStore, open_store
+from . import documents as docs
+
+router = APIRouter()
+
+# Page sizes a client may ask for, and the default.
+MAX_PAGE = 200
+DEFAULT_PAGE = 50
+# Articles one JSON upload may hold, and files one multipart upload.
+MAX_UPLOAD_ARTICLES = 5_000
+MAX_UPLOAD_FILES = 100
+_SAFE_NAME = re.compile(r"[^\w.-]+")
+
+
+def reader(request: Request) -> SQLiteStore:
+    """This thread's read connection to the store."""
+    store: SQLiteStore = request.app.state.stores.reader()
+    return store
+
+
+Store = Annotated[SQLiteStore, Depends(reader)]
+
+
+def event_query(
+    request: Request,
+    since: Annotated[date | None, Query(description="Events reported on or after this day.")] = None,
+    until: Annotated[date | None, Query(description="Events first reported on or before this day.")] = None,
+    entity: Annotated[str | None, Query(max_length=64, description="Events naming this entity (its id).")] = None,
+    outlet: Annotated[list[str] | None, Query(max_length=200, description="Events any of these outlets cover.")] = None,
+    where: Annotated[
+        str | None,
+        Query(
+            pattern=r"^\w+:.+$",
+            max_length=200,
+            description="Events an outlet with this value in the outlet table covers: column:value, e.g. lean:left.",
+        ),
+    ] = None,
+    q: Annotated[str | None, Query(max_length=500, description="Events whose articles hold all these words.")] = None,
+    min_outlets: Annotated[
+        int, Query(ge=0, le=1000, description="Events with a fact at least this many independent outlets report.")
+    ] = 0,
+    storyline: Annotated[str | None, Query(max_length=64)] = None,
+) -> EventQuery:
+    """The filters of a list of events, as query parameters (the pages use the same)."""
+    outlets = tuple(outlet) if outlet else None
+    if where:
+        column, value = where.split(":", 1)
+        chosen = docs.outlets_where(request.app.state.settings.outlets.table, column, value)
+        outlets = tuple(sorted(set(outlets) & set(chosen))) if outlets is not None else chosen
+    return EventQuery(
+        since=since.isoformat() if since else None,
+        until=until.isoformat() if until else None,
+        entity=entity or None,
+        outlets=outlets,
+        text=q or None,
+        min_corroboration=min_outlets,
+        storyline=storyline or None,
+    )
+
+
+Filters = Annotated[EventQuery, Depends(event_query)]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+Cursor = Annotated[str | None, Query(max_length=400, description="The `next` of the previous page.")]
+
+
+@router.get("/events", tags=["events"])
+def list_events(store: Store, query: Filters, limit: Limit = DEFAULT_PAGE, cursor: Cursor = None) -> dict[str, Any]:
+    """Events, latest reported first, filtered; `next` is the cursor of the next page (null on the last)."""
+    page, following = docs.event_page(store, query, limit, cursor)
+    return {"events": [docs.digest_data(d) for d in page], "next": following}
+
+
+@router.get("/events/{event_id}", tags=["events"])
+def get_event(store: Store, event_id: str) -> dict[str, Any]:
+    """One event's report (the JSON contract): the event with its analysis, its articles and its storyline."""
+    return _found(lambda: docs.event_document(store, event_id))
+
+
+@router.get("/storylines", tags=["storylines"])
+def list_storylines(
+    store: Store, limit: Limit = DEFAULT_PAGE, offset: Annotated[int, Query(ge=0)] = 0
+) -> dict[str, Any]:
+    """Storylines, latest reported first."""
+    rows = docs.storyline_list(store)
+    return {"storylines": rows[offset : offset + limit], "total": len(rows)}
+
+
+@router.get("/storylines/{storyline_id}", tags=["storylines"])
+def get_storyline(store: Store, storyline_id: str) -> dict[str, Any]:
+    """A storyline: its events in order, what they share, and its timeline."""
+    return _found(lambda: docs.storyline_document(store, storyline_id))
+
+
+@router.get("/articles/{article_id}", tags=["articles"])
+def get_article(store: Store, article_id: str) -> dict[str, Any]:
+    """An article with its sentences (a citation's `sentence` indexes them)."""
+    return _found(lambda: docs.article_document(store, article_id))
+
+
+@router.get("/entities", tags=["entities"])
+def list_entities(
+    store: Store, q: Annotated[str, Query(min_length=1, max_length=200)], limit: Limit = 20
+) -> dict[str, Any]:
+    """Entities whose name holds `q`, the most covered first."""
+    return {"entities": [{"id": i, "name": n, "type": t, "events": e} for i, n, t, e in store.find_entities(q, limit)]}
+
+
+@router.get("/entities/{entity_id}", tags=["entities"])
+def get_entity(store: Store, entity_id: str) -> dict[str, Any]:
+    """An entity: every name used for it, how outlets label it, its events and its quotes."""
+    return _found(lambda: docs.entity_document(store, entity_id))
+
+
+@router.get("/outlets", tags=["outlets"])
+def list_outlets(store: Store, request: Request) -> dict[str, Any]:
+    """Every outlet with its counts and its row of the outlet table (when one is set)."""
+    return {"outlets": docs.outlet_list(store, request.app.state.settings.outlets.table)}
+
+
+@router.get("/search", tags=["search"])
+def search(store: Store, q: Annotated[str, Query(min_length=1, max_length=500)], limit: Limit = 20) -> dict[str, Any]:
+    """Full-text search over articles (all the words, any order) and entity names."""
+    found = docs.search_document(store, q, limit)
+    for hit in found["articles"]:
+        hit["snippet"], hit["highlights"] = _plain_snippet(hit["snippet"])
+    return found
+
+
+class ArticleIn(BaseModel):
+    """An article to ingest: the fields of a JSONL input line."""
+
+    text: str = Field(min_length=1, max_length=2_000_000)
+    title: str | None = Field(default=None, max_length=2_000)
+    url: str | None = Field(default=None, max_length=4_000)
+    outlet: str | None = Field(default=None, max_length=500)
+    published: str | None = Field(default=None, max_length=64)
+    author: str | None = Field(default=None, max_length=2_000)
+    id: str | None = Field(default=None, max_length=500)
+    lang: str | None = Field(default=None, max_length=16)
+
+
+class ArticlesIn(BaseModel):
+    articles: list[ArticleIn] = Field(min_length=1, max_length=MAX_UPLOAD_ARTICLES)
+
+
+def require_token(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    """Writes need `Authorization: Bearer <STORYLINE_TOKEN>`; with no token set, none are allowed."""
+    expected = request.app.state.token
+    if not expected:
+        raise HTTPException(403, "uploads are off: start the server with STORYLINE_TOKEN set")
+    given = (authorization or "").removeprefix("Bearer ").strip()
+    if not secrets.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(401, "a valid token is needed (Authorization: Bearer <STORYLINE_TOKEN>)")
+
+
+@router.post("/articles", tags=["articles"], dependencies=[Depends(require_token)], status_code=200)
+def post_articles(request: Request, body: ArticlesIn) -> dict[str, Any]:
+    """Ingest articles given as JSON, through the same pipeline as `storyline ingest`; what is already stored is
+    skipped. Answers when they are stored and analysed."""
+    with tempfile.TemporaryDirectory(prefix="storyline-upload-") as folder:
+        path = Path(folder) / "upload.jsonl"
+        lines = (json.dumps(a.model_dump(exclude_none=True), ensure_ascii=False) for a in body.articles)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return _ingest(request, [str(path)], {str(path): "upload"})
+
+
+@router.post("/articles/files", tags=["articles"], dependencies=[Depends(require_token)])
+def post_article_files(
+    request: Request, files: Annotated[list[UploadFile], File(description="Article files: .txt .md .html .jsonl .rss")]
+) -> dict[str, Any]:
+    """Ingest uploaded files (any format `storyline ingest` reads), through the same pipeline."""
+    if len(files) > MAX_UPLOAD_FILES:
+        raise HTTPException(413, f"at most {MAX_UPLOAD_FILES} files per upload")
+    with tempfile.TemporaryDirectory(prefix="storyline-upload-") as folder:
+        paths, names = [], {}
+        for number, upload in enumerate(files):
+            name = _SAFE_NAME.sub("_", Path(upload.filename or "upload.txt").name)[-120:] or "upload.txt"
+            path = Path(folder) / f"{number:03d}-{name}"
+            path.write_bytes(upload.file.read())
+            paths.append(str(path))
+            names[str(path)] = upload.filename or name
+        return _ingest(request, paths, names)
+
+
+def _ingest(request: Request, paths: list[str], names: dict[str, str]) -> dict[str, Any]:
+    """Run the ingest runner on ``paths``, one upload at a time; errors name the uploaded file, not the
+    temporary copy."""
+    from ..pipeline import ingest  # the pipeline loads models: only uploads pay for it
+
+    stores = request.app.state.stores
+    with stores.write_lock, open_store(stores.path) as store:
+        result = ingest(store, paths, request.app.state.settings)
+
+    def named(message: str) -> str:
+        for path, name in names.items():
+            message = message.replace(path, name)
+        return message
+
+    return {
+        "read": result.read,
+        "added": result.added,
+        "failed": [named(str(f)) for f in result.failures],
+        "notices": [named(str(n)) for n in result.notices],
+        "processed": result.run.processed,
+    }
+
+
+def _found(read: Any) -> dict[str, Any]:
+    """``read()``, with a store miss answered 404."""
+    try:
+        found: dict[str, Any] = read()
+    except docs.NotFound as missing:
+        raise HTTPException(404, str(missing)) from None
+    return found
+
+
+def _plain_snippet(snippet: str) -> tuple[str, list[tuple[int, int]]]:
+    """A search snippet without its match marks, and where the matches are in it (start, end)."""
+    from ..store.sqlite import SNIPPET_CLOSE, SNIPPET_OPEN
+
+    text, spans, start = [], [], 0
+    position = 0
+    for char in snippet:
+        if char == SNIPPET_OPEN:
+            start = position
+        elif char == SNIPPET_CLOSE:
+            spans.append((start, position))
+        else:
+            text.append(char)
+            position += 1
+    return "".join(text), spans
