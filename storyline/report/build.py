@@ -8,9 +8,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from ..analyze.timeline import storyline_timeline
 from ..errors import Errors, StorylineError
-from ..model import Article, EntityProfile, Event, EventAnalysis, to_data
+from ..model import Article, EntityProfile, Event, EventAnalysis, Storyline, to_data
 from ..store import SQLiteStore
 
 # Entities listed as what a storyline is about, at most.
@@ -70,12 +69,16 @@ def _named(analysis: EventAnalysis, known: dict[str, tuple[str, str]]) -> EventA
     return replace(analysis, entities=tuple(rename(e) for e in analysis.entities), quotes=quotes)
 
 
+def _event_title(event: Event, analysis: EventAnalysis | None) -> str:
+    # The analysis titles an event by its most central headline; the clusterer, by its first article.
+    return (analysis.title if analysis is not None else "") or event.title
+
+
 def _event_json(event: Event, analysis: EventAnalysis | None) -> dict[str, Any]:
     analysed = to_data(analysis) if analysis is not None else {}
     return {
         "id": event.id,
-        # The analysis titles an event by its most central headline; the clusterer, by its first article.
-        "title": (analysis.title if analysis is not None else "") or event.title,
+        "title": _event_title(event, analysis),
         "storyline": event.storyline,
         "articles": list(event.articles),
         "outlets": sorted(o.outlet for o in analysis.coverage.outlets) if analysis is not None else [],
@@ -122,9 +125,67 @@ def _shared_entities(analyses: list[EventAnalysis]) -> list[tuple[str, int]]:
     return [(entity, -n) for n, _, entity in ranked[:_ABOUT_ENTITIES]]
 
 
+def _storyline_heads(
+    storylines: list[Storyline], every: list[Event], analyses: dict[str, EventAnalysis]
+) -> dict[str, dict[str, Any]]:
+    """Each storyline's title and what it is about, as the report shows them (``analyses``: of all its
+    events, also those outside the report)."""
+    names = {e.id: e.name for a in analyses.values() for e in a.entities}
+    # A storyline is titled after its most central event: shown with that event's title as the report shows it.
+    all_events = {e.id: e for e in every}
+    titles = {all_events[e].title: analyses[e].title for s in storylines for e in s.events
+              if e in all_events and e in analyses and analyses[e].title}  # fmt: skip
+    return {
+        s.id: {
+            "title": titles.get(s.title, s.title),
+            "about": [
+                {"entity": entity, "name": names.get(entity, entity), "events": count}
+                for entity, count in _shared_entities([analyses[e] for e in s.events if e in analyses])
+            ],
+        }
+        for s in storylines
+    }
+
+
+def storyline_documents(store: SQLiteStore) -> list[dict[str, Any]]:
+    """Every storyline, titled and 'about' as in the report, with its events' ids, titles and days (no
+    timeline, so no numpy: for listings that must answer at once)."""
+    every = store.events()
+    storylines = store.storylines()
+    analyses = _named_analyses(store, [e for s in storylines for e in s.events])
+    heads = _storyline_heads(storylines, every, analyses)
+    events = {e.id: e for e in every}
+    documents = []
+    for storyline in storylines:
+        members = [events[e] for e in storyline.events if e in events]
+        days = sorted(day for e in members for day in (_day(e.first_seen), _day(e.last_seen)) if day)
+        documents.append(
+            {
+                "id": storyline.id,
+                **heads[storyline.id],
+                "first_seen": days[0] if days else None,
+                "last_seen": days[-1] if days else None,
+                "events": [
+                    {
+                        "id": e.id,
+                        "title": _event_title(e, analyses.get(e.id)),
+                        "articles": len(e.articles),
+                        "first_seen": _day(e.first_seen),
+                        "last_seen": _day(e.last_seen),
+                    }
+                    for e in members
+                ],
+            }
+        )
+    return documents
+
+
 def build_report(store: SQLiteStore, event_id: str | None = None) -> dict[str, Any]:
     """The whole report, or the part about one event (its articles and storyline), from what the stages
     stored: nothing is computed here."""
+    # Here, not at the top: the timeline needs numpy, which the commands that read events alone do without.
+    from ..analyze.timeline import storyline_timeline
+
     every = store.events()
     events = _chosen_events(store, every, event_id)
     wanted_events = {e.id for e in events}
@@ -133,16 +194,10 @@ def build_report(store: SQLiteStore, event_id: str | None = None) -> dict[str, A
     analysed = wanted_events | {e for s in chosen for e in s.events}
     analyses = _named_analyses(store, analysed)
     articles = store.articles(events=sorted(wanted_events)) if event_id is not None else store.articles()
-    shared = {s.id: _shared_entities([analyses[e] for e in s.events if e in analyses]) for s in chosen}
-    names = {e.id: e.name for a in analyses.values() for e in a.entities}
-    # A storyline is titled after its most central event: shown with that event's title as the report shows it.
-    all_events = {e.id: e for e in every}
-    titles = {all_events[e].title: analyses[e].title for s in chosen for e in s.events
-              if e in all_events and e in analyses and analyses[e].title}  # fmt: skip
+    heads = _storyline_heads(chosen, every, analyses)
     storylines = [
-        {"id": s.id, "title": titles.get(s.title, s.title), "events": [e for e in s.events if e in wanted_events],
-         "about": [{"entity": entity, "name": names.get(entity, entity), "events": count}
-                   for entity, count in shared[s.id]],
+        {"id": s.id, "title": heads[s.id]["title"], "events": [e for e in s.events if e in wanted_events],
+         "about": heads[s.id]["about"],
          # Its events' timelines as one: a line two events share (a source, or the same words) listed once.
          "timeline": storyline_timeline([to_data(analyses[e])["timeline"] for e in s.events if e in analyses])}
         for s in chosen
