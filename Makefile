@@ -26,6 +26,7 @@ demo: $(VENV)/.installed
 	$(BIN)/storyline --db $(DEMO_DB) ingest examples/
 	$(BIN)/storyline --db $(DEMO_DB) ingest examples/
 	$(BIN)/storyline --db $(DEMO_DB) events
+	$(BIN)/storyline --db $(DEMO_DB) storylines
 	$(BIN)/storyline --db $(DEMO_DB) articles
 	$(BIN)/storyline --db $(DEMO_DB) report --format json -o report.json
 	$(BIN)/storyline --db $(DEMO_DB) report --format md -o report.md
@@ -74,6 +75,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/storyline eval facts $(DATA)/facts/*.jsonl --json > benchmarks/results/facts.json
 	$(BIN)/storyline eval conflicts $(DATA)/clustering/basil.jsonl $(DATA)/clustering/allsides.jsonl --events 60 --json > benchmarks/results/conflicts.json
 	$(BIN)/python benchmarks/analysis.py
+	$(BIN)/python benchmarks/cli_startup.py
 
 clean:
 	rm -rf $(VENV) test-artifacts $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm report.json report.md report.html .pytest_cache .mypy_cache .ruff_cache

@@ -86,7 +86,10 @@ def _free_port() -> int:
 def wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
     """Requests/s and latency percentiles (ms) from one wrk run."""
     found = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url], capture_output=True, text=True, check=True
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     result = {"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", found).group(1))}  # type: ignore[union-attr]
     for percentile in ("50", "90", "99"):

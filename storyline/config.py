@@ -95,6 +95,7 @@ class EntitySettings:
 class PipelineSettings:
     batch_size: int
     progress_min_articles: int
+    progress_every_seconds: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from types import UnionType
-from typing import Any, Literal, TypeAlias, Union, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, Union, get_args, get_origin, get_type_hints
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    # Only annotations name numpy: reading the store (every CLI read command) does without it.
+    import numpy as np
+    import numpy.typing as npt
 
 PublishedSource = Literal["metadata", "text", "feed", "inferred"]
 PUBLISHED_SOURCES: tuple[str, ...] = ("metadata", "text", "feed", "inferred")
@@ -472,7 +474,14 @@ def to_data(value: Any) -> Any:
 @cache
 def _type_hints(kind: type) -> dict[str, Any]:
     # Resolving a class's annotations is slow (string annotations are evaluated): once per class.
-    return get_type_hints(kind)
+    try:
+        return get_type_hints(kind)
+    except NameError:
+        # An embedding's annotation names numpy, which this module imports only for type checkers.
+        import numpy
+        import numpy.typing
+
+        return get_type_hints(kind, localns={"np": numpy, "npt": numpy.typing})
 
 
 def from_data(kind: Any, data: Any) -> Any:

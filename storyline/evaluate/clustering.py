@@ -21,7 +21,7 @@ from ..embed import EmbeddingStage
 from ..errors import InputError, StorylineError
 from ..ingest import read_inputs
 from ..model import Article
-from ..pipeline import Pipeline, clustering_stages
+from ..pipeline import Pipeline, Progress, clustering_stages
 from ..store import SQLiteStore, open_store
 from .metrics import Scores, bcubed, pairwise
 from .records import read_records
@@ -102,7 +102,9 @@ def _predictions(store: SQLiteStore, labels: dict[str, str]) -> tuple[list[str],
     return gold, predicted
 
 
-def evaluate_clustering(path: str, settings: Settings, cache: str | None = None) -> ClusteringResult:
+def evaluate_clustering(
+    path: str, settings: Settings, cache: str | None = None, progress: Progress | None = None
+) -> ClusteringResult:
     """Stream ``path`` through the pipeline and score the events against the gold clusters.
 
     With ``cache`` (a folder), articles and embeddings are kept between runs and only
@@ -115,7 +117,7 @@ def evaluate_clustering(path: str, settings: Settings, cache: str | None = None)
         started = time.perf_counter()
         ingest_file(store, path, settings)
         store.reset_stage(ClusterStage.name, ClusterStage.writes)
-        run = pipeline.run(store)
+        run = pipeline.run(store, progress)
         seconds = time.perf_counter() - started
         gold, predicted = _predictions(store, labels)
     return ClusteringResult(

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..config import Settings
 from ..model import Article, Conflict, EventAnalysis
-from ..pipeline import Pipeline, default_stages
+from ..pipeline import Pipeline, Progress, default_stages
 from ..store import SQLiteStore, open_store
 from .clustering import ingest_file
 from .records import read_records
@@ -74,10 +74,10 @@ class ConflictResult:
         }  # fmt: skip
 
 
-def _run(path: Path, settings: Settings, folder: str, name: str) -> SQLiteStore:
+def _run(path: Path, settings: Settings, folder: str, name: str, progress: Progress | None) -> SQLiteStore:
     store = open_store(f"{folder}/{name}.db")
     ingest_file(store, str(path), settings)
-    Pipeline(default_stages(settings), settings.pipeline.batch_size).run(store)
+    Pipeline(default_stages(settings), settings.pipeline.batch_size).run(store, progress)
     return store
 
 
@@ -125,7 +125,12 @@ def _sample(conflict: Conflict) -> dict[str, Any]:
 
 
 def evaluate_conflicts(
-    path: str, settings: Settings, max_events: int = 40, seed: int = 13, sample_size: int = 5
+    path: str,
+    settings: Settings,
+    max_events: int = 40,
+    seed: int = 13,
+    sample_size: int = 5,
+    progress: Progress | None = None,
 ) -> ConflictResult:
     """Conflicts on ``path`` as it is, and recall on one change in each of at most ``max_events`` events."""
     rng = random.Random(seed)
@@ -138,7 +143,7 @@ def evaluate_conflicts(
     with tempfile.TemporaryDirectory(prefix="storyline-conflicts-") as folder:
         original = Path(folder) / "original.jsonl"
         original.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept), encoding="utf-8")
-        with _run(original, settings, folder, "original") as store:
+        with _run(original, settings, folder, "original", progress) as store:
             analyses = store.event_analyses()
             articles = {a.id: a for a in store.articles(with_annotations=True)}
             result = _baseline(path, analyses)
@@ -158,7 +163,7 @@ def evaluate_conflicts(
             lines.append(json.dumps(record, ensure_ascii=False) + "\n")
         changes = applied
         perturbed.write_text("".join(lines), encoding="utf-8")
-        with _run(perturbed, settings, folder, "perturbed") as store:
+        with _run(perturbed, settings, folder, "perturbed", progress) as store:
             by_external = {a.external_id: a for a in store.articles()}
             found_analyses = store.event_analyses()
             for change in changes:

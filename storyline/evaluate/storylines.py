@@ -21,7 +21,7 @@ from ..cluster import ClusterStage
 from ..config import Settings
 from ..errors import StorylineError
 from ..model import Storyline
-from ..pipeline import Pipeline, clustering_stages
+from ..pipeline import Pipeline, Progress, clustering_stages
 from .clustering import evaluation_store, ingest_file
 from .metrics import Scores, bcubed
 from .records import read_records
@@ -101,7 +101,9 @@ def _is_timelines_file(path: str) -> bool:
     return False
 
 
-def evaluate_storylines(path: str, settings: Settings, cache: str | None = None) -> StorylineResult:
+def evaluate_storylines(
+    path: str, settings: Settings, cache: str | None = None, progress: Progress | None = None
+) -> StorylineResult:
     """Stream the file through the pipeline; score storylines against topics where the file has them."""
     with tempfile.TemporaryDirectory(prefix="storyline-t17-") as folder:
         if _is_timelines_file(path):
@@ -113,7 +115,7 @@ def evaluate_storylines(path: str, settings: Settings, cache: str | None = None)
             started = time.perf_counter()
             ingest_file(store, str(stream), settings)
             store.reset_stage(ClusterStage.name, ClusterStage.writes)
-            Pipeline(clustering_stages(settings), settings.pipeline.batch_size).run(store)
+            Pipeline(clustering_stages(settings), settings.pipeline.batch_size).run(store, progress)
             seconds = time.perf_counter() - started
             events = store.events()
             storylines = store.storylines()

@@ -7,9 +7,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import jsonschema
-
-from .build import SCHEMA_ID, build_report, event_documents
+from .build import SCHEMA_ID, build_report, event_documents, storyline_documents
 from .render import FORMATS, render_report
 
 __all__ = [
@@ -19,6 +17,7 @@ __all__ = [
     "event_documents",
     "render_report",
     "report_schema",
+    "storyline_documents",
     "validate_report",
 ]
 
@@ -33,4 +32,7 @@ def report_schema() -> dict[str, Any]:
 
 def validate_report(report: dict[str, Any]) -> None:
     """Raise jsonschema.ValidationError if ``report`` breaks the contract."""
+    # Here, not at the top: jsonschema takes longer to import than the CLI's read commands take to answer.
+    import jsonschema
+
     jsonschema.validate(report, report_schema(), format_checker=jsonschema.FormatChecker())

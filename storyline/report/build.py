@@ -8,7 +8,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from ..analyze.timeline import storyline_timeline
 from ..errors import Errors, StorylineError
 from ..model import Article, EntityProfile, Event, EventAnalysis, Storyline, to_data
 from ..store import SQLiteStore
@@ -70,12 +69,16 @@ def _named(analysis: EventAnalysis, known: dict[str, tuple[str, str]]) -> EventA
     return replace(analysis, entities=tuple(rename(e) for e in analysis.entities), quotes=quotes)
 
 
+def _event_title(event: Event, analysis: EventAnalysis | None) -> str:
+    # The analysis titles an event by its most central headline; the clusterer, by its first article.
+    return (analysis.title if analysis is not None else "") or event.title
+
+
 def _event_json(event: Event, analysis: EventAnalysis | None) -> dict[str, Any]:
     analysed = to_data(analysis) if analysis is not None else {}
     return {
         "id": event.id,
-        # The analysis titles an event by its most central headline; the clusterer, by its first article.
-        "title": (analysis.title if analysis is not None else "") or event.title,
+        "title": _event_title(event, analysis),
         "storyline": event.storyline,
         "articles": list(event.articles),
         "outlets": sorted(o.outlet for o in analysis.coverage.outlets) if analysis is not None else [],
@@ -122,43 +125,88 @@ def _shared_entities(analyses: list[EventAnalysis]) -> list[tuple[str, int]]:
     return [(entity, -n) for n, _, entity in ranked[:_ABOUT_ENTITIES]]
 
 
-def _storyline_json(
-    storyline: Storyline, events: list[str], analyses: dict[str, EventAnalysis], titles: dict[str, str]
-) -> dict[str, Any]:
-    """A storyline as the report gives it: titled after its most central event, what its events share, and
-    its events' timelines as one (a line two events share, a source or the same words, listed once)."""
+def _storyline_heads(
+    storylines: list[Storyline], every: list[Event], analyses: dict[str, EventAnalysis]
+) -> dict[str, dict[str, Any]]:
+    """Each storyline's title and what it is about, as the report shows them (``analyses``: of all its
+    events, also those outside the report)."""
     names = {e.id: e.name for a in analyses.values() for e in a.entities}
-    shared = _shared_entities([analyses[e] for e in storyline.events if e in analyses])
+    # A storyline is titled after its most central event: shown with that event's title as the report shows it.
+    all_events = {e.id: e for e in every}
+    titles = {all_events[e].title: analyses[e].title for s in storylines for e in s.events
+              if e in all_events and e in analyses and analyses[e].title}  # fmt: skip
     return {
-        "id": storyline.id,
-        "title": titles.get(storyline.title, storyline.title),
-        "events": events,
-        "about": [{"entity": entity, "name": names.get(entity, entity), "events": count} for entity, count in shared],
-        "timeline": storyline_timeline([to_data(analyses[e])["timeline"] for e in storyline.events if e in analyses]),
+        s.id: {
+            "title": titles.get(s.title, s.title),
+            "about": [
+                {"entity": entity, "name": names.get(entity, entity), "events": count}
+                for entity, count in _shared_entities([analyses[e] for e in s.events if e in analyses])
+            ],
+        }
+        for s in storylines
     }
+
+
+def storyline_documents(store: SQLiteStore) -> list[dict[str, Any]]:
+    """Every storyline, titled and 'about' as in the report, with its events' ids, titles and days (no
+    timeline, so no numpy: for listings that must answer at once)."""
+    every = store.events()
+    storylines = store.storylines()
+    analyses = _named_analyses(store, [e for s in storylines for e in s.events])
+    heads = _storyline_heads(storylines, every, analyses)
+    events = {e.id: e for e in every}
+    documents = []
+    for storyline in storylines:
+        members = [events[e] for e in storyline.events if e in events]
+        days = sorted(day for e in members for day in (_day(e.first_seen), _day(e.last_seen)) if day)
+        documents.append(
+            {
+                "id": storyline.id,
+                **heads[storyline.id],
+                "first_seen": days[0] if days else None,
+                "last_seen": days[-1] if days else None,
+                "events": [
+                    {
+                        "id": e.id,
+                        "title": _event_title(e, analyses.get(e.id)),
+                        "articles": len(e.articles),
+                        "first_seen": _day(e.first_seen),
+                        "last_seen": _day(e.last_seen),
+                    }
+                    for e in members
+                ],
+            }
+        )
+    return documents
 
 
 def _storylines_json(
     store: SQLiteStore, every: list[Event], wanted_events: set[str]
 ) -> tuple[list[dict[str, Any]], dict[str, EventAnalysis]]:
-    """The storylines holding any of ``wanted_events`` (listing only those), and the analyses read for them."""
+    """The storylines holding any of ``wanted_events`` (listing only those) as the report gives them, and the
+    analyses read for them."""
+    # Here, not at the top: the timeline needs numpy, which the commands that read events alone do without.
+    from ..analyze.timeline import storyline_timeline
+
     chosen = [s for s in store.storylines() if any(e in wanted_events for e in s.events)]
     # A storyline's "about" needs the analyses of all its events, also those outside the report.
     analyses = _named_analyses(store, wanted_events | {e for s in chosen for e in s.events})
-    # A storyline is titled after its most central event: shown with that event's title as the report shows it.
-    all_events = {e.id: e for e in every}
-    titles = {all_events[e].title: analyses[e].title for s in chosen for e in s.events
-              if e in all_events and e in analyses and analyses[e].title}  # fmt: skip
-    documents = [_storyline_json(s, [e for e in s.events if e in wanted_events], analyses, titles) for s in chosen]
-    return documents, analyses
+    heads = _storyline_heads(chosen, every, analyses)
+    storylines = [
+        {"id": s.id, "title": heads[s.id]["title"], "events": [e for e in s.events if e in wanted_events],
+         "about": heads[s.id]["about"],
+         # Its events' timelines as one: a line two events share (a source, or the same words) listed once.
+         "timeline": storyline_timeline([to_data(analyses[e])["timeline"] for e in s.events if e in analyses])}
+        for s in chosen
+    ]  # fmt: skip
+    return storylines, analyses
 
 
-def storyline_documents(store: SQLiteStore, storyline_ids: Iterable[str]) -> list[dict[str, Any]]:
-    """The report's storylines of these ids, each with all its events."""
+def storyline_reports(store: SQLiteStore, storyline_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The report's storylines of these ids (title, about, timeline), each with all its events."""
     every = store.events()
     wanted = set(storyline_ids)
-    events = {e.id for e in every if e.storyline in wanted}
-    documents, _ = _storylines_json(store, every, events)
+    documents, _ = _storylines_json(store, every, {e.id for e in every if e.storyline in wanted})
     return [d for d in documents if d["id"] in wanted]
 
 

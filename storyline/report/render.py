@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from typing import Any
-
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, Errors
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 FORMATS = ("json", "md", "html")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
@@ -22,6 +23,9 @@ def _md_escape(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
+    # Imported here: JSON, the format scripts ask for, needs no templates.
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
     env = Environment(
         loader=PackageLoader("storyline.report", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),

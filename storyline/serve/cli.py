@@ -11,39 +11,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from ..cluster import check_model_name
-from ..config import Settings, load_settings
-from ..errors import InputError, StorylineError
-from ..evaluate.clustering import evaluate_clustering
-from ..evaluate.entities import evaluate_entities, format_entities
-from ..evaluate.facts import evaluate_facts, format_facts, train_facts
-from ..evaluate.framing import evaluate_framing, format_framing
-from ..evaluate.quotes import evaluate_quotes, format_quotes
-from ..evaluate.storylines import evaluate_storylines
-from ..evaluate.summaries import evaluate_summaries, format_summaries
-from ..evaluate.temporal import evaluate_temporal, format_temporal
-from ..evaluate.timelines import evaluate_timelines, format_timelines
-from ..evaluate.train import train_clustering
-from ..ingest import Notice
-from ..pipeline import ingest as run_ingest
-from ..report import FORMATS, build_report, event_documents, render_report
-from ..store import SQLiteStore, open_store
-from ..store.sqlite import SNIPPET_CLOSE, SNIPPET_OPEN
+from ..errors import StorylineError
 
+# Every command imports what it needs itself: `storyline --help` and the read commands must answer at once,
+# not after loading the pipeline, its models and their libraries (tests/test_cli_startup.py checks).
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
+    from ..config import Settings
+    from ..errors import InputError
+    from ..ingest import Notice
+    from ..store import SQLiteStore
+    from .terminal import ProgressReport
+
 Scores = TypeVar("Scores", bound="DataclassInstance")
-
-_TRUNCATE_TITLE = 80
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# `report --format`'s choices, written out: the report package (and its templates) loads only for `report`.
+REPORT_FORMATS = ("json", "md", "html")
 
 
 class Context:
@@ -57,12 +41,16 @@ class Context:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from ..config import load_settings
+
             overrides = {"store": {"path": self.db_option}} if self.db_option else None
             self._settings = load_settings(self.config, overrides)
         return self._settings
 
     @contextmanager
     def store(self) -> Iterator[SQLiteStore]:
+        from ..store import open_store
+
         with open_store(self.settings.store.path) as store:
             yield store
 
@@ -114,6 +102,10 @@ def ingest(obj: Context, paths: tuple[str, ...]) -> None:
     already stored are skipped; a file that cannot be read is reported and the
     rest is stored. Exit status 1 when anything failed.
     """
+    from ..ingest import Notice
+    from ..pipeline import ingest as run_ingest
+    from .terminal import err, escape, out
+
     settings = obj.settings
 
     def show(item: InputError | Notice) -> None:
@@ -122,7 +114,7 @@ def ingest(obj: Context, paths: tuple[str, ...]) -> None:
         else:
             err.print(f"[red]error[/] {escape(item.message)}")
 
-    with obj.store() as store, _ProgressBars(settings.pipeline.progress_min_articles) as progress:
+    with obj.store() as store, _progress("ingest", settings) as progress:
         result = run_ingest(store, paths, settings, progress, show)
         total = store.count_articles()
     if result.reembedded:
@@ -143,63 +135,45 @@ def ingest(obj: Context, paths: tuple[str, ...]) -> None:
         sys.exit(1)
 
 
-class _ProgressBars:
-    """Progress bars on the terminal for stages with enough work to wait for."""
+def _progress(task: str, settings: Settings) -> ProgressReport:
+    """Progress of a long run on stderr, as the settings say (bars on a terminal, plain lines elsewhere)."""
+    from .terminal import ProgressReport
 
-    def __init__(self, min_items: int) -> None:
-        self.min_items = min_items
-        self.bars = Progress(
-            TextColumn("{task.description:<14}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            disable=not err.is_terminal,
-            transient=True,
-        )
-        self.tasks: dict[str, TaskID] = {}
-
-    def __enter__(self) -> _ProgressBars:
-        self.bars.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.bars.__exit__(None, None, None)
-
-    def start(self, stage: str, total: int) -> None:
-        if total >= self.min_items:
-            self.tasks[stage] = self.bars.add_task(stage, total=total)
-
-    def advance(self, stage: str, done: int) -> None:
-        if stage in self.tasks:
-            self.bars.advance(self.tasks[stage], done)
+    pipeline = settings.pipeline
+    return ProgressReport(task, pipeline.progress_min_articles, pipeline.progress_every_seconds)
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="json", show_default=True)
 @click.option("--event", "event_id", metavar="ID", help="Only this event (its articles and storyline).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE, not stdout.")
 @_db_option
 @click.pass_obj
 def report(obj: Context, fmt: str, event_id: str | None, output: str | None) -> None:
     """The story report: JSON (the contract), Markdown or self-contained HTML."""
+    from ..report import build_report, render_report
+
     with obj.store() as store:
         document = build_report(store, event_id)
     rendered = render_report(document, fmt)
     if output:
+        from .terminal import err, escape
+
         Path(output).write_text(rendered, encoding="utf-8")
         err.print(f"Wrote {escape(output)} ({len(document['events'])} events).")
     else:
         click.echo(rendered, nl=False)
 
 
-def _truncate(text: str | None, width: int = _TRUNCATE_TITLE) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def _emit_json(rows: list[dict[str, Any]]) -> None:
     click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+
+
+def _plain(text: str | None) -> str:
+    """``text`` on one line, as rich prints it literally."""
+    from .terminal import escape
+
+    return escape(" ".join((text or "").split()))
 
 
 @cli.command()
@@ -226,22 +200,49 @@ def events(obj: Context, as_json: bool) -> None:
     if as_json:
         _emit_json(rows)
         return
+    from .terminal import Column, fitted_table, out
+
     if not rows:
         out.print("No events yet: run `storyline ingest PATH` first.")
         return
-    table = Table(title=f"{len(rows)} events", title_justify="left")
-    table.add_column("event", no_wrap=True, min_width=18)
-    for column in ("first seen", "articles", "outlets", "title"):
-        table.add_column(column, overflow="fold" if column == "title" else "ellipsis")
+    columns = [Column("event"), Column("first seen"), Column("articles", justify="right"),
+               Column("outlets", max_width=30, drop=1)]  # fmt: skip
+    cells = [
+        [row["id"], (row["first_seen"] or "unknown")[:10], str(row["articles"]),
+         _plain(", ".join(row["outlets"]) or "—"), _plain(row["title"])]
+        for row in rows
+    ]  # fmt: skip
+    out.print(fitted_table(f"{len(rows)} events", columns, cells, Column("title")))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_db_option
+@click.pass_obj
+def storylines(obj: Context, as_json: bool) -> None:
+    """Storylines: events linked over time, each with what it is about and its events, oldest first."""
+    from ..report import storyline_documents
+
+    with obj.store() as store:
+        rows = storyline_documents(store)
+    if as_json:
+        _emit_json(rows)
+        return
+    from .terminal import escape, out
+
+    if not rows:
+        out.print("No storylines yet: run `storyline ingest PATH` first.")
+        return
     for row in rows:
-        table.add_row(
-            row["id"],
-            (row["first_seen"] or "unknown")[:10],
-            str(row["articles"]),
-            escape(", ".join(row["outlets"]) or "—"),
-            escape(_truncate(row["title"])),
-        )
-    out.print(table)
+        days = " to ".join(dict.fromkeys(d for d in (row["first_seen"], row["last_seen"]) if d)) or "undated"
+        count = len(row["events"])
+        out.print(f"[bold]{_plain(row['title'])}[/bold] [dim]{row['id']}[/dim]")
+        about = ", ".join(a["name"] for a in row["about"])
+        out.print(f"  {count} event{'s' * (count != 1)}, {days}" + (f"; about {escape(about)}" if about else ""))
+        for event in row["events"]:
+            # One line each on a terminal, the title cut to fit; piped, whole (soft-wrapped).
+            line = f"    {(event['first_seen'] or 'undated'):<10} {event['id']}  {_plain(event['title'])}"
+            out.print(line, no_wrap=True, overflow="ellipsis")
 
 
 def _store_entities(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -264,21 +265,24 @@ def _store_entities(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @click.pass_obj
 def entities(obj: Context, event_id: str | None, entity_type: str | None, as_json: bool) -> None:
     """Who the articles are about: entities, most mentioned first, with every name used for them."""
+    from ..report import event_documents
+
     with obj.store() as store:
         rows = _store_entities(event_documents(store, event_id))
     rows = [r for r in rows if not entity_type or r["type"] == entity_type.upper()]
     if as_json:
         _emit_json(rows)
         return
-    table = Table(title=f"{len(rows)} entities", title_justify="left")
-    for column in ("entity", "type", "mentions", "articles", "also called"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(
-            escape(row["name"]), row["type"], str(row["mentions"]), str(len(row["articles"])),
-            escape(_truncate("; ".join(row["aliases"]))),
-        )  # fmt: skip
-    out.print(table)
+    from .terminal import Column, fitted_table, out
+
+    columns = [Column("entity", max_width=30), Column("type"), Column("mentions", justify="right"),
+               Column("articles", justify="right", drop=1)]  # fmt: skip
+    cells = [
+        [_plain(row["name"]), row["type"], str(row["mentions"]), str(len(row["articles"])),
+         _plain("; ".join(row["aliases"]))]
+        for row in rows
+    ]  # fmt: skip
+    out.print(fitted_table(f"{len(rows)} entities", columns, cells, Column("also called")))
 
 
 @cli.command()
@@ -290,6 +294,8 @@ def entities(obj: Context, event_id: str | None, entity_type: str | None, as_jso
 @click.pass_obj
 def facts(obj: Context, event_id: str | None, min_outlets: int, as_json: bool) -> None:
     """What each event's sources say alike, most independent outlets first, and where they disagree."""
+    from ..report import event_documents
+
     with obj.store() as store:
         events = event_documents(store, event_id)
     rows = [{"event": e["id"], **f} for e in events for f in e["facts"] if f["independent_outlets"] >= min_outlets]
@@ -297,6 +303,8 @@ def facts(obj: Context, event_id: str | None, min_outlets: int, as_json: bool) -
     if as_json:
         click.echo(json.dumps({"facts": rows, "conflicts": disagreements}, ensure_ascii=False, indent=2))
         return
+    from .terminal import escape, out
+
     for row in rows:
         cited = ", ".join(f"{s['article']} §{s['sentence']}" for s in row["sources"])
         out.print(f"[bold]{row['independent_outlets']}[/bold] {escape(row['text'])} [dim]({cited})[/dim]")
@@ -319,6 +327,8 @@ def facts(obj: Context, event_id: str | None, min_outlets: int, as_json: bool) -
 @click.pass_obj
 def quotes(obj: Context, event_id: str | None, speaker: str | None, as_json: bool) -> None:
     """Who said what: direct quotes and reported speech, with their speakers and sentences."""
+    from ..report import event_documents
+
     with obj.store() as store:
         rows = [{"event": event["id"], **row} for event in event_documents(store, event_id) for row in event["quotes"]]
     if speaker:
@@ -326,6 +336,8 @@ def quotes(obj: Context, event_id: str | None, speaker: str | None, as_json: boo
     if as_json:
         _emit_json(rows)
         return
+    from .terminal import escape, out
+
     for row in rows:
         text = f"“{row['text']}”" if row["direct"] else row["text"]
         cited = ", ".join(f"{s['article']} §{s['sentence']}" for s in row["sources"])
@@ -365,27 +377,20 @@ def articles(obj: Context, event_id: str | None, as_json: bool) -> None:
     if as_json:
         _emit_json(rows)
         return
+    from .terminal import Column, fitted_table, out
+
     if not rows:
         out.print("No articles: run `storyline ingest PATH` first.")
         return
-    table = Table(title=f"{len(rows)} articles", title_justify="left")
-    table.add_column("article", no_wrap=True, min_width=18)
-    for column in ("outlet", "published", "lang", "sent.", "event", "headline"):
-        table.add_column(column, overflow="fold" if column == "headline" else "ellipsis")
-    for row in rows:
-        published = row["published"] or "unknown"
-        if row["published_source"]:
-            published += f" ({row['published_source']})"
-        table.add_row(
-            row["id"],
-            escape(row["outlet"] or "—"),
-            published,
-            row["lang"] or "—",
-            str(row["sentences"]),
-            row["event"] or "—",
-            escape(_truncate(row["headline"])),
-        )
-    out.print(table)
+    # Where the terminal is narrow, how the day is known goes first, then the language and length, then the event.
+    columns = [Column("article"), Column("outlet", max_width=24), Column("published"), Column("dated by", drop=4),
+               Column("lang", drop=3), Column("sent.", justify="right", drop=2), Column("event", drop=1)]  # fmt: skip
+    cells = [
+        [row["id"], _plain(row["outlet"] or "—"), (row["published"] or "unknown")[:10], row["published_source"] or "—",
+         row["lang"] or "—", str(row["sentences"]), row["event"] or "—", _plain(row["headline"])]
+        for row in rows
+    ]  # fmt: skip
+    out.print(fitted_table(f"{len(rows)} articles", columns, cells, Column("headline")))
 
 
 @cli.command()
@@ -396,22 +401,25 @@ def articles(obj: Context, event_id: str | None, as_json: bool) -> None:
 @click.pass_obj
 def search(obj: Context, query: str, limit: int, as_json: bool) -> None:
     """Full-text search over titles and text (all words must match)."""
+    from ..store.sqlite import SNIPPET_CLOSE, SNIPPET_OPEN
+
     with obj.store() as store:
         hits = store.search(query, limit)
     if as_json:
         _emit_json([{**asdict(h), "snippet": h.highlighted("**", "**")} for h in hits])
         return
+    from .terminal import Column, escape, fitted_table, out
+
     if not hits:
         out.print(f"No article matches {escape(repr(query))}.")
         return
-    table = Table(title=f"{len(hits)} matches for {escape(repr(query))}", title_justify="left")
-    table.add_column("article", no_wrap=True, min_width=18)
-    for column in ("outlet", "published", "match"):
-        table.add_column(column, overflow="fold" if column == "match" else "ellipsis")
+    columns = [Column("article"), Column("outlet", max_width=24, drop=1), Column("published")]
+    cells = []
     for hit in hits:
-        snippet = " ".join(escape(hit.snippet).split())
-        snippet = snippet.replace(SNIPPET_OPEN, "[bold yellow]").replace(SNIPPET_CLOSE, "[/]")
-        table.add_row(hit.article, escape(hit.outlet or "—"), (hit.published or "unknown")[:10], snippet)
+        snippet = _plain(hit.snippet).replace(SNIPPET_OPEN, "[bold yellow]").replace(SNIPPET_CLOSE, "[/]")
+        cells.append([hit.article, _plain(hit.outlet or "—"), (hit.published or "unknown")[:10], snippet])
+    # The snippet wraps: cut short, it could lose the very words that matched.
+    table = fitted_table(f"{len(hits)} matches for {escape(repr(query))}", columns, cells, Column("match"), wrap=True)
     out.print(table)
 
 
@@ -423,8 +431,25 @@ def eval_group() -> None:
 def _with_model(settings: Settings, model: str | None) -> Settings:
     if not model:
         return settings
+    from ..cluster import check_model_name
+
     check_model_name(model)
     return replace(settings, cluster=replace(settings.cluster, model=model))
+
+
+Result = TypeVar("Result")
+
+
+def _each_file(
+    task: str, settings: Settings, files: Sequence[str], evaluate: Callable[[str, ProgressReport], Result]
+) -> list[Result]:
+    """``evaluate`` on each of ``files`` in turn, saying on stderr which one and how far it is."""
+    results = []
+    with _progress(task, settings) as progress:
+        for number, file in enumerate(files, 1):
+            progress.note(f"file {number}/{len(files)} ({Path(file).name})")
+            results.append(evaluate(file, progress))
+    return results
 
 
 @eval_group.command(name="clustering")
@@ -435,11 +460,17 @@ def _with_model(settings: Settings, model: str | None) -> Settings:
 @click.pass_obj
 def eval_clustering(obj: Context, files: tuple[str, ...], model: str | None, cache: str | None, as_json: bool) -> None:
     """Stream each FILE (clustering format) in time order; print BCubed and pairwise P/R/F1."""
+    from ..evaluate.clustering import evaluate_clustering
+
     settings = _with_model(obj.settings, model)
-    results = [evaluate_clustering(f, settings, cache) for f in files]
+    results = _each_file(
+        "eval clustering", settings, files, lambda f, progress: evaluate_clustering(f, settings, cache, progress)
+    )
     if as_json:
         _emit_json([r.to_json() for r in results])
         return
+    from .terminal import escape, out
+
     for r in results:
         out.print(
             f"{escape(Path(r.file).name)}: {r.articles} articles, {r.gold_clusters} gold events, "
@@ -458,10 +489,17 @@ def eval_clustering(obj: Context, files: tuple[str, ...], model: str | None, cac
 def eval_storylines(obj: Context, files: tuple[str, ...], cache: str | None, as_json: bool) -> None:
     """Storylines of each FILE: BCubed against topics (Timeline17 format, all topics in one stream), and for
     any file the largest storyline's share of events and a sample of storylines to read."""
-    results = [evaluate_storylines(f, obj.settings, cache) for f in files]
+    from ..evaluate.storylines import evaluate_storylines
+
+    settings = obj.settings
+    results = _each_file(
+        "eval storylines", settings, files, lambda f, progress: evaluate_storylines(f, settings, cache, progress)
+    )
     if as_json:
         _emit_json([r.to_json() for r in results])
         return
+    from .terminal import escape, out
+
     for r in results:
         scores = f"; BCubed P {r.bcubed.precision:.3f} R {r.bcubed.recall:.3f} F1 {r.bcubed.f1:.3f}" if r.bcubed else ""
         out.print(
@@ -480,6 +518,8 @@ def _emit_scores(results: Sequence[Scores], describe: Callable[[Scores], str], a
     if as_json:
         _emit_json([asdict(r) for r in results])
         return
+    from .terminal import escape, out
+
     for result in results:
         out.print(escape(describe(result)))
 
@@ -490,7 +530,10 @@ def _emit_scores(results: Sequence[Scores], describe: Callable[[Scores], str], a
 @click.pass_obj
 def eval_entities(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
     """Entities across each event's outlets (NewsWCL50 format): BCubed of entities against coded actors."""
-    results = [evaluate_entities(Path(f), obj.settings) for f in files]
+    from ..evaluate.entities import evaluate_entities, format_entities
+
+    settings = obj.settings
+    results = _each_file("eval entities", settings, files, lambda f, _: evaluate_entities(Path(f), settings))
     _emit_scores(results, format_entities, as_json)
 
 
@@ -501,25 +544,34 @@ def eval_entities(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
 def eval_framing(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
     """Mention groups across each event's outlets (NewsWCL50 format), all codes and per kind (actors, countries,
     the rest), names alone and names then concepts: BCubed, MUC, CEAF-e, CoNLL F1 and best-match F1."""
-    results = [evaluate_framing(Path(f), obj.settings) for f in files]
+    from ..evaluate.framing import evaluate_framing, format_framing
+
+    settings = obj.settings
+    results = _each_file("eval framing", settings, files, lambda f, _: evaluate_framing(Path(f), settings))
     _emit_scores(results, format_framing, as_json)
 
 
 @eval_group.command(name="temporal")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def eval_temporal(files: tuple[str, ...], as_json: bool) -> None:
+@click.pass_obj
+def eval_temporal(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
     """Tag time expressions in each FILE (TimeML jsonl, relative to its `dct`); TempEval-3 span, type, value F1."""
-    results = [evaluate_temporal(Path(f)) for f in files]
+    from ..evaluate.temporal import evaluate_temporal, format_temporal
+
+    results = _each_file("eval temporal", obj.settings, files, lambda f, _: evaluate_temporal(Path(f)))
     _emit_scores(results, format_temporal, as_json)
 
 
 @eval_group.command(name="timelines")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def eval_timelines(files: tuple[str, ...], as_json: bool) -> None:
+@click.pass_obj
+def eval_timelines(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
     """Write each topic's timeline from its pool (Timeline17 format); date F1, AR1-F, AR2-F per topic and mean."""
-    results = [evaluate_timelines(Path(f)) for f in files]
+    from ..evaluate.timelines import evaluate_timelines, format_timelines
+
+    results = _each_file("eval timelines", obj.settings, files, lambda f, _: evaluate_timelines(Path(f)))
     _emit_scores(results, format_timelines, as_json)
 
 
@@ -529,7 +581,12 @@ def eval_timelines(files: tuple[str, ...], as_json: bool) -> None:
 @click.pass_obj
 def eval_quotes(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
     """Find quotes in each FILE (PolNeAR format); content F1 (exact, overlap) and source F1, direct and all."""
-    results = [evaluate_quotes(Path(f), obj.settings.nlp.spacy_model) for f in files]
+    from ..evaluate.quotes import evaluate_quotes, format_quotes
+
+    settings = obj.settings
+    results = _each_file(
+        "eval quotes", settings, files, lambda f, _: evaluate_quotes(Path(f), settings.nlp.spacy_model)
+    )
     _emit_scores(results, format_quotes, as_json)
 
 
@@ -544,10 +601,18 @@ def eval_conflicts(obj: Context, files: tuple[str, ...], max_events: int, as_jso
     article of each event (a number, a day or a person's name)."""
     from ..evaluate.conflicts import evaluate_conflicts, format_conflicts
 
-    results = [evaluate_conflicts(f, obj.settings, max_events) for f in files]
+    settings = obj.settings
+    results = _each_file(
+        "eval conflicts",
+        settings,
+        files,
+        lambda f, progress: evaluate_conflicts(f, settings, max_events, progress=progress),
+    )
     if as_json:
         _emit_json([r.to_json() for r in results])
         return
+    from .terminal import escape, out
+
     for result in results:
         out.print(escape(format_conflicts(result)))
 
@@ -560,7 +625,10 @@ def eval_conflicts(obj: Context, files: tuple[str, ...], max_events: int, as_jso
 def eval_summaries(obj: Context, files: tuple[str, ...], budget: int, as_json: bool) -> None:
     """Summarize each cluster of each FILE (Multi-News format) with the engine, Lead, LexRank and TextRank;
     every summary cut at BUDGET words; ROUGE-1/2/L F1 against the reference."""
-    results = [evaluate_summaries(Path(f), obj.settings, budget) for f in files]
+    from ..evaluate.summaries import evaluate_summaries, format_summaries
+
+    settings = obj.settings
+    results = _each_file("eval summaries", settings, files, lambda f, _: evaluate_summaries(Path(f), settings, budget))
     _emit_scores(results, format_summaries, as_json)
 
 
@@ -574,7 +642,12 @@ def eval_summaries(obj: Context, files: tuple[str, ...], budget: int, as_json: b
 def eval_facts(obj: Context, files: tuple[str, ...], model: str | None, folds: int, as_json: bool) -> None:
     """Do two sentences say the same thing? Accuracy, P/R/F1 against the always-yes baseline on each FILE
     ({"sentence1", "sentence2", "paraphrase"}), cross-validated on a file the model learned from."""
-    results = [evaluate_facts(Path(f), obj.settings, model or "", folds) for f in files]
+    from ..evaluate.facts import evaluate_facts, format_facts
+
+    settings = obj.settings
+    results = _each_file(
+        "eval facts", settings, files, lambda f, _: evaluate_facts(Path(f), settings, model or "", folds)
+    )
     _emit_scores(results, format_facts, as_json)
 
 
@@ -590,7 +663,11 @@ def train_group() -> None:
 @click.pass_obj
 def train_clustering_command(obj: Context, files: tuple[str, ...], output: str, cache: str | None) -> None:
     """Fit the clustering model (pair scorer and join-or-new decision) on FILES (clustering format)."""
-    model = train_clustering(list(files), obj.settings, cache)
+    from ..evaluate.train import train_clustering
+    from .terminal import err, escape
+
+    with _progress("train clustering", obj.settings):
+        model = train_clustering(list(files), obj.settings, cache)
     Path(output).write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
     err.print(f"Wrote {escape(output)}, trained on {', '.join(model.trained_on)}.")
 
@@ -602,7 +679,11 @@ def train_clustering_command(obj: Context, files: tuple[str, ...], output: str, 
 def train_facts_command(obj: Context, files: tuple[str, ...], output: str) -> None:
     """Fit the paraphrase model (do two sentences say the same thing?) on FILES (facts format), for the
     configured embedding model."""
-    model = train_facts(list(files), obj.settings)
+    from ..evaluate.facts import train_facts
+    from .terminal import err, escape
+
+    with _progress("train facts", obj.settings):
+        model = train_facts(list(files), obj.settings)
     Path(output).write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
     err.print(f"Wrote {escape(output)}, trained on {', '.join(model.trained_on)} ({model.embedding}).")
 
@@ -627,7 +708,7 @@ def serve(obj: Context, host: str, port: int) -> None:
     from ..web import create_app
 
     app = create_app(obj.settings)
-    err.print(f"storyline: serving {obj.settings.store.path} at http://{host}:{port}/ (API docs: /api/docs)")
+    click.echo(f"storyline: serving {obj.settings.store.path} at http://{host}:{port}/ (API docs: /api/docs)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
@@ -646,7 +727,7 @@ def export_site(obj: Context, folder: str) -> None:
 
     with obj.store() as store:
         written = write_site(store, obj.settings, folder)
-    err.print(f"Wrote {written} pages to {folder}/ — open {Path(folder) / 'index.html'}")
+    click.echo(f"Wrote {written} pages to {folder}/ — open {Path(folder) / 'index.html'}", err=True)
 
 
 @export_group.command(name="facts")
@@ -659,6 +740,7 @@ def export_site(obj: Context, folder: str) -> None:
 @click.pass_obj
 def export_facts(obj: Context, fmt: str, event_id: str | None, min_outlets: int, output: str | None) -> None:
     """Every event's facts with their independent outlets and citations (article#sentence)."""
+    from ..report import event_documents
     from ..report.exports import render_facts
 
     with obj.store() as store:

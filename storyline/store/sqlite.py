@@ -13,8 +13,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..errors import Errors, StoreError
 from ..model import (
     Article,
@@ -198,8 +196,8 @@ class SQLiteStore:
                     )
                     db.execute(
                         "INSERT OR REPLACE INTO embeddings (article_id, model, vector, headline) VALUES (?, ?, ?, ?)",
-                        (article.id, article.embedding_model or stage, article.embedding.astype(np.float32).tobytes(),
-                         headline.astype(np.float32).tobytes()),
+                        (article.id, article.embedding_model or stage, article.embedding.astype("float32").tobytes(),
+                         headline.astype("float32").tobytes()),
                     )  # fmt: skip
                 _save_annotations(db, article, fields)
                 db.execute(
@@ -614,6 +612,9 @@ def _insert_sentences(db: sqlite3.Connection, article: Article) -> None:
 
 
 def _with_embeddings(db: sqlite3.Connection, articles: list[Article]) -> list[Article]:
+    # Here, not at the top: the read commands never load vectors, and numpy costs them a tenth of a second.
+    import numpy as np
+
     found: dict[str, tuple[bytes, bytes, str]] = {}
     ids = [a.id for a in articles]
     for chunk_start in range(0, len(ids), _CHUNK):

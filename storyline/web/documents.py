@@ -12,7 +12,7 @@ from ..analyze.coverage import outlet_table
 from ..errors import StorylineError
 from ..model import EventDigest, EventQuery, to_data
 from ..report import build_report
-from ..report.build import storyline_documents
+from ..report.build import storyline_reports
 from ..store import SQLiteStore
 
 # Events an entity or outlet page reads the stored analyses of, at most (the latest).
@@ -73,7 +73,7 @@ def event_document(store: SQLiteStore, event_id: str) -> dict[str, Any]:
 
 def storyline_document(store: SQLiteStore, storyline_id: str) -> dict[str, Any]:
     """A storyline with its events (as lists show them) and its timeline across them."""
-    found = storyline_documents(store, [storyline_id])
+    found = storyline_reports(store, [storyline_id])
     if not found:
         raise NotFound(f"No storyline with id '{storyline_id}'.")
     document = found[0]
