@@ -44,6 +44,11 @@ def render_report(report: dict[str, Any], fmt: str) -> str:
         return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
     if fmt not in FORMATS:
         raise ConfigError(Errors.E012.format(kind="report format", name=fmt, known=", ".join(FORMATS)))
+    if fmt == "html":
+        # The web app's templates: one way to draw an event, on the server, in the static site and here.
+        from ..web.render import render_report_html
+
+        return render_report_html(report)
     template = _environment().get_template(f"report.{fmt}.j2")
     return template.render(
         report=report,

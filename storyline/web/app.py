@@ -17,6 +17,7 @@ from ..config import Settings
 from ..errors import StorylineError
 from ..store import SQLiteStore, open_store
 from . import api, pages
+from .render import Links, render
 
 TOKEN_ENV = "STORYLINE_TOKEN"
 # Request bodies larger than this are refused before they are read (uploads of articles included).
@@ -45,7 +46,7 @@ def _error(request: Request, status: int, message: str, headers: Mapping[str, st
     """JSON for the API, a page for a person."""
     if request.url.path.startswith("/api") or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse({"detail": message}, status_code=status, headers=headers)
-    return HTMLResponse(pages.render("error.html.j2", pages.Links(), status=status, message=message), status, headers)
+    return HTMLResponse(render("error.html.j2", Links(), status=status, message=message), status, headers)
 
 
 def create_app(settings: Settings, token: str | None = None) -> FastAPI:

@@ -12,7 +12,7 @@ from typing import Any
 from ..config import Settings
 from ..store import SQLiteStore
 from . import documents as docs
-from .pages import Links, render, shared_context, static_name
+from .render import Links, render, shared_context, static_name
 
 # Events on one page of the static index.
 SITE_PAGE = 100
