@@ -82,8 +82,12 @@ def test_conflicts_numbers_disagree_only_when_they_count_the_same_thing(
 
 def test_conflicts_a_person_is_a_name_typed_person_and_given_in_full_somewhere() -> None:
     text = "Joe Arpaio posted on Twitter. Arpaio spoke about Medicare."
-    mentions = (Mention(0, 10, "Joe Arpaio", "PERSON", "ent-arpaio"), Mention(20, 27, "Twitter", "PERSON", "ent-tw"),
-                Mention(30, 36, "Arpaio", "PERSON", "ent-arpaio"), Mention(49, 57, "Medicare", "PERSON", "ent-med"))  # fmt: skip
+    mentions = (
+        Mention(0, 10, "Joe Arpaio", "PERSON", "ent-arpaio"),
+        Mention(21, 28, "Twitter", "PERSON", "ent-tw"),
+        Mention(30, 36, "Arpaio", "PERSON", "ent-arpaio"),
+        Mention(49, 57, "Medicare", "PERSON", "ent-med"),
+    )
     also = Article(id="b", text="Twitter said so.", mentions=(Mention(0, 7, "Twitter", "ORG", "ent-tw"),))
     assert event_people([Article(id="a", text=text, mentions=mentions), also]) == {"ent-arpaio"}
 

@@ -304,7 +304,8 @@ def conflict_links(
         (i, j)
         for (i, j), p, same in zip(candidates, probability, alike, strict=True)
         if (same or p >= scorer.threshold)
-        and best[(i, sentences[j].article)][1] == j and best[(j, sentences[i].article)][1] == i
+        and best[(i, sentences[j].article)][1] == j
+        and best[(j, sentences[i].article)][1] == i
     ]
 
 
