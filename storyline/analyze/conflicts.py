@@ -296,10 +296,10 @@ def conflict_links(
     # that reads most like it once they agree, and only when that one's best in its article is it (mutual best).
     best: dict[tuple[int, int], tuple[float, int]] = {}
     for (i, j), p in zip(candidates, probability, strict=True):
-        for mine, theirs in ((i, j), (j, i)):
-            key = (mine, sentences[theirs].article)
+        for one, partner in ((i, j), (j, i)):
+            key = (one, sentences[partner].article)
             if key not in best or p > best[key][0]:
-                best[key] = (p, theirs)
+                best[key] = (p, partner)
     return [
         (i, j)
         for (i, j), p, same in zip(candidates, probability, alike, strict=True)
