@@ -111,6 +111,7 @@ class FactSettings:
     same_date_cosine: float
     same_date_probability: float
     restatement: float
+    conflict_date_cosine: float
 
 
 @dataclass(frozen=True, slots=True)

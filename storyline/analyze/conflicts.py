@@ -1,12 +1,23 @@
-"""Conflicts: the sources of one fact that disagree on a date, a number or a person.
+"""Conflicts: reports of one statement that disagree on a date, a number or a person.
 
-A fact's sentences say the same thing (:mod:`storyline.analyze.facts`); where two of them give different
-resolved days ("March 20-22" against "March 21-23"), different figures of one kind (12 dead against 15,
-$2 billion against $3 billion: :func:`~storyline.analyze.paraphrase.compare_figures`, read outside the
-time expressions, which the resolved days compare better) or name different people in the same place of
-the fact, the sources conflict. Each side lists its sources; when the earlier side announced what was
-expected (future tense) and a later report says otherwise, it is an update, not a conflict, and the later
-side comes last.
+A fact's sentences say the same thing (:mod:`storyline.analyze.facts`), and so do the sentences that would be
+of that fact but for the value they give: the aligner reads a changed name, or a day that no longer matches,
+as another statement, so the reports that disagree are exactly those it may keep apart. Each pair of sentences
+of two articles close enough to be compared (the aligner's candidate cosine) that differs in a value is read
+again *as if the two agreed*: the names only one gives put in the other's place, time expressions blanked and
+figures masked. When the pair model then finds them the same statement, they read alike word for word with
+the values masked (rapidfuzz token-set ratio), or they are as close as two reports of one day need be, the
+sentence joins the comparison of the partner's fact (or the pair makes a statement of its own).
+
+Within such a group two sentences conflict where they give different resolved days ("March 20-22" against
+"March 21-23"), different figures of one kind counting the same thing (12 dead against 15, $2 billion
+against $3 billion: :func:`~storyline.analyze.paraphrase.compare_figures`, read outside the time expressions,
+which the resolved days compare better, and only where each figure counts the same word: "seven miles"
+against "two injured" is two details, not a disagreement) or name different people in the same place of the
+statement — people the event's mentions type as persons and name in full somewhere ("Twitter" or "Medicare"
+typed a person by one parse is not one). Each side lists its sources; when the earlier side announced what
+was expected (future tense) and a later report says otherwise, it is an update, not a conflict, and the
+later side comes last.
 
 Places are not compared: "Moscow" and "Russia" name one visit at two scales, and telling containment
 from contradiction needs a gazetteer the project does not have.
@@ -15,32 +26,65 @@ from contradiction needs a gazetteer the project does not have.
 from __future__ import annotations
 
 import re
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
+import numpy as np
 from rapidfuzz import fuzz
 
+from ..config import FactSettings
 from ..embed import Vectors
-from ..model import Article, Citation, Claim, Conflict, Fact
-from .facts import FactSentence, PairScorer
-from .paraphrase import compare_figures
+from ..model import Article, Citation, Claim, Conflict, Fact, content_id
+from .citations import cite
+from .facts import FactSentence, PairScorer, similarity_pairs
+from .paraphrase import Figure, compare_figures
 
 # Figure kinds that name a time: the resolved days compare them (a weekday against a date is no conflict).
 _NO_DATES: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
 _TIME_KINDS = frozenset({"weekday", "month", "year"})
 _ABOUT = {"date": "date", "money": "amount", "percent": "percentage", "number": "number", "person": "person"}
 # Sentences naming different people conflict when they read at least this alike with the names masked
-# (rapidfuzz token-set ratio, 0-100).
+# (rapidfuzz token-set ratio, 0-100); so do sentences that differ in a figure or a day.
 _SAME_BUT_NAMES = 75
 # Words that announce rather than report: "will visit", "is expected to", "plans to".
 _EXPECTATION = re.compile(
     r"\b(will|would|shall|expected|expects|plans?|planned|scheduled|due to|to be held|is set to|are set to)\b", re.I
 )
+# People named by one side and not the other, at most: more are a list ("Talent, Ashcroft, Danforth and Bond").
+_MAX_SWAPPED = 2
+# What a figure counts: the word right after it ("12 people", "$2 billion in aid"), compared by its first
+# characters ("passenger", "passengers").
+_UNIT = re.compile(r"\s*-?\s*([^\W\d_]+)", re.UNICODE)
+_UNIT_CHARS = 4
 
 
-def _sentence_view(article: Article, index: int) -> tuple[str, dict[str, str], bool]:
-    """A sentence's text with its time expressions blanked out, the people it names, and whether it
-    announces something expected."""
+@dataclass(frozen=True, slots=True)
+class SentenceView:
+    """A cited sentence as the conflict finder reads it."""
+
+    text: str  # its time expressions blanked out
+    people: dict[str, str]  # entity -> the name as written, for people named in full somewhere in the event
+    announced: bool  # it tells what is expected ("will visit"), not what happened
+
+
+def event_people(articles: Sequence[Article]) -> frozenset[str]:
+    """Entities that are people by the event's mentions: most of their mentions are typed PERSON and one of
+    them gives a name in full (two capitalized words or more). A single parse that types "Twitter" or
+    "Medicare" a person does not make it one."""
+    types: dict[str, Counter[str]] = defaultdict(Counter)
+    full: set[str] = set()
+    for article in articles:
+        for mention in article.mentions:
+            types[mention.entity][mention.type] += 1
+            parts = mention.text.split()
+            if mention.type == "PERSON" and len(parts) >= 2 and all(p[:1].isupper() for p in parts):
+                full.add(mention.entity)
+    return frozenset(e for e in full if types[e].most_common(1)[0][0] == "PERSON")
+
+
+def _sentence_view(article: Article, index: int, people: frozenset[str] | None = None) -> SentenceView:
+    """A sentence's view (see :class:`SentenceView`); ``people`` None takes every PERSON mention's word."""
     sentence = next(s for s in article.sentences if s.index == index)
     text = list(sentence.text)
     future = False
@@ -50,27 +94,40 @@ def _sentence_view(article: Article, index: int) -> tuple[str, dict[str, str], b
                 text[k] = " "
             future = future or ref.tense == "future"
     # People by name: a role noun ("the presidential hopeful") describes someone named elsewhere.
-    people = {
+    named = {
         m.entity: m.text
         for m in article.mentions
         if m.type == "PERSON" and sentence.start <= m.start < sentence.end and m.text[:1].isupper()
-        and m.label != m.text
+        and m.label != m.text and (people is None or m.entity in people)
     }  # fmt: skip
-    return "".join(text), people, future or bool(_EXPECTATION.search(sentence.text))
+    return SentenceView("".join(text), named, future or bool(_EXPECTATION.search(sentence.text)))
 
 
 Alike = Callable[[tuple[str, int], str, tuple[str, int], str], bool]
 """Whether two cited sentences (keys), given as texts with the people they name masked, say the same thing."""
 
 
-def _name_words(people: dict[str, str]) -> set[str]:
-    """The words of people's names, plural and possessive endings off: "Clintons" shares "clinton" with
+def _name_words(name: str) -> set[str]:
+    """The words of a name, plural and possessive endings off: "Clintons" shares "clinton" with
     "Mrs. Clinton", one family, not two people in conflict."""
-    return {w.lower().removesuffix("'s").removesuffix("’s").rstrip("s") for n in people.values() for w in n.split()}
+    return {w.lower().removesuffix("'s").removesuffix("’s").rstrip("s") for w in name.split()}
+
+
+def differing_people(first: dict[str, str], second: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The names each side gives that the other does not, neither by entity nor by a word of the name (none
+    when a side gives more than ``_MAX_SWAPPED``)."""
+    words_first = set().union(*(_name_words(n) for n in first.values()))
+    words_second = set().union(*(_name_words(n) for n in second.values()))
+    only_first = sorted({n for e, n in first.items() if e not in second and not _name_words(n) & words_second})
+    only_second = sorted({n for e, n in second.items() if e not in first and not _name_words(n) & words_first})
+    # A name or two put in another's place; more on a side are a list, or two statements.
+    if len(only_first) > _MAX_SWAPPED or len(only_second) > _MAX_SWAPPED:
+        return [], []
+    return only_first, only_second
 
 
 def _mask_people(text: str, people: dict[str, str]) -> str:
-    for name in people.values():
+    for name in sorted(people.values(), key=len, reverse=True):
         text = text.replace(name, "PERSON")
     return text
 
@@ -79,19 +136,56 @@ def _fuzzy_alike(_key_a: tuple[str, int], first: str, _key_b: tuple[str, int], s
     return bool(fuzz.token_set_ratio(first, second) >= _SAME_BUT_NAMES)
 
 
+def _unit(text: str, figure: Figure) -> str:
+    """The word right after a figure's first occurrence, shortened; empty when none follows."""
+    at = text.find(figure.text)
+    match = _UNIT.match(text, at + len(figure.text)) if at >= 0 else None
+    return match.group(1).lower()[:_UNIT_CHARS] if match else ""
+
+
+def differing_figures(first: str, second: str) -> dict[str, tuple[list[str], list[str]]]:
+    """Kind -> (figures only ``first`` gives, figures only ``second`` gives) where the two disagree on a figure
+    of that kind counting the same thing (followed by the same word); times aside."""
+    comparison = compare_figures(first, second)
+    found: dict[str, tuple[list[str], list[str]]] = {}
+    for kind in comparison.conflicting_kinds:
+        if kind in _TIME_KINDS:
+            continue
+        mine = [f for f in comparison.only_first if f.kind == kind]
+        theirs = [f for f in comparison.only_second if f.kind == kind]
+        units = {_unit(first, f) for f in mine} & {_unit(second, f) for f in theirs}
+        # Money carries its unit in its sign; a plain number counts what follows it.
+        if kind == "money" or units:
+            found[kind] = ([f.text for f in mine], [f.text for f in theirs])
+    return found
+
+
+def _differing_days(
+    first: tuple[frozenset[str], frozenset[str]], second: tuple[frozenset[str], frozenset[str]]
+) -> tuple[frozenset[str], frozenset[str]] | None:
+    """The days each gives that the other does not, when each gives one and one of those is written out
+    ("March 21"): "on Wednesday" in two articles resolves by their dates, which may be a day apart."""
+    (days_a, explicit_a), (days_b, explicit_b) = first, second
+    only_a, only_b = days_a - days_b, days_b - days_a
+    if only_a and only_b and (only_a & explicit_a or only_b & explicit_b):
+        return only_a, only_b
+    return None
+
+
 def fact_conflicts(
     fact: Fact,
     articles: Sequence[Article],
     dates: dict[tuple[str, int], tuple[frozenset[str], frozenset[str]]],
     alike: Alike = _fuzzy_alike,
+    people: frozenset[str] | None = None,
+    compared: Callable[[tuple[str, int], tuple[str, int]], bool] | None = None,
 ) -> list[Conflict]:
     """The conflicts among one fact's sources (``dates``: the resolved days of each cited sentence, and those
-    written out). Two sentences disagree on the date when each gives a day the other does not and one of
-    those is written out ("March 21"): "on Wednesday" in two articles resolves by their dates, which may be
-    a day apart."""
+    written out; ``people``: the entities that are persons, None for every PERSON mention; ``compared``: which
+    pairs of sources to compare, every pair when None)."""
     by_id = {a.id: a for a in articles}
     sources = [c for c in fact.sources if c.article in by_id]
-    views = {(c.article, c.sentence): _sentence_view(by_id[c.article], c.sentence) for c in sources}
+    views = {(c.article, c.sentence): _sentence_view(by_id[c.article], c.sentence, people) for c in sources}
     # kind -> value -> the sources giving it
     sides: dict[str, dict[str, list[Citation]]] = {}
 
@@ -105,28 +199,25 @@ def fact_conflicts(
             if first.article == second.article:
                 continue
             key_a, key_b = (first.article, first.sentence), (second.article, second.sentence)
-            (days_a, explicit_a), (days_b, explicit_b) = dates.get(key_a, _NO_DATES), dates.get(key_b, _NO_DATES)
-            only_a, only_b = days_a - days_b, days_b - days_a
-            # Each gives a day the other does not, and one of those is written out.
-            if only_a and only_b and (only_a & explicit_a or only_b & explicit_b):
-                side("date", ", ".join(sorted(only_a)), first)
-                side("date", ", ".join(sorted(only_b)), second)
-            (text_a, people_a, _), (text_b, people_b, _) = views[key_a], views[key_b]
-            comparison = compare_figures(text_a, text_b)
-            for kind in comparison.conflicting_kinds:
-                if kind in _TIME_KINDS:
-                    continue
-                side(kind, ", ".join(f.text for f in comparison.only_first if f.kind == kind), first)
-                side(kind, ", ".join(f.text for f in comparison.only_second if f.kind == kind), second)
+            if compared is not None and not compared(key_a, key_b):
+                continue
+            days = _differing_days(dates.get(key_a, _NO_DATES), dates.get(key_b, _NO_DATES))
+            if days is not None:
+                side("date", ", ".join(sorted(days[0])), first)
+                side("date", ", ".join(sorted(days[1])), second)
+            view_a, view_b = views[key_a], views[key_b]
+            for kind, (mine, theirs) in differing_figures(view_a.text, view_b.text).items():
+                side(kind, ", ".join(mine), first)
+                side(kind, ", ".join(theirs), second)
+            only_a, only_b = differing_people(view_a.people, view_b.people)
             if (
-                people_a
-                and people_b
-                and not people_a.keys() & people_b.keys()
-                and not _name_words(people_a) & _name_words(people_b)
-                and alike(key_a, _mask_people(text_a, people_a), key_b, _mask_people(text_b, people_b))
-            ):
-                side("person", ", ".join(sorted(set(people_a.values()))), first)
-                side("person", ", ".join(sorted(set(people_b.values()))), second)
+                only_a
+                and only_b
+                and alike(key_a, _mask_people(view_a.text, view_a.people), key_b,
+                          _mask_people(view_b.text, view_b.people))
+            ):  # fmt: skip
+                side("person", ", ".join(only_a), first)
+                side("person", ", ".join(only_b), second)
     conflicts = []
     for kind, values in sides.items():
         if len(values) < 2:
@@ -141,7 +232,7 @@ def fact_conflicts(
             for value, citations in values.items()
         ]
         claims.sort(key=lambda c: (c.published is None, c.published or "", c.value))
-        announced = [any(views[(s.article, s.sentence)][2] for s in c.sources) for c in claims]
+        announced = [any(views[(s.article, s.sentence)].announced for s in c.sources) for c in claims]
         # An earlier announcement that a later report contradicts is an update of it.
         update = (
             len(claims) == 2
@@ -155,29 +246,143 @@ def fact_conflicts(
     return conflicts
 
 
+def conflict_links(
+    articles: Sequence[Article],
+    sentences: Sequence[FactSentence],
+    vectors: Vectors,
+    scorer: PairScorer,
+    settings: FactSettings,
+    people: frozenset[str] | None = None,
+) -> list[tuple[int, int]]:
+    """Pairs of sentences (indices) of two articles that differ in a day, a figure or a person and say the same
+    thing once they are read as agreeing (see the module docstring)."""
+    floor = min(settings.candidate_cosine, settings.same_date_cosine)
+    pairs, cosines = similarity_pairs(sentences, vectors, floor)
+    views: dict[int, SentenceView] = {}
+
+    def view(k: int) -> SentenceView:
+        if k not in views:
+            views[k] = _sentence_view(articles[sentences[k].article], sentences[k].sentence, people)
+        return views[k]
+
+    candidates: list[tuple[int, int]] = []
+    alike: list[bool] = []
+    agreeing: list[FactSentence] = []
+    for i, j in pairs:
+        first, second = sentences[i], sentences[j]
+        days = _differing_days((first.dates, first.explicit), (second.dates, second.explicit))
+        view_a, view_b = view(i), view(j)
+        figures = differing_figures(view_a.text, view_b.text)
+        only_a, only_b = differing_people(view_a.people, view_b.people)
+        if days is None and not figures and not (only_a and only_b):
+            continue
+        masked_a, masked_b = _mask_people(view_a.text, view_a.people), _mask_people(view_b.text, view_b.people)
+        alike.append(
+            bool(fuzz.token_set_ratio(masked_a, masked_b) >= _SAME_BUT_NAMES)
+            # So close in meaning that only the day tells them apart.
+            or (days is not None and cosines[i, j] >= settings.conflict_date_cosine)
+        )
+        # The first read with the second's people in place of its own (the scorer masks the figures).
+        text = view_a.text
+        for mine, theirs in zip(only_a, only_b, strict=False):
+            text = text.replace(mine, theirs)
+        agreeing += [replace(first, text=text), replace(second, text=view_b.text)]
+        candidates.append((i, j))
+    if not candidates:
+        return []
+    rows = np.array([k for pair in candidates for k in pair])
+    probability = scorer(agreeing, vectors[rows], [(2 * n, 2 * n + 1) for n in range(len(candidates))]).tolist()
+    # A statement is reported once per article: a sentence disagrees with the one sentence of another article
+    # that reads most like it once they agree, and only when that one's best in its article is it (mutual best).
+    best: dict[tuple[int, int], tuple[float, int]] = {}
+    for (i, j), p in zip(candidates, probability, strict=True):
+        for one, partner in ((i, j), (j, i)):
+            key = (one, sentences[partner].article)
+            if key not in best or p > best[key][0]:
+                best[key] = (p, partner)
+    return [
+        (i, j)
+        for (i, j), p, same in zip(candidates, probability, alike, strict=True)
+        if (same or p >= scorer.threshold)
+        and best[(i, sentences[j].article)][1] == j
+        and best[(j, sentences[i].article)][1] == i
+    ]
+
+
 def event_conflicts(
     facts: Sequence[Fact],
     articles: Sequence[Article],
     sentences: Sequence[FactSentence],
     vectors: Vectors | None = None,
     scorer: PairScorer | None = None,
+    settings: FactSettings | None = None,
 ) -> list[Conflict]:
     """Every conflict among the event's facts, those with the most sources first.
 
     With the pair ``scorer`` (and the sentences' ``vectors``), two sentences naming different people conflict
-    when, the names masked, the scorer finds them the same statement or they read alike word for word.
+    when, the names masked, the scorer finds them the same statement or they read alike word for word; with
+    ``settings`` too, the sentences that would be of a fact but for a value they give are compared with its
+    sources (:func:`conflict_links`), and pairs of sentences outside any fact with each other.
     """
     dates = {(articles[s.article].id, s.sentence): (s.dates, s.explicit) for s in sentences}
     row = {(articles[s.article].id, s.sentence): k for k, s in enumerate(sentences)}
+    people = event_people(articles)
+    links: set[tuple[int, int]] = set()
+    groups: list[tuple[Fact, list[int]]] = [
+        (fact, [row[(c.article, c.sentence)] for c in fact.sources if (c.article, c.sentence) in row]) for fact in facts
+    ]
+    if scorer is not None and vectors is not None and settings is not None and len(sentences) > 1:
+        links = set(conflict_links(articles, sentences, vectors, scorer, settings, people))
+        member_of = {k: g for g, (_, members) in enumerate(groups) for k in members}
+        for i, j in sorted(links):
+            at_i, at_j = member_of.get(i), member_of.get(j)
+            if at_i is not None and at_i == at_j:
+                continue
+            if at_i is None and at_j is None:
+                member_of[i] = member_of[j] = len(groups)
+                groups.append((_statement(articles, sentences, i, j), [i, j]))
+                continue
+            # The sentence outside joins its partner's fact (the better corroborated one, if both are in one).
+            at, other = (at_i, j) if at_i is not None and (at_j is None or at_i < at_j) else (at_j, i)
+            assert at is not None
+            if other not in groups[at][1]:
+                groups[at][1].append(other)
+                member_of.setdefault(other, at)
 
     def alike(key_a: tuple[str, int], first: str, key_b: tuple[str, int], second: str) -> bool:
         if _fuzzy_alike(key_a, first, key_b, second):
             return True
-        if scorer is None or vectors is None or key_a not in row or key_b not in row:
+        if key_a not in row or key_b not in row:
             return False
-        i, j = row[key_a], row[key_b]
-        masked = [replace(sentences[i], text=first), replace(sentences[j], text=second)]
+        i, j = sorted((row[key_a], row[key_b]))
+        if (i, j) in links:
+            return True
+        if scorer is None or vectors is None:
+            return False
+        masked = [replace(sentences[i], text=first if row[key_a] == i else second),
+                  replace(sentences[j], text=second if row[key_a] == i else first)]  # fmt: skip
         return bool(scorer(masked, vectors[[i, j]], [(0, 1)])[0] >= scorer.threshold)
 
-    found = [c for fact in facts for c in fact_conflicts(fact, articles, dates, alike)]
+    found = []
+    for fact, members in groups:
+        cited = tuple(cite(articles[sentences[k].article], sentences[k].sentence) for k in members)
+        known = {(c.article, c.sentence) for c in fact.sources}
+        sources = fact.sources + tuple(c for c in cited if (c.article, c.sentence) not in known)
+        inside = {row[key] for key in known if key in row}
+
+        def compared(key_a: tuple[str, int], key_b: tuple[str, int], inside: set[int] = inside) -> bool:
+            # The fact's own sources are compared with each other; a sentence that joined for the conflict, only
+            # with those it was found to disagree with.
+            i, j = row.get(key_a, -1), row.get(key_b, -1)
+            return (i in inside and j in inside) or tuple(sorted((i, j))) in links
+
+        found += fact_conflicts(replace(fact, sources=sources), articles, dates, alike, people, compared)
     return sorted(found, key=lambda c: (-sum(len(claim.sources) for claim in c.claims), c.fact, c.about))
+
+
+def _statement(articles: Sequence[Article], sentences: Sequence[FactSentence], i: int, j: int) -> Fact:
+    """Two sentences of no fact that say the same thing but for a value: a statement of their own."""
+    sources = tuple(cite(articles[sentences[k].article], sentences[k].sentence) for k in (i, j))
+    event = articles[0].event or ""
+    return Fact(content_id("f", event, *(f"{c.article}:{c.sentence}" for c in sources)), sources[0].text, sources,
+                2, 2)  # fmt: skip

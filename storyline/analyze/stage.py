@@ -116,7 +116,7 @@ class EventAnalysisStage:
             title=central_headline(articles),
             entities=entities,
             facts=tuple(facts),
-            conflicts=tuple(event_conflicts(facts, articles, sentences, vectors, self.scorer)),
+            conflicts=tuple(event_conflicts(facts, articles, sentences, vectors, self.scorer, self.settings.facts)),
             quotes=tuple(from_data(QuoteGroup, q) for q in quotes),
             labels=tuple(from_data(Label, label) for label in event_labels(articles)),
             summary=tuple(_summary_lines(articles, summary)),

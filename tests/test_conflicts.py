@@ -1,0 +1,101 @@
+"""Conflicts: reports of one statement that disagree on a value, found even where the facts aligner kept them
+apart; people confirmed as people, numbers compared only when they count the same thing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from storyline.analyze.conflicts import differing_figures, differing_people, event_conflicts, event_people
+from storyline.analyze.facts import FactSentence, fact_sentences
+from storyline.config import Settings
+from storyline.model import Article, Mention, Sentence
+
+
+class SameTextScorer:
+    """A pair scorer that finds two sentences the same statement when their texts are equal."""
+
+    threshold = 0.5
+
+    def __call__(
+        self, sentences: Sequence[FactSentence], vectors: npt.NDArray[np.float32], pairs: list[tuple[int, int]]
+    ) -> npt.NDArray[np.float64]:
+        return np.array([float(sentences[i].text == sentences[j].text) for i, j in pairs])
+
+
+def _article(article_id: str, text: str, people: dict[str, str]) -> Article:
+    """One outlet's one-sentence article naming ``people`` (name -> entity id)."""
+    mentions = tuple(Mention(text.index(name), text.index(name) + len(name), name, "PERSON", entity)
+                     for name, entity in people.items())  # fmt: skip
+    return Article(id=article_id, text=text, outlet=f"{article_id}.example", published="2023-03-20",
+                   event="e", sentences=(Sentence(0, 0, len(text), 0, text),), mentions=mentions)  # fmt: skip
+
+
+def _conflicts(settings: Settings, *articles: Article) -> list[tuple[str, list[str]]]:
+    sentences = fact_sentences(articles)
+    vectors = np.ones((len(sentences), 4), dtype=np.float32) / 2.0  # every pair at cosine 1
+    found = event_conflicts([], articles, sentences, vectors, SameTextScorer(), settings.facts)
+    return [(c.about, sorted(claim.value for claim in c.claims)) for c in found]
+
+
+def test_conflicts_a_name_changed_is_found_though_no_fact_holds_the_two_sentences(settings: Settings) -> None:
+    people = {"Joe Arpaio": "ent-arpaio", "Rick Perry": "ent-perry"}
+    one = _article("a", "Sheriff Joe Arpaio endorsed Rick Perry for the nomination on Tuesday.", people)
+    other = _article("b", "Sheriff Jay Carney endorsed Rick Perry for the nomination on Tuesday.",
+                     {"Jay Carney": "ent-carney", "Rick Perry": "ent-perry"})  # fmt: skip
+    assert _conflicts(settings, one, other) == [("person", ["Jay Carney", "Joe Arpaio"])]
+
+
+def test_conflicts_different_statements_naming_different_people_are_none(settings: Settings) -> None:
+    one = _article("a", "Sheriff Joe Arpaio endorsed Rick Perry for the nomination on Tuesday.",
+                   {"Joe Arpaio": "ent-arpaio", "Rick Perry": "ent-perry"})  # fmt: skip
+    other = _article("b", "Jay Carney told reporters the budget talks would resume next month.",
+                     {"Jay Carney": "ent-carney"})  # fmt: skip
+    assert _conflicts(settings, one, other) == []
+
+
+def test_conflicts_a_figure_changed_is_found_outside_any_fact(settings: Settings) -> None:
+    one = _article("a", "The ferry carried 120 passengers when it ran aground near the port.", {})
+    other = _article("b", "The ferry carried 150 passengers when it ran aground near the port.", {})
+    assert _conflicts(settings, one, other) == [("number", ["120", "150"])]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        ("The ferry carried 120 passengers.", "The ferry ran aground with 150 passengers.",
+         {"number": (["120"], ["150"])}),
+        # An age against a rank, a distance against a count of injured: different details, no disagreement.
+        ("The crash was seven miles from the city.", "The crash left two injured in the city.", {}),
+        ("Powell, 84, died on Monday.", "Powell, a four-star general, died on Monday.", {}),
+        ("It cost $2 billion.", "It cost $3 billion in all.", {"money": (["$2 billion"], ["$3 billion"])}),
+    ],
+)  # fmt: skip
+def test_conflicts_numbers_disagree_only_when_they_count_the_same_thing(
+    first: str, second: str, expected: dict[str, tuple[list[str], list[str]]]
+) -> None:
+    assert differing_figures(first, second) == expected
+
+
+def test_conflicts_a_person_is_a_name_typed_person_and_given_in_full_somewhere() -> None:
+    text = "Joe Arpaio posted on Twitter. Arpaio spoke about Medicare."
+    mentions = (
+        Mention(0, 10, "Joe Arpaio", "PERSON", "ent-arpaio"),
+        Mention(21, 28, "Twitter", "PERSON", "ent-tw"),
+        Mention(30, 36, "Arpaio", "PERSON", "ent-arpaio"),
+        Mention(49, 57, "Medicare", "PERSON", "ent-med"),
+    )
+    also = Article(id="b", text="Twitter said so.", mentions=(Mention(0, 7, "Twitter", "ORG", "ent-tw"),))
+    assert event_people([Article(id="a", text=text, mentions=mentions), also]) == {"ent-arpaio"}
+
+
+def test_conflicts_a_list_of_names_against_one_name_is_no_person_conflict() -> None:
+    names = {"e1": "Jim Talent", "e2": "John Ashcroft", "e3": "John Danforth", "e4": "Kit Bond"}
+    assert differing_people(names, {"e5": "Todd Akin"}) == ([], [])
+    assert differing_people({"e1": "Joe Arpaio", "e6": "Rick Perry"}, {"e5": "Jay Carney", "e6": "Rick Perry"}) == (
+        ["Joe Arpaio"], ["Jay Carney"])  # fmt: skip
+    # One family, not two people in conflict.
+    assert differing_people({"e1": "Hillary Clinton"}, {"e2": "the Clintons"}) == ([], [])
