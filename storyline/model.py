@@ -446,6 +446,18 @@ class EventDigest:
 
 
 @dataclass(frozen=True, slots=True)
+class StorylineDigest:
+    """A storyline as lists show it: titled after its event with most articles."""
+
+    id: str
+    title: str
+    events: int
+    articles: int
+    first_seen: str | None
+    last_seen: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class EventQuery:
     """Which events a list holds: all of these that are set must hold.
 

@@ -267,6 +267,9 @@ def conflict_links(
 
     candidates: list[tuple[int, int]] = []
     alike: list[bool] = []
+    # Pairs that differ in people only: the pair model alone is too lenient there (MSRP pairs share their
+    # actors), so they must also be as close in meaning as two reports of one day.
+    people_only: list[bool] = []
     agreeing: list[FactSentence] = []
     for i, j in pairs:
         first, second = sentences[i], sentences[j]
@@ -288,6 +291,7 @@ def conflict_links(
             text = text.replace(mine, theirs)
         agreeing += [replace(first, text=text), replace(second, text=view_b.text)]
         candidates.append((i, j))
+        people_only.append(days is None and not figures and cosines[i, j] < settings.conflict_date_cosine)
     if not candidates:
         return []
     rows = np.array([k for pair in candidates for k in pair])
@@ -302,8 +306,8 @@ def conflict_links(
                 best[key] = (p, partner)
     return [
         (i, j)
-        for (i, j), p, same in zip(candidates, probability, alike, strict=True)
-        if (same or p >= scorer.threshold)
+        for (i, j), p, same, loose in zip(candidates, probability, alike, people_only, strict=True)
+        if (same or (p >= scorer.threshold and not loose))
         and best[(i, sentences[j].article)][1] == j
         and best[(j, sentences[i].article)][1] == i
     ]

@@ -106,7 +106,7 @@ def _named_analyses(store: SQLiteStore, events: Iterable[str]) -> dict[str, Even
 
 def event_documents(store: SQLiteStore, event_id: str | None = None) -> list[dict[str, Any]]:
     """The report's ``events`` part alone, for one event or all (no article is read)."""
-    events = _chosen_events(store, store.events(), event_id)
+    events = _chosen_events(store, store.events(ids=[event_id]) if event_id else store.events(), event_id)
     analyses = _named_analyses(store, [e.id for e in events])
     return [_event_json(e, analyses.get(e.id)) for e in events]
 
@@ -188,7 +188,8 @@ def _storylines_json(
     # Here, not at the top: the timeline needs numpy, which the commands that read events alone do without.
     from ..analyze.timeline import storyline_timeline
 
-    chosen = [s for s in store.storylines() if any(e in wanted_events for e in s.events)]
+    holding = {e.storyline for e in every if e.id in wanted_events and e.storyline}
+    chosen = [s for s in store.storylines(holding) if any(e in wanted_events for e in s.events)]
     # A storyline's "about" needs the analyses of all its events, also those outside the report.
     analyses = _named_analyses(store, wanted_events | {e for s in chosen for e in s.events})
     heads = _storyline_heads(chosen, every, analyses)
@@ -204,16 +205,21 @@ def _storylines_json(
 
 def storyline_reports(store: SQLiteStore, storyline_ids: Iterable[str]) -> list[dict[str, Any]]:
     """The report's storylines of these ids (title, about, timeline), each with all its events."""
-    every = store.events()
     wanted = set(storyline_ids)
-    documents, _ = _storylines_json(store, every, {e.id for e in every if e.storyline in wanted})
+    every = store.events(storylines=wanted)
+    documents, _ = _storylines_json(store, every, {e.id for e in every})
     return [d for d in documents if d["id"] in wanted]
 
 
 def build_report(store: SQLiteStore, event_id: str | None = None) -> dict[str, Any]:
     """The whole report, or the part about one event (its articles and storyline), from what the stages
     stored: nothing is computed here."""
-    every = store.events()
+    if event_id is None:
+        every = store.events()
+    else:
+        # One event: read its storyline's events only, not the whole store's.
+        found = store.events(ids=[event_id])
+        every = store.events(storylines=[found[0].storyline]) if found and found[0].storyline else found
     events = _chosen_events(store, every, event_id)
     wanted_events = {e.id for e in events}
     storylines, analyses = _storylines_json(store, every, wanted_events)

@@ -27,6 +27,7 @@ from ..model import (
     Sentence,
     Span,
     Storyline,
+    StorylineDigest,
     StorylineFold,
     StorylineRecord,
     TimeRef,
@@ -225,17 +226,19 @@ class SQLiteStore:
     def save_event_analyses(self, analyses: Iterable[EventAnalysis]) -> None:
         """Store each event's analysis, replacing the one it had, with what lists of events read of it."""
         analyses = list(analyses)
-        rows = [
-            (a.event, a.signature, json.dumps(to_data(a), ensure_ascii=False), a.title,
-             a.summary[0].text if a.summary else "", max((f.independent_outlets for f in a.facts), default=0))
+        rows = [(a.event, a.signature, json.dumps(to_data(a), ensure_ascii=False)) for a in analyses]
+        heads = [
+            (a.event, a.title, a.summary[0].text if a.summary else "",
+             max((f.independent_outlets for f in a.facts), default=0))
             for a in analyses
         ]  # fmt: skip
         events = [(a.event,) for a in analyses]
         with self._write() as db:
             db.executemany(
-                "INSERT OR REPLACE INTO event_analyses (event_id, signature, analysis, title, lead, corroboration) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
+                "INSERT OR REPLACE INTO event_analyses (event_id, signature, analysis) VALUES (?, ?, ?)", rows
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO event_heads (event_id, title, lead, corroboration) VALUES (?, ?, ?, ?)", heads
             )
             db.executemany("DELETE FROM event_outlets WHERE event_id = ?", events)
             db.executemany("DELETE FROM event_entities WHERE event_id = ?", events)
@@ -386,14 +389,26 @@ class SQLiteStore:
             articles = _with_annotations(self._db, articles)
         return _with_sentences(self._db, articles) if with_sentences else articles
 
-    def events(self) -> list[Event]:
-        """Events ordered by when they were first reported (undated last), then id."""
+    def events(self, ids: Iterable[str] | None = None, storylines: Iterable[str] | None = None) -> list[Event]:
+        """Events ordered by when they were first reported (undated last), then id: every one, or those of
+        ``ids``, or those of the ``storylines`` given."""
+        where, params = "", []
+        if ids is not None:
+            params = sorted(set(ids))
+            where = f"WHERE event_id IN ({', '.join('?' * len(params))})"
+        elif storylines is not None:
+            params = sorted(set(storylines))
+            where = f"WHERE event_id IN (SELECT id FROM events WHERE storyline_id IN ({', '.join('?' * len(params))}))"
+        if len(params) > _CHUNK:
+            wanted = set(params)
+            return [e for e in self.events() if (e.id if ids is not None else e.storyline) in wanted]
         rows = self._db.execute(
             "SELECT e.id, e.title, e.storyline_id, MIN(a.published) AS first_seen, "
             "MAX(a.published) AS last_seen, GROUP_CONCAT(a.id) AS article_ids "
-            "FROM events e JOIN (SELECT id, event_id, published FROM articles "
+            f"FROM events e JOIN (SELECT id, event_id, published FROM articles {where} "
             "ORDER BY published IS NULL, published, seq) a ON a.event_id = e.id "
-            "GROUP BY e.id ORDER BY first_seen IS NULL, first_seen, e.id"
+            "GROUP BY e.id ORDER BY first_seen IS NULL, first_seen, e.id",
+            params,
         ).fetchall()
         return [
             Event(
@@ -407,14 +422,17 @@ class SQLiteStore:
             for row in rows
         ]
 
-    def storylines(self) -> list[Storyline]:
-        events = self.events()
+    def storylines(self, ids: Iterable[str] | None = None) -> list[Storyline]:
+        """Storylines ordered like their first events: every one, or those of ``ids``."""
+        wanted = sorted(set(ids)) if ids is not None else None
+        events = self.events(storylines=wanted) if wanted is not None else self.events()
         events_by_storyline: dict[str, list[str]] = {}
         for event in events:
             if event.storyline:
                 events_by_storyline.setdefault(event.storyline, []).append(event.id)
         rows = self._db.execute("SELECT id, title FROM storylines ORDER BY id").fetchall()
-        found = [Storyline(row["id"], row["title"], tuple(events_by_storyline.get(row["id"], ()))) for row in rows]
+        found = [Storyline(row["id"], row["title"], tuple(events_by_storyline.get(row["id"], ())))
+                 for row in rows if wanted is None or row["id"] in wanted]  # fmt: skip
         # Ordered like their first events.
         order = {event.id: i for i, event in enumerate(events)}
         return sorted(found, key=lambda s: min((order.get(e, 0) for e in s.events), default=0))
@@ -428,7 +446,7 @@ class SQLiteStore:
         where: list[str] = []
         params: list[Any] = []
         if query.since:
-            where.append("COALESCE(s.last_seen, '') >= ?")
+            where.append("s.last_key >= ?")
             params.append(query.since)
         if query.until:
             # A day "until" takes all of that day's timestamps.
@@ -457,17 +475,15 @@ class SQLiteStore:
             where.append("e.storyline_id = ?")
             params.append(query.storyline)
         if after is not None:
-            where.append("(COALESCE(s.last_seen, '') < ? OR (COALESCE(s.last_seen, '') = ? AND e.id > ?))")
+            where.append("(s.last_key < ? OR (s.last_key = ? AND s.event_id > ?))")
             params.extend([after[0], after[0], after[1]])
         rows = self._db.execute(
             "SELECT e.id, COALESCE(NULLIF(x.title, ''), e.title) AS title, e.storyline_id, s.first_seen, "
             "s.last_seen, s.articles, COALESCE(x.lead, '') AS lead, COALESCE(x.corroboration, 0) AS corroboration, "
             "(SELECT GROUP_CONCAT(outlet, char(31)) FROM event_outlets o WHERE o.event_id = e.id) AS outlets "
-            "FROM events e JOIN (SELECT event_id, MIN(published) AS first_seen, MAX(published) AS last_seen, "
-            "COUNT(*) AS articles FROM articles WHERE event_id IS NOT NULL GROUP BY event_id) s "
-            "ON s.event_id = e.id LEFT JOIN event_analyses x ON x.event_id = e.id "
+            "FROM event_spans s JOIN events e ON e.id = s.event_id LEFT JOIN event_heads x ON x.event_id = e.id "
             f"{'WHERE ' + ' AND '.join(where) if where else ''} "
-            "ORDER BY COALESCE(s.last_seen, '') DESC, e.id LIMIT ?",
+            "ORDER BY s.last_key DESC, s.event_id LIMIT ?",
             [*params, limit],
         ).fetchall()
         return [
@@ -484,6 +500,30 @@ class SQLiteStore:
             )
             for row in rows
         ]
+
+    def storyline_digests(self, limit: int = 50, offset: int = 0) -> tuple[list[StorylineDigest], int]:
+        """Storylines as lists show them, latest reported first, and how many there are."""
+        rows = self._db.execute(
+            "WITH lines AS (SELECT e.storyline_id AS id, COUNT(*) AS events, SUM(z.articles) AS articles, "
+            "MIN(z.first_seen) AS first_seen, MAX(z.last_seen) AS last_seen FROM events e "
+            "JOIN event_spans z ON z.event_id = e.id WHERE e.storyline_id IS NOT NULL GROUP BY e.storyline_id) "
+            "SELECT l.*, (SELECT COALESCE(NULLIF(x.title, ''), e.title) FROM events e "
+            "JOIN event_spans z ON z.event_id = e.id LEFT JOIN event_heads x ON x.event_id = e.id "
+            "WHERE e.storyline_id = l.id ORDER BY z.articles DESC, e.id LIMIT 1) AS title, "
+            "COUNT(*) OVER () AS total FROM lines l ORDER BY COALESCE(l.last_seen, '') DESC, l.id LIMIT ? OFFSET ?",
+            (limit, offset),
+        ).fetchall()
+        total = (
+            rows[0]["total"]
+            if rows
+            else int(self._db.execute("SELECT COUNT(DISTINCT storyline_id) FROM events").fetchone()[0])
+        )
+        digests = [
+            StorylineDigest(row["id"], row["title"] or "", row["events"], row["articles"], row["first_seen"],
+                            row["last_seen"])
+            for row in rows
+        ]  # fmt: skip
+        return digests, total
 
     def event_exists(self, event_id: str) -> bool:
         return self._db.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone() is not None

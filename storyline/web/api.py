@@ -97,8 +97,8 @@ def list_storylines(
     store: Store, limit: Limit = DEFAULT_PAGE, offset: Annotated[int, Query(ge=0)] = 0
 ) -> dict[str, Any]:
     """Storylines, latest reported first."""
-    rows = docs.storyline_list(store)
-    return {"storylines": rows[offset : offset + limit], "total": len(rows)}
+    rows, total = docs.storyline_list(store, limit, offset)
+    return {"storylines": rows, "total": total}
 
 
 @router.get("/storylines/{storyline_id}", tags=["storylines"])

@@ -82,26 +82,10 @@ def storyline_document(store: SQLiteStore, storyline_id: str) -> dict[str, Any]:
     return document
 
 
-def storyline_list(store: SQLiteStore) -> list[dict[str, Any]]:
-    """Every storyline, the latest reported first: title, events, dates."""
-    digests = store.event_digests(limit=1_000_000)
-    by_storyline: dict[str, list[EventDigest]] = {}
-    for digest in digests:
-        if digest.storyline:
-            by_storyline.setdefault(digest.storyline, []).append(digest)
-    titles = {s.id: s.title for s in store.storylines()}
-    rows = []
-    for storyline, events in by_storyline.items():
-        dated = [d for d in events if d.first_seen]
-        rows.append({
-            "id": storyline,
-            "title": max(events, key=lambda d: (d.articles, d.corroboration)).title or titles.get(storyline, ""),
-            "events": len(events),
-            "articles": sum(d.articles for d in events),
-            "first_seen": min((d.first_seen or "" for d in dated), default=None),
-            "last_seen": max((d.last_seen or "" for d in dated), default=None),
-        })  # fmt: skip
-    return sorted(rows, key=lambda r: (r["last_seen"] or "", r["id"]), reverse=True)
+def storyline_list(store: SQLiteStore, limit: int = 10_000, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """Storylines, the latest reported first (title, events, articles, dates), and how many there are."""
+    digests, total = store.storyline_digests(limit, offset)
+    return [asdict(d) for d in digests], total
 
 
 def article_document(store: SQLiteStore, article_id: str) -> dict[str, Any]:

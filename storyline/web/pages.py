@@ -33,7 +33,7 @@ def front(request: Request, store: Store, query: Filters, cursor: Cursor = None)
     return _page(
         request, "index.html.j2",
         events=events, next_url=next_url, filters=params, filtered=any(k != "cursor" for k in params),
-        storylines=docs.storyline_list(store)[:10], outlets=[o for o, _, _ in store.outlets()],
+        storylines=docs.storyline_list(store, limit=10)[0], outlets=[o for o, _, _ in store.outlets()],
         where_options=[(f"{c}:{v}", f"{c}: {v}") for c, values in sorted(columns.items()) for v in values
                        if c not in ("name",)],
     )  # fmt: skip
@@ -48,7 +48,7 @@ def event(request: Request, store: Store, event_id: str) -> HTMLResponse:
 
 @router.get("/storylines", response_class=HTMLResponse)
 def storylines(request: Request, store: Store) -> HTMLResponse:
-    return _page(request, "storylines.html.j2", storylines=docs.storyline_list(store))
+    return _page(request, "storylines.html.j2", storylines=docs.storyline_list(store, limit=10_000_000)[0])
 
 
 @router.get("/storylines/{storyline_id}", response_class=HTMLResponse)

@@ -49,7 +49,7 @@ def export_site(
             (root / "static" / item.name).write_bytes(item.read_bytes())
 
     digests = store.event_digests(limit=10_000_000)
-    storylines = docs.storyline_list(store)
+    storylines, _ = docs.storyline_list(store, limit=10_000_000)
     pages = [digests[i : i + SITE_PAGE] for i in range(0, len(digests), SITE_PAGE)] or [[]]
     for number, events in enumerate(pages, start=1):
         name = "index.html" if number == 1 else f"page-{number}.html"

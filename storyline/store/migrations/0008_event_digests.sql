@@ -1,10 +1,14 @@
 -- What lists of events show and filter on, kept beside each stored analysis so that a page of events reads
--- a few columns, not every analysis: its title, first summary line, the most independent outlets behind any
--- one of its facts, its outlets and its entities. Written with the analysis (save_event_analyses).
+-- a few short rows, not every analysis (a row of event_analyses is mostly its JSON): its title, first summary
+-- line, the most independent outlets behind any one of its facts, its outlets and its entities. Written with
+-- the analysis (save_event_analyses).
 
-ALTER TABLE event_analyses ADD COLUMN title TEXT NOT NULL DEFAULT '';
-ALTER TABLE event_analyses ADD COLUMN lead TEXT NOT NULL DEFAULT '';
-ALTER TABLE event_analyses ADD COLUMN corroboration INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE event_heads (
+    event_id       TEXT PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+    title          TEXT NOT NULL,
+    lead           TEXT NOT NULL,
+    corroboration  INTEGER NOT NULL
+) WITHOUT ROWID;
 
 CREATE TABLE event_outlets (
     event_id  TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
@@ -22,11 +26,11 @@ CREATE TABLE event_entities (
 CREATE INDEX event_entities_entity ON event_entities (entity_id);
 
 -- Analyses stored before this migration: the same columns from their JSON.
-UPDATE event_analyses SET
-    title = COALESCE(json_extract(analysis, '$.title'), ''),
-    lead = COALESCE(json_extract(analysis, '$.summary[0].text'), ''),
-    corroboration = COALESCE(
-        (SELECT MAX(json_extract(f.value, '$.independent_outlets')) FROM json_each(analysis, '$.facts') f), 0);
+INSERT INTO event_heads (event_id, title, lead, corroboration)
+    SELECT event_id, COALESCE(json_extract(analysis, '$.title'), ''),
+           COALESCE(json_extract(analysis, '$.summary[0].text'), ''),
+           COALESCE((SELECT MAX(json_extract(f.value, '$.independent_outlets')) FROM json_each(analysis, '$.facts') f), 0)
+    FROM event_analyses;
 INSERT OR IGNORE INTO event_outlets (event_id, outlet)
     SELECT event_id, json_extract(o.value, '$.outlet') FROM event_analyses, json_each(analysis, '$.coverage.outlets') o;
 INSERT OR IGNORE INTO event_entities (event_id, entity_id, mentions)
