@@ -13,6 +13,7 @@ an AllSides event (three outlets' opening snippets).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import shutil
@@ -51,7 +52,8 @@ def replicate(base: Path, target: Path, copies: int) -> int:
     """``base`` with its rows copied ``copies`` times under fresh ids; returns the number of articles."""
     shutil.copy(base, target)
     db = sqlite3.connect(target)
-    columns = {table: [r[1] for r in db.execute(f"PRAGMA table_info({table})")] for table in _COPIED}
+    # Every column but an integer key (articles.seq): the copies get their own.
+    columns = {table: [r[1] for r in db.execute(f"PRAGMA table_info({table})") if r[1] != "seq"] for table in _COPIED}
     originals = {table: db.execute(f"SELECT {', '.join(columns[table])} FROM {table}").fetchall() for table in _COPIED}
     for copy in range(1, copies + 1):
 
@@ -59,7 +61,8 @@ def replicate(base: Path, target: Path, copies: int) -> int:
             # The entity ids stay: the same people and places recur across copies, as in a real store.
             if match.group(1) == "ent":
                 return match.group(0)
-            return f"{match.group(1)}-{match.group(2)[:-3]}{copy:03x}"
+            digest = hashlib.sha256(f"{match.group(0)}/{copy}".encode()).hexdigest()[:16]
+            return f"{match.group(1)}-{digest}"
 
         for table, rows in originals.items():
             rewrite = [columns[table].index(c) for c in _COPIED[table]]

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import Errors, StorylineError
-from ..model import Article, EntityProfile, Event, EventAnalysis, Storyline, to_data
+from ..model import Article, Event, Storyline, to_data
 from ..store import SQLiteStore
 
 # Entities listed as what a storyline is about, at most.
@@ -54,34 +53,31 @@ def _article_json(article: Article) -> dict[str, Any]:
     }
 
 
-def _named(analysis: EventAnalysis, known: dict[str, tuple[str, str]]) -> EventAnalysis:
-    """The analysis with entity names and types as the store decided them over all their mentions (the
-    analysis names them from the event's own mentions)."""
+def _named(analysis: dict[str, Any], known: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """A stored analysis (as JSON data) with entity names and types as the store decided them over all their
+    mentions (the analysis names them from the event's own mentions)."""
 
-    def rename(entity: EntityProfile) -> EntityProfile:
-        name, entity_type = known.get(entity.id, (entity.name, entity.type))
-        aliases = (
-            tuple(a for a in (*entity.aliases, entity.name) if a != name) if name != entity.name else entity.aliases
-        )
-        return replace(entity, name=name, type=entity_type, aliases=aliases)
+    def rename(entity: dict[str, Any]) -> dict[str, Any]:
+        name, entity_type = known.get(entity["id"], (entity["name"], entity["type"]))
+        aliases = entity["aliases"]
+        if name != entity["name"]:
+            aliases = [a for a in (*aliases, entity["name"]) if a != name]
+        return {**entity, "name": name, "type": entity_type, "aliases": aliases}
 
-    quotes = tuple(replace(q, speaker_name=known[q.speaker][0]) if q.speaker in known else q for q in analysis.quotes)
-    return replace(analysis, entities=tuple(rename(e) for e in analysis.entities), quotes=quotes)
-
-
-def _event_title(event: Event, analysis: EventAnalysis | None) -> str:
-    # The analysis titles an event by its most central headline; the clusterer, by its first article.
-    return (analysis.title if analysis is not None else "") or event.title
+    quotes = [{**q, "speaker_name": known[q["speaker"]][0]} if q["speaker"] in known else q
+              for q in analysis.get("quotes", [])]  # fmt: skip
+    return {**analysis, "entities": [rename(e) for e in analysis.get("entities", [])], "quotes": quotes}
 
 
-def _event_json(event: Event, analysis: EventAnalysis | None) -> dict[str, Any]:
-    analysed = to_data(analysis) if analysis is not None else {}
+def _event_json(event: Event, analysis: dict[str, Any] | None) -> dict[str, Any]:
+    analysed = analysis or {}
     return {
         "id": event.id,
-        "title": _event_title(event, analysis),
+        # The analysis titles an event by its most central headline; the clusterer, by its first article.
+        "title": analysed.get("title") or event.title,
         "storyline": event.storyline,
         "articles": list(event.articles),
-        "outlets": sorted(o.outlet for o in analysis.coverage.outlets) if analysis is not None else [],
+        "outlets": sorted(o["outlet"] for o in analysed.get("coverage", {}).get("outlets", [])),
         "first_seen": _day(event.first_seen),
         "last_seen": _day(event.last_seen),
         **{part: analysed.get(part, {} if part == "coverage" else []) for part in _ANALYSIS_PARTS},
@@ -98,9 +94,11 @@ def _chosen_events(store: SQLiteStore, events: list[Event], event_id: str | None
     return chosen
 
 
-def _named_analyses(store: SQLiteStore, events: Iterable[str]) -> dict[str, EventAnalysis]:
-    analyses = store.event_analyses(events)
-    known = store.entities(e.id for a in analyses.values() for e in a.entities)
+def _named_analyses(store: SQLiteStore, events: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The stored analyses of ``events`` as JSON data (the report's form: no model objects in between), their
+    entities named as the store names them."""
+    analyses = store.event_analysis_data(events)
+    known = store.entities(e["id"] for a in analyses.values() for e in a.get("entities", []))
     return {event: _named(analysis, known) for event, analysis in analyses.items()}
 
 
@@ -111,40 +109,40 @@ def event_documents(store: SQLiteStore, event_id: str | None = None) -> list[dic
     return [_event_json(e, analyses.get(e.id)) for e in events]
 
 
-def _shared_entities(analyses: list[EventAnalysis]) -> list[tuple[str, int]]:
-    """Why a storyline's events belong together, as a reader can check it: the entities named in more than
-    one of its events, with how many; those in most events first, then the most mentioned (at most
-    ``_ABOUT_ENTITIES``)."""
+def _shared_entities(rows: Iterable[tuple[str, str, int]]) -> list[tuple[str, int]]:
+    """Why a storyline's events belong together, as a reader can check it: of the (event, entity, mentions)
+    ``rows`` of its events, the entities named in more than one event, with how many; those in most events
+    first, then the most mentioned (at most ``_ABOUT_ENTITIES``)."""
     in_events: dict[str, int] = {}
     mentions: dict[str, int] = {}
-    for analysis in analyses:
-        for entity in analysis.entities:
-            mentions[entity.id] = mentions.get(entity.id, 0) + entity.mentions
-            in_events[entity.id] = in_events.get(entity.id, 0) + 1
+    for _event, entity, count in rows:
+        mentions[entity] = mentions.get(entity, 0) + count
+        in_events[entity] = in_events.get(entity, 0) + 1
     ranked = sorted((-n, -mentions[entity], entity) for entity, n in in_events.items() if n > 1)
     return [(entity, -n) for n, _, entity in ranked[:_ABOUT_ENTITIES]]
 
 
-def _storyline_heads(
-    storylines: list[Storyline], every: list[Event], analyses: dict[str, EventAnalysis]
-) -> dict[str, dict[str, Any]]:
-    """Each storyline's title and what it is about, as the report shows them (``analyses``: of all its
-    events, also those outside the report)."""
-    names = {e.id: e.name for a in analyses.values() for e in a.entities}
+def _storyline_heads(store: SQLiteStore, storylines: list[Storyline], every: list[Event]) -> dict[str, dict[str, Any]]:
+    """Each storyline's title and what it is about, as the report shows them, from the short rows stored beside
+    its events' analyses (no analysis is read)."""
+    members = [e for s in storylines for e in s.events]
+    titles = store.event_titles(members)
+    rows = store.event_entity_counts(members)
+    by_event: dict[str, list[tuple[str, str, int]]] = {}
+    for row in rows:
+        by_event.setdefault(row[0], []).append(row)
+    shared = {s.id: _shared_entities(r for e in s.events for r in by_event.get(e, ())) for s in storylines}
+    names = store.entities({entity for about in shared.values() for entity, _ in about})
     # A storyline is titled after its most central event: shown with that event's title as the report shows it.
-    all_events = {e.id: e for e in every}
-    titles = {all_events[e].title: analyses[e].title for s in storylines for e in s.events
-              if e in all_events and e in analyses and analyses[e].title}  # fmt: skip
+    shown = {e.title: titles[e.id] for e in every if titles.get(e.id)}
     return {
         s.id: {
-            "title": titles.get(s.title, s.title),
-            "about": [
-                {"entity": entity, "name": names.get(entity, entity), "events": count}
-                for entity, count in _shared_entities([analyses[e] for e in s.events if e in analyses])
-            ],
+            "title": shown.get(s.title, s.title),
+            "about": [{"entity": entity, "name": names.get(entity, (entity, ""))[0], "events": count}
+                      for entity, count in shared[s.id]],
         }
         for s in storylines
-    }
+    }  # fmt: skip
 
 
 def storyline_documents(store: SQLiteStore) -> list[dict[str, Any]]:
@@ -152,8 +150,8 @@ def storyline_documents(store: SQLiteStore) -> list[dict[str, Any]]:
     timeline, so no numpy: for listings that must answer at once)."""
     every = store.events()
     storylines = store.storylines()
-    analyses = _named_analyses(store, [e for s in storylines for e in s.events])
-    heads = _storyline_heads(storylines, every, analyses)
+    heads = _storyline_heads(store, storylines, every)
+    titles = store.event_titles(e.id for e in every)
     events = {e.id: e for e in every}
     documents = []
     for storyline in storylines:
@@ -168,7 +166,7 @@ def storyline_documents(store: SQLiteStore) -> list[dict[str, Any]]:
                 "events": [
                     {
                         "id": e.id,
-                        "title": _event_title(e, analyses.get(e.id)),
+                        "title": titles.get(e.id) or e.title,
                         "articles": len(e.articles),
                         "first_seen": _day(e.first_seen),
                         "last_seen": _day(e.last_seen),
@@ -181,39 +179,43 @@ def storyline_documents(store: SQLiteStore) -> list[dict[str, Any]]:
 
 
 def _storylines_json(
-    store: SQLiteStore, every: list[Event], wanted_events: set[str]
-) -> tuple[list[dict[str, Any]], dict[str, EventAnalysis]]:
-    """The storylines holding any of ``wanted_events`` (listing only those) as the report gives them, and the
-    analyses read for them."""
-    # Here, not at the top: the timeline needs numpy, which the commands that read events alone do without.
-    from ..analyze.timeline import storyline_timeline
-
+    store: SQLiteStore, every: list[Event], wanted_events: set[str], timelines: bool
+) -> list[dict[str, Any]]:
+    """The storylines holding any of ``wanted_events`` (listing only those) as the report gives them; with
+    their ``timelines`` across all their events if asked (that reads every one of their analyses)."""
     holding = {e.storyline for e in every if e.id in wanted_events and e.storyline}
-    chosen = [s for s in store.storylines(holding) if any(e in wanted_events for e in s.events)]
-    # A storyline's "about" needs the analyses of all its events, also those outside the report.
-    analyses = _named_analyses(store, wanted_events | {e for s in chosen for e in s.events})
-    heads = _storyline_heads(chosen, every, analyses)
+    # ``every`` holds every event of those storylines (build_report, storyline_reports read them so).
+    chosen = [s for s in store.storylines(holding, every) if any(e in wanted_events for e in s.events)]
+    heads = _storyline_heads(store, chosen, every)
     storylines = [
         {"id": s.id, "title": heads[s.id]["title"], "events": [e for e in s.events if e in wanted_events],
-         "about": heads[s.id]["about"],
-         # Its events' timelines as one: a line two events share (a source, or the same words) listed once.
-         "timeline": storyline_timeline([to_data(analyses[e])["timeline"] for e in s.events if e in analyses])}
+         "about": heads[s.id]["about"]}
         for s in chosen
     ]  # fmt: skip
-    return storylines, analyses
+    if timelines:
+        # Here, not at the top: the timeline needs numpy, which the commands that read events alone do without.
+        from ..analyze.timeline import storyline_timeline
+
+        analyses = store.event_analyses({e for s in chosen for e in s.events})
+        for document, storyline in zip(storylines, chosen, strict=True):
+            # Its events' timelines as one: a line two events share (a source, or the same words) listed once.
+            document["timeline"] = storyline_timeline(
+                [to_data(analyses[e].timeline) for e in storyline.events if e in analyses]
+            )
+    return storylines
 
 
 def storyline_reports(store: SQLiteStore, storyline_ids: Iterable[str]) -> list[dict[str, Any]]:
     """The report's storylines of these ids (title, about, timeline), each with all its events."""
     wanted = set(storyline_ids)
     every = store.events(storylines=wanted)
-    documents, _ = _storylines_json(store, every, {e.id for e in every})
+    documents = _storylines_json(store, every, {e.id for e in every}, timelines=True)
     return [d for d in documents if d["id"] in wanted]
 
 
 def build_report(store: SQLiteStore, event_id: str | None = None) -> dict[str, Any]:
-    """The whole report, or the part about one event (its articles and storyline), from what the stages
-    stored: nothing is computed here."""
+    """The whole report, or the part about one event (its articles, and its storyline's title and what it is
+    about), from what the stages stored: nothing is computed here."""
     if event_id is None:
         every = store.events()
     else:
@@ -222,7 +224,10 @@ def build_report(store: SQLiteStore, event_id: str | None = None) -> dict[str, A
         every = store.events(storylines=[found[0].storyline]) if found and found[0].storyline else found
     events = _chosen_events(store, every, event_id)
     wanted_events = {e.id for e in events}
-    storylines, analyses = _storylines_json(store, every, wanted_events)
+    analyses = _named_analyses(store, wanted_events)
+    # One event's report names its storyline; the storyline's timeline across its events is the whole
+    # report's (and the storyline page's) to give.
+    storylines = _storylines_json(store, every, wanted_events, timelines=event_id is None)
     articles = store.articles(events=sorted(wanted_events)) if event_id is not None else store.articles()
     return {
         "schema": SCHEMA_ID,

@@ -6,7 +6,7 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -54,6 +54,8 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 _BUSY_TIMEOUT_MS = 30_000
 # SQLite caps the parameters of one statement: ids are looked up this many at a time.
 _CHUNK = 500
+# Whole-store answers a connection keeps (see SQLiteStore._cached) before it starts over.
+_CACHED_ANSWERS = 64
 _SEARCH_TERM = re.compile(r"\w+", re.UNICODE)
 # Control characters mark matches in snippets: they cannot occur in article text.
 SNIPPET_OPEN, SNIPPET_CLOSE = "\x02", "\x03"
@@ -108,6 +110,9 @@ class SQLiteStore:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the database ({exc}).") from exc
         self._lock = threading.Lock()
+        # Answers of whole-store aggregates, kept while the database is unchanged (see _cached).
+        self._cache: dict[Any, tuple[tuple[int, int], Any]] = {}
+        self._writes = 0
         self._migrate()
 
     # -- lifecycle -----------------------------------------------------------------
@@ -132,6 +137,20 @@ class SQLiteStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+            self._writes += 1
+
+    def _cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()``, reused until the database changes: a commit by this connection, or by any other
+        (SQLite's data_version tells). For aggregates over the whole store that every page lists."""
+        version = (int(self._db.execute("PRAGMA data_version").fetchone()[0]), self._writes)
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        value = compute()
+        if len(self._cache) > _CACHED_ANSWERS:
+            self._cache.clear()
+        self._cache[key] = (version, value)
+        return value
 
     def _migrate(self) -> None:
         try:
@@ -263,6 +282,30 @@ class SQLiteStore:
                 chunk = wanted[chunk_start : chunk_start + _CHUNK]
                 rows += self._db.execute(f"{sql} WHERE event_id IN ({', '.join('?' * len(chunk))})", chunk).fetchall()
         return {row["event_id"]: from_data(EventAnalysis, json.loads(row["analysis"])) for row in rows}
+
+    def event_analysis_data(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored analyses of ``ids`` as their JSON data (what the report and the API serve as they are)."""
+        rows = self._in_chunks("SELECT event_id, analysis FROM event_analyses WHERE event_id IN ({})", ids)
+        return {row[0]: json.loads(row[1]) for row in rows}
+
+    def event_titles(self, ids: Iterable[str]) -> dict[str, str]:
+        """The title each of ``ids`` was given by its analysis (its most central headline), where it has one."""
+        rows = self._in_chunks("SELECT event_id, title FROM event_heads WHERE title != '' AND event_id IN ({})", ids)
+        return {row[0]: row[1] for row in rows}
+
+    def event_entity_counts(self, ids: Iterable[str]) -> list[tuple[str, str, int]]:
+        """(event, entity, mentions) for every entity the analyses of ``ids`` name."""
+        rows = self._in_chunks("SELECT event_id, entity_id, mentions FROM event_entities WHERE event_id IN ({})", ids)
+        return sorted((row[0], row[1], row[2]) for row in rows)
+
+    def _in_chunks(self, sql: str, ids: Iterable[str]) -> list[sqlite3.Row]:
+        """``sql`` (an ``IN ({})`` for the ids) run over ``ids`` a chunk at a time: SQLite caps parameters."""
+        wanted = sorted(set(ids))
+        rows: list[sqlite3.Row] = []
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            rows += self._db.execute(sql.format(", ".join("?" * len(chunk))), chunk).fetchall()
+        return rows
 
     def event_signatures(self) -> dict[str, str]:
         """The signature each stored analysis was computed for, by event."""
@@ -422,10 +465,12 @@ class SQLiteStore:
             for row in rows
         ]
 
-    def storylines(self, ids: Iterable[str] | None = None) -> list[Storyline]:
-        """Storylines ordered like their first events: every one, or those of ``ids``."""
+    def storylines(self, ids: Iterable[str] | None = None, events: list[Event] | None = None) -> list[Storyline]:
+        """Storylines ordered like their first events: every one, or those of ``ids``; ``events``, when the
+        caller has read them already, must hold every event of those storylines."""
         wanted = sorted(set(ids)) if ids is not None else None
-        events = self.events(storylines=wanted) if wanted is not None else self.events()
+        if events is None:
+            events = self.events(storylines=wanted) if wanted is not None else self.events()
         events_by_storyline: dict[str, list[str]] = {}
         for event in events:
             if event.storyline:
@@ -503,6 +548,10 @@ class SQLiteStore:
 
     def storyline_digests(self, limit: int = 50, offset: int = 0) -> tuple[list[StorylineDigest], int]:
         """Storylines as lists show them, latest reported first, and how many there are."""
+        digests, total = self._cached(("storylines", limit, offset), lambda: self._storyline_digests(limit, offset))
+        return list(digests), total
+
+    def _storyline_digests(self, limit: int, offset: int) -> tuple[list[StorylineDigest], int]:
         rows = self._db.execute(
             "WITH lines AS (SELECT e.storyline_id AS id, COUNT(*) AS events, SUM(z.articles) AS articles, "
             "MIN(z.first_seen) AS first_seen, MAX(z.last_seen) AS last_seen FROM events e "
@@ -530,6 +579,9 @@ class SQLiteStore:
 
     def outlets(self) -> list[tuple[str, int, int]]:
         """Every outlet with how many articles and events it has, most articles first."""
+        return list(self._cached("outlets", self._outlets))
+
+    def _outlets(self) -> list[tuple[str, int, int]]:
         rows = self._db.execute(
             "SELECT outlet, COUNT(*) AS articles, COUNT(DISTINCT event_id) AS events FROM articles "
             "WHERE outlet IS NOT NULL AND outlet != '' GROUP BY outlet ORDER BY articles DESC, outlet"
