@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import pytest
 
 from storyline.analyze.quotes import event_quotes, quote_text, word_overlap
-from storyline.analyze.timeline import event_timeline, interval, storyline_timeline
+from storyline.analyze.timeline import (
+    DatedSentence,
+    dated_sentences,
+    event_timeline,
+    interval,
+    rank_dates,
+    storyline_timeline,
+    summarize_timeline,
+    timeline_summary,
+)
 from storyline.config import Settings
 from storyline.embed import load_embedder
 from storyline.model import Article, Quote, Sentence, Span, TimeRef
@@ -130,6 +140,106 @@ def test_storyline_timeline_lists_a_line_two_events_share_once() -> None:
     assert [t["date"] for t in merged] == ["2010-01-12", "2010-03"]
     assert [s["article"] for s in merged[0]["sources"]] == ["a1", "a2"]
     assert storyline_timeline([first, first]) == first
+
+
+def _news(article_id: str, published: str, sentences: list[str], dates: dict[str, str] | None = None) -> Article:
+    """An article of ``sentences`` published on ``published``; ``dates`` maps an expression to its value."""
+    article = _article(article_id, sentences, published=published)
+    times = []
+    for sentence in article.sentences:
+        for expression, value in (dates or {}).items():
+            if expression in sentence.text:
+                start = sentence.start + sentence.text.index(expression)
+                times.append(TimeRef(start, start + len(expression), expression, "DATE", value))
+    return replace(article, times=tuple(times))
+
+
+QUAKE_DAY = date(2010, 1, 12)
+
+
+def test_timeline_summary_dates_sentences_by_named_days_else_publication() -> None:
+    article = _news(
+        "a1",
+        "2010-01-14",
+        [
+            "The earthquake struck Haiti on Tuesday near the capital.",
+            "Aid flights landed in Haiti carrying water and food.",
+            "Donors will meet again in March about rebuilding Haiti.",
+            "Too short.",
+        ],
+        {"Tuesday": "2010-01-12", "March": "2010-03"},
+    )
+    dated = [(s.sentence, s.day, s.mentioned) for s in dated_sentences(article)]
+    # A month is no day: that sentence is under the publication day, as one naming nothing; short ones are out.
+    assert dated == [(0, QUAKE_DAY, True), (1, date(2010, 1, 14), False), (2, date(2010, 1, 14), False)]
+    assert dated_sentences(replace(article, published=None, times=())) == []
+
+
+def _dated_sentence(text: str, day: date, published: date, *, mentioned: bool = True, index: int = 0) -> DatedSentence:
+    return DatedSentence(f"{text[:8]}-{published}", index, text, day, published, mentioned)
+
+
+def test_timeline_summary_ranks_days_by_sentences_naming_them_then_articles() -> None:
+    day, later = QUAKE_DAY, date(2010, 1, 15)
+    sentences = [
+        _dated_sentence("The quake struck on Tuesday.", day, later),
+        _dated_sentence("On Tuesday the quake struck.", day, later),
+        _dated_sentence("Aid arrived today at the port.", later, later, mentioned=False),
+        _dated_sentence("Markets fell on Jan. 11 before it.", date(2010, 1, 11), later),
+    ]
+    assert rank_dates(sentences, 2) == [day, date(2010, 1, 11)]
+    assert rank_dates(sentences, 5, span=(later, later)) == [later]
+
+
+def test_timeline_summary_candidates_name_the_day_or_lead_that_days_or_the_next_days_news() -> None:
+    day = QUAKE_DAY
+    next_day, week_later = date(2010, 1, 13), date(2010, 1, 19)
+    named = _dated_sentence("Haiti was struck by a strong earthquake on Tuesday.", day, next_day)
+    recalled = _dated_sentence("Haiti was struck by an earthquake a week ago Tuesday.", day, week_later)
+    lead = _dated_sentence("Haiti earthquake survivors slept in the streets.", next_day, next_day, mentioned=False)
+    deep = _dated_sentence("Haiti has a long history of earthquakes.", day, day, mentioned=False, index=9)
+    summary = summarize_timeline([named, recalled, lead, deep], [day], per_date=4)
+    # Named the day and reported within two days, or the lead of the next day's news; a week on, or deep in an
+    # article without a date of its own, a sentence is background.
+    assert {s.text for s in summary[day]} == {named.text, lead.text}
+    assert summarize_timeline([recalled, deep], [day], per_date=1) == {}
+
+
+def test_timeline_summary_picks_the_days_central_sentence_and_prefers_keywords() -> None:
+    day, published = QUAKE_DAY, date(2010, 1, 12)
+    central = _dated_sentence("A powerful earthquake struck Haiti near the capital, destroying homes.", day, published)
+    similar = _dated_sentence("The powerful earthquake destroyed homes near the capital on Tuesday.", day, published)
+    aside = _dated_sentence("Stock markets in Asia closed higher on Tuesday after a quiet session.", day, published)
+    other_day = _dated_sentence("Aid flights landed in Haiti with water and food.", date(2010, 1, 14), published)
+    pool = [aside, similar, central, other_day]
+    summary = summarize_timeline(pool, [day], per_date=1)
+    assert [s.text for s in summary[day]] in ([central.text], [similar.text])
+    # With a keyword only sentences naming it are taken, though the centroid is every candidate's.
+    assert [s.text for s in summarize_timeline(pool, [day], per_date=1, keywords={"haiti"})[day]] == [central.text]
+    # Too few sentences name it: any candidate may be taken.
+    assert len(summarize_timeline(pool, [day], per_date=2, keywords={"haiti"})[day]) == 2
+    assert len(summarize_timeline(pool, [day], per_date=2, keywords={"ukraine"})[day]) == 2
+
+
+def test_timeline_summary_of_articles_in_a_budget() -> None:
+    articles = [
+        _news(
+            "a1",
+            "2010-01-12",
+            ["A powerful earthquake struck Haiti near the capital on Tuesday."],
+            {"Tuesday": "2010-01-12"},
+        ),
+        _news("a2", "2010-01-13", ["Haiti's capital lay in ruins a day after the earthquake struck."]),
+        _news("a3", "2010-01-14", ["The first aid flights landed in Haiti carrying water and food."]),
+        _news("a4", "2010-01-15", ["Rescuers in Haiti pulled survivors from the rubble of the capital."]),
+    ]
+    summary = timeline_summary(articles, dates=2, per_date=1, keywords={"haiti"})
+    assert list(summary) == [QUAKE_DAY, date(2010, 1, 13)]
+    assert [(s.article, s.sentence) for s in summary[QUAKE_DAY]] == [("a1", 0)]
+    assert timeline_summary(articles, dates=9, per_date=1, span=(date(2010, 1, 14), date(2010, 1, 20))).keys() == {
+        date(2010, 1, 14),
+        date(2010, 1, 15),
+    }
 
 
 def test_quote_text_drops_quote_marks_and_joins_pieces() -> None:

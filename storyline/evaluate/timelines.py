@@ -3,15 +3,11 @@
 Each record is a topic: an article pool and journalists' timelines (``{"date", "summary": [...]}``). For
 each gold timeline the engine writes one from the pool alone, given the standard budget (Ghalandari &
 Ifrim 2020): the gold's number of dates, its mean sentences per date, and its first and last dates as
-the time span. The method is theirs ("datewise") without the learned date ranker, on the engine's parts:
-
-1. every sentence (a line: the corpus comes split and tokenized) is dated by its day-precise time
-   expressions (:func:`~storyline.nlp.timexes.tag_times`, against the article's publication date), a
-   sentence with none by its article's publication date;
-2. dates are ranked by how many sentences mention them plus how many articles appear that day;
-3. each chosen date gets the sentences, among those dated to it, published then or within two days and
-   naming a topic keyword, whose
-   TF-IDF sum stays closest to the candidates' centroid (greedy CentroidOpt).
+the time span. The articles published in the span are read as the engine reads articles (one sentence a
+line: the corpus comes split and tokenized; time expressions by :func:`~storyline.nlp.timexes.tag_times`
+against each article's date), and the timeline is the product's timeline summary
+(:func:`~storyline.analyze.timeline.timeline_summary`: Ghalandari & Ifrim's "datewise" method without the
+learned date ranker), with the topic's keywords.
 
 Scores (Martschat & Markert 2017, 2018, as in ``tilse``): date F1, and alignment-based ROUGE-1/2 F
 (AR1-F, AR2-F), the "align+ m:1" variant: each date of one timeline is matched with its cheapest date of
@@ -24,7 +20,6 @@ here; the stop words are spaCy's, not ROUGE's SMART list, and the stemmer is NLT
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections import Counter
@@ -38,8 +33,9 @@ from typing import Any
 import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from ..analyze.timeline import timeline_summary
 from ..errors import Errors, InputError, StorylineError
-from ..model import Sentence
+from ..model import Article, Sentence
 from ..nlp.timexes import tag_times
 from .records import read_records
 
@@ -47,29 +43,14 @@ __all__ = ["TimelineScores", "evaluate_timelines", "format_timelines", "rouge_co
 
 Timeline = dict[date, list[str]]
 
-# Sentences shorter than this many words say too little to summarize a day.
-_MIN_WORDS = 5
-_MAX_WORDS = 60
-# A day is summarized from the articles of that day and the next few, as in Ghalandari & Ifrim's datewise
-# method: later articles recall the day in hindsight (.106 AR1-F on t17-dev against .102 with no limit).
-_REPORTED_WITHIN_DAYS = 2
 # Timeline17 texts are tokenized (Penn Treebank); the time tagger and the splitter read plain text.
 _PTB = {"-LRB-": "(", "-RRB-": ")", "-LSB-": "[", "-RSB-": "]", "-LCB-": "{", "-RCB-": "}", "``": '"', "''": '"'}
 _PTB_TOKEN = re.compile("|".join(re.escape(token) for token in _PTB))
 _SPACE_BEFORE = re.compile(r" (?=[.,;:!?%)\]}]|'s\b|'re\b|'ve\b|'ll\b|'d\b|'m\b|n't\b)")
 _SPACE_AFTER = re.compile(r"(?<=[(\[{$]) ")
-_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 _ROUGE_WORD = re.compile(r"[a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _STEM_MIN_CHARS = 4  # ROUGE stems only words longer than three letters
-
-
-@dataclass(frozen=True, slots=True)
-class _Sentence:
-    text: str
-    day: date
-    published: date
-    words: tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -125,28 +106,22 @@ def _lines(text: str) -> list[Sentence]:
     return out
 
 
-def _sentences(articles: list[dict[str, Any]], path: Path, line: int) -> list[_Sentence]:
-    """Every sentence of the pool, dated by its own day-precise expressions or its article's date."""
+def _articles(articles: list[dict[str, Any]], path: Path, line: int) -> list[Article]:
+    """The pool as the engine's articles: plain text, its lines as sentences, its time expressions."""
     out = []
-    for article in articles:
+    for number, article in enumerate(articles):
         published = _day(article.get("published") or "", path, line, "articles.published")
         text = _plain(str(article.get("text") or ""))
-        refs = [ref for ref in tag_times(text, published) if ref.type in ("DATE", "TIME")]
-        for sentence in _lines(text):
-            words = tuple(sentence.text.split())
-            if not _MIN_WORDS <= len(words) <= _MAX_WORDS:
-                continue
-            days = {
-                match.group(1)
-                for ref in refs
-                if sentence.start <= ref.start < sentence.end and (match := _DAY.match(ref.value))
-            }
-            for value in sorted(days) or [published.isoformat()]:
-                try:
-                    day = date.fromisoformat(value)
-                except ValueError:
-                    continue
-                out.append(_Sentence(sentence.text, day, published, tuple(w.lower() for w in words)))
+        out.append(
+            Article(
+                id=str(article.get("id") or number),
+                text=text,
+                title=article.get("title"),
+                published=published.isoformat(),
+                sentences=tuple(_lines(text)),
+                times=tuple(tag_times(text, published)),
+            )
+        )
     return out
 
 
@@ -156,63 +131,6 @@ def _keywords(record: dict[str, Any]) -> set[str]:
     for keyword in record.get("keywords") or [record.get("topic") or ""]:
         words.update(part.lower() for part in _CAMEL.split(str(keyword)) if part)
     return words
-
-
-def _tf_idf(sentences: Sequence[_Sentence], idf: dict[str, float]) -> np.ndarray[Any, np.dtype[np.float64]]:
-    vocabulary = {word: i for i, word in enumerate(sorted({w for s in sentences for w in s.words if w in idf}))}
-    matrix = np.zeros((len(sentences), max(len(vocabulary), 1)))
-    for row, sentence in enumerate(sentences):
-        for word, count in Counter(w for w in sentence.words if w in idf).items():
-            matrix[row, vocabulary[word]] = count * idf[word]
-    return matrix
-
-
-def _centroid_pick(candidates: Sequence[_Sentence], idf: dict[str, float], size: int) -> list[str]:
-    """Greedily the sentences whose summed vector stays closest (cosine) to the candidates' centroid."""
-    if not candidates:
-        return []
-    vectors = _tf_idf(candidates, idf)
-    centroid = vectors.mean(axis=0)
-    chosen: list[int] = []
-    total = np.zeros_like(centroid)
-    seen: set[str] = set()
-    for _ in range(min(size, len(candidates))):
-        best, best_score = -1, -1.0
-        for index, candidate in enumerate(candidates):
-            if index in chosen or candidate.text in seen:
-                continue
-            summed = total + vectors[index]
-            norm = float(np.linalg.norm(summed) * np.linalg.norm(centroid))
-            score = float(summed @ centroid) / norm if norm else 0.0
-            if score > best_score:
-                best, best_score = index, score
-        if best < 0:
-            break
-        chosen.append(best)
-        seen.add(candidates[best].text)
-        total += vectors[best]
-    return [candidates[i].text for i in chosen]
-
-
-def summarize(
-    sentences: Sequence[_Sentence], keywords: set[str], span: tuple[date, date], dates: int, per_date: int
-) -> Timeline:
-    """A timeline of ``dates`` dates within ``span`` and ``per_date`` sentences each (see the module doc)."""
-    first, last = span
-    inside = [s for s in sentences if first <= s.published <= last]
-    score: Counter[date] = Counter(s.day for s in inside if s.day != s.published)
-    score.update({day: 1 for day in {s.published for s in inside}})
-    ranked = sorted((day for day in score if first <= day <= last), key=lambda d: (-score[d], d))[:dates]
-    documents = Counter(w for s in inside for w in set(s.words))
-    idf = {word: math.log(len(inside) / count) for word, count in documents.items() if count > 1}
-    timeline: Timeline = {}
-    for day in ranked:
-        candidates = [s for s in inside if s.day == day and 0 <= (s.published - day).days <= _REPORTED_WITHIN_DAYS]
-        on_topic = [s for s in candidates if keywords & set(s.words)]
-        picked = _centroid_pick(on_topic if len(on_topic) >= per_date else candidates, idf, per_date)
-        if picked:
-            timeline[day] = picked
-    return timeline
 
 
 # -- scores ---------------------------------------------------------------------------------------------------
@@ -321,13 +239,16 @@ def evaluate_timelines(path: Path) -> TimelinesResult:
         if not isinstance(articles, list):
             raise InputError(str(path), Errors.E014.format(path=path, line=line, field="articles", expected="a list"))
         topic_start = time.perf_counter()
-        sentences = _sentences(articles, path, line)
+        pool = _articles(articles, path, line)
         keywords = _keywords(record)
         figures = []
         golds = [_gold(timeline, path, line) for timeline in record.get("timelines") or []]
         for gold in golds:
             per_date = max(1, round(sum(len(s) for s in gold.values()) / len(gold)))
-            predicted = summarize(sentences, keywords, (min(gold), max(gold)), len(gold), per_date)
+            span = (min(gold), max(gold))
+            inside = [a for a in pool if a.published and span[0].isoformat() <= a.published <= span[1].isoformat()]
+            summary = timeline_summary(inside, len(gold), per_date, keywords, span)
+            predicted = {day: [s.text for s in picked] for day, picked in summary.items()}
             figures.append(timeline_scores(predicted, gold))
         if not figures:
             continue
