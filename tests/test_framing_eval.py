@@ -13,7 +13,7 @@ from storyline.errors import InputError
 from storyline.evaluate.framing import evaluate_framing, format_framing
 from storyline.evaluate.metrics import bcubed, best_match, ceaf_e, conll_f1, muc
 from storyline.model import Mention
-from storyline.nlp.concepts import find_concepts, find_predicates, group_mentions, singular
+from storyline.nlp.concepts import find_concepts, find_predicates, group_mentions, singular, stem
 from storyline.nlp.countries import demonym_of
 from storyline.nlp.spacy_pipeline import load_spacy
 from storyline.serve.cli import cli
@@ -98,6 +98,19 @@ def test_concepts_name_qualifying_head_stays_in_concept(settings: Settings) -> N
     assert found == {"Iran deal": "CONCEPT:deal"}
 
 
+@pytest.mark.parametrize(
+    ("forms", "key"),
+    [
+        (("allege", "alleges", "alleged", "alleging"), "alleg"),
+        (("stop", "stopped", "stopping"), "stop"),
+        (("deny", "denies", "denied"), "deni"),
+        (("bogus",), "bogus"),
+    ],
+)
+def test_concepts_stem_joins_a_words_forms(forms: tuple[str, ...], key: str) -> None:
+    assert {stem(form) for form in forms} == {key}
+
+
 def test_predicates_keyed_by_stem_outside_names(settings: Settings) -> None:
     nlp = load_spacy(settings.nlp.spacy_model)
     first = nlp("The lawsuit alleges a bogus conspiracy.")
@@ -106,7 +119,7 @@ def test_predicates_keyed_by_stem_outside_names(settings: Settings) -> None:
     name = Mention(russia, russia + len("Russia"), "Russia", "GPE", "ent-russia")
     keys = {m.text: m.entity for m in find_predicates(first, []) + find_predicates(second, [name])}
     assert keys["alleges"] == keys["alleged"] == "PREDICATE:alleg"
-    assert keys["bogus"] == "PREDICATE:bogu" and keys["hostile"] == "PREDICATE:hostil"
+    assert keys["bogus"] == "PREDICATE:bogus" and keys["hostile"] == "PREDICATE:hostil"
     # Stop words ("was") and names are no predicates.
     assert "was" not in keys and "Russia" not in keys
 

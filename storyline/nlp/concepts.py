@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from nltk.stem.porter import PorterStemmer
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc, Token
 
@@ -101,9 +100,27 @@ def find_concepts(doc: Doc, names: Sequence[Mention], countries: dict[str, str] 
     return found
 
 
-_STEMMER = PorterStemmer()
+# Endings of verb and adjective forms, longest first; one is taken off ("alleged", "alleging" -> "alleg").
+_INFLECTIONS = ("ingly", "edly", "ing", "ed", "es", "s", "e")
+_MIN_STEM = 3
+_KEPT_DOUBLES = frozenset("lsz")
 # Parts of speech of the words outlets choose to describe what happens ("conspired", "sham", "desperate").
 _PREDICATE_POS = frozenset({"VERB", "ADJ"})
+
+
+def stem(word: str) -> str:
+    """A light stem of a lower-case verb or adjective: one inflection off, a doubled final consonant undone,
+    a final y as i, so that the forms of one word meet ("allege", "alleges", "alleged" -> "alleg"; "stopped",
+    "stop"; "denied", "deny" -> "deni"). Not a dictionary form: a key."""
+    for ending in _INFLECTIONS:
+        if word.endswith(ending) and len(word) - len(ending) >= _MIN_STEM:
+            if ending == "s" and word.endswith(_NOT_PLURAL_ENDINGS):
+                break
+            word = word[: -len(ending)]
+            break
+    if len(word) > _MIN_STEM and word[-1] == word[-2] and word[-1] not in "aeiou" and word[-1] not in _KEPT_DOUBLES:
+        word = word[:-1]
+    return word[:-1] + "i" if word.endswith("y") and len(word) > _MIN_STEM else word
 
 
 def find_predicates(doc: Doc, names: Sequence[Mention]) -> list[Mention]:
@@ -117,8 +134,8 @@ def find_predicates(doc: Doc, names: Sequence[Mention]) -> list[Mention]:
             continue
         if any(start <= token.idx < end for start, end in taken):
             continue
-        stem = _STEMMER.stem(word)
-        found.append(Mention(token.idx, token.idx + len(token), token.text, PREDICATE_TYPE, f"{PREDICATE_TYPE}:{stem}"))
+        key = f"{PREDICATE_TYPE}:{stem(word)}"
+        found.append(Mention(token.idx, token.idx + len(token), token.text, PREDICATE_TYPE, key))
     return found
 
 
