@@ -9,8 +9,11 @@ mention takes the group of the engine mention that overlaps it most, a coded men
 find is a group of its own on the system side, and engine mentions that no annotator coded are not
 scored (NewsWCL50 codes a sample of phrases, not every mention).
 
-Two system groupings are scored from the same parse: ``names`` (the entity linker alone, the engine
-before concept grouping) and ``concepts`` (names, then concepts). Each is scored over all codes, as
+Three system groupings are scored from the same parse: ``names`` (the entity linker alone, the engine
+before concept grouping), ``concepts`` (:func:`~storyline.nlp.concepts.group_mentions`: names, concepts and
+predicates) and ``lumped``, a reference that no engine should ship: the same mentions, with every concept and
+predicate of an event put in one group. BCubed, MUC and CEAF-e reward it on this corpus, whose codes are
+large and whose mentions are mostly coded; best-match F1 does not. Each is scored over all codes, as
 Hamborg et al. (JCDL 2019) do, and over actors, countries and the rest. Metrics: BCubed, MUC, CEAF-e
 and their CoNLL F1, and ``best_match``, each code against the one system group holding most of its
 mentions, averaged over codes: our reading of the measure behind Hamborg et al.'s F1 45.7.
@@ -19,11 +22,11 @@ mentions, averaged over codes: our reading of the measure behind Hamborg et al.'
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..config import Settings
-from ..nlp.concepts import group_concepts
+from ..nlp.concepts import CONCEPT_TYPE, PREDICATE_TYPE, group_mentions
 from ..nlp.spacy_pipeline import load_spacy
 from .entities import ACTOR_CODES, COUNTRY_CODES, key_entities, missed, read_event, read_names
 from .metrics import Scores, bcubed, best_match, ceaf_e, muc
@@ -31,7 +34,10 @@ from .records import read_records
 
 # Kinds of code scored apart, besides all of them together.
 CODE_GROUPS = ("all", "actors", "countries", "rest")
-SYSTEMS = ("names", "concepts")
+SYSTEMS = ("names", "concepts", "lumped")
+# The one group of the ``lumped`` reference.
+LUMP = "LUMP"
+LUMPED_TYPES = frozenset({CONCEPT_TYPE, PREDICATE_TYPE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,7 @@ class FramingScores:
     articles: int
     names: dict[str, GroupScores]
     concepts: dict[str, GroupScores]
+    lumped: dict[str, GroupScores]
     seconds: float
 
 
@@ -95,11 +102,12 @@ def evaluate_framing(path: Path, settings: Settings) -> FramingScores:
         event, read = read_event(record, path, number)
         docs = list(nlp.pipe((text for text, _ in read), batch_size=settings.nlp.spacy_batch_size))
         names = read_names(docs, settings)
-        concepts = group_concepts(docs, names)
+        grouped = group_mentions(docs, names)
         for index, (_, coded) in enumerate(read):
             gold.extend(f"{event}/{m.code}" for m in coded)
             kinds.extend(code_group(m.code_type) for m in coded)
-            mentions = {"names": names[index], "concepts": names[index] + concepts[index]}
+            lumped = [replace(m, entity=LUMP) if m.type in LUMPED_TYPES else m for m in grouped[index]]
+            mentions = {"names": names[index], "concepts": grouped[index], "lumped": lumped}
             for system in SYSTEMS:
                 for mention, entity in zip(coded, key_entities(coded, mentions[system]), strict=True):
                     predicted[system].append(f"{event}/{entity}" if entity else missed(event, index, mention))
@@ -122,6 +130,7 @@ def evaluate_framing(path: Path, settings: Settings) -> FramingScores:
         articles=articles,
         names=scores("names"),
         concepts=scores("concepts"),
+        lumped=scores("lumped"),
         seconds=time.perf_counter() - started,
     )
 

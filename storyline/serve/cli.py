@@ -543,7 +543,8 @@ def eval_entities(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
 @click.pass_obj
 def eval_framing(obj: Context, files: tuple[str, ...], as_json: bool) -> None:
     """Mention groups across each event's outlets (NewsWCL50 format), all codes and per kind (actors, countries,
-    the rest), names alone and names then concepts: BCubed, MUC, CEAF-e, CoNLL F1 and best-match F1."""
+    the rest), names alone, names then concepts and predicates, and a lumped reference (every concept of an event
+    one group): BCubed, MUC, CEAF-e, CoNLL F1 and best-match F1."""
     from ..evaluate.framing import evaluate_framing, format_framing
 
     settings = obj.settings
