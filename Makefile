@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DB := demo.db
 export HF_HUB_OFFLINE := 1
 
-.PHONY: demo test lint typecheck unit bench clean chromium serve
+.PHONY: demo test lint typecheck unit bench clean chromium wrk serve
 DATA ?= ../shared/data
 
 $(BIN)/python:
@@ -50,6 +50,12 @@ chromium:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver; }
 
+# The web load benchmark drives Debian's wrk.
+wrk:
+	@command -v wrk >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends wrk; }
+
 unit: $(VENV)/.installed-dev chromium
 	$(BIN)/pytest -q
 
@@ -61,7 +67,7 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 
 # Quality and speed against peers, on every evaluation file; results go to benchmarks/results/
 # and, by hand with the date and command, to benchmarks/RESULTS.md.
-bench: $(VENV)/.installed-bench
+bench: $(VENV)/.installed-bench wrk
 	$(BIN)/python benchmarks/clustering.py --data $(DATA)/clustering
 	$(BIN)/python benchmarks/embeddings.py --data $(DATA)/clustering
 	$(BIN)/storyline eval storylines $(DATA)/timelines/t17-dev.jsonl $(DATA)/clustering/allsides.jsonl --json > benchmarks/results/storylines.json
@@ -75,6 +81,9 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/storyline eval facts $(DATA)/facts/*.jsonl --json > benchmarks/results/facts.json
 	$(BIN)/storyline eval conflicts $(DATA)/clustering/basil.jsonl $(DATA)/clustering/allsides.jsonl --events 60 --json > benchmarks/results/conflicts.json
 	$(BIN)/python benchmarks/analysis.py
+	$(BIN)/python benchmarks/web_load.py --data $(DATA)/clustering/allsides.jsonl --workers 2
+	$(BIN)/python benchmarks/web_load.py --data $(DATA)/clustering/allsides.jsonl --workers 2 --connections 4 \
+		--out benchmarks/results/web_load_c4.json
 	$(BIN)/python benchmarks/cli_startup.py
 
 clean:

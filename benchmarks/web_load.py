@@ -110,6 +110,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "cache")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="storyline serve --workers (one per core)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "web_load.json")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -124,7 +125,9 @@ def main() -> None:
                            "ORDER BY COUNT(*) DESC, event_id LIMIT 1").fetchone()[0]  # fmt: skip
         events = int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
     port = _free_port()
-    server = subprocess.Popen([*STORYLINE, "--db", str(store), "serve", "--port", str(port)])
+    server = subprocess.Popen(
+        [*STORYLINE, "--db", str(store), "serve", "--port", str(port), "--workers", str(args.workers)]
+    )
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -145,7 +148,8 @@ def main() -> None:
         }
         results = {}
         for name, path in targets.items():
-            urllib.request.urlopen(base_url + path, timeout=30).read()  # warm
+            for _ in range(4 * args.workers):  # warm every worker (templates compiled, caches filled)
+                urllib.request.urlopen(base_url + path, timeout=30).read()
             results[name] = {"path": path, **wrk(base_url + path, args.seconds, args.connections)}
             print(f"{name:24} {results[name]['requests_per_s']:8.1f} req/s  p50 {results[name]['p50_ms']:7.1f} ms  "
                   f"p99 {results[name]['p99_ms']:7.1f} ms  non-2xx {results[name]['non_2xx']}")  # fmt: skip
@@ -153,7 +157,8 @@ def main() -> None:
         server.terminate()
         server.wait(30)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"articles": articles, "events": events, "connections": args.connections,
+    args.out.write_text(json.dumps({"articles": articles, "events": events, "workers": args.workers,
+                                    "connections": args.connections,
                                     "seconds": args.seconds, "results": results}, indent=2) + "\n")  # fmt: skip
 
 

@@ -186,7 +186,10 @@ def _storylines_json(
     holding = {e.storyline for e in every if e.id in wanted_events and e.storyline}
     # ``every`` holds every event of those storylines (build_report, storyline_reports read them so).
     chosen = [s for s in store.storylines(holding, every) if any(e in wanted_events for e in s.events)]
-    heads = _storyline_heads(store, chosen, every)
+    # Each page of an event shows its storyline's title and what it is about: read once until the store changes.
+    heads = store.cached(
+        ("storyline heads", tuple(s.id for s in chosen)), lambda: _storyline_heads(store, chosen, every)
+    )
     storylines = [
         {"id": s.id, "title": heads[s.id]["title"], "events": [e for e in s.events if e in wanted_events],
          "about": heads[s.id]["about"]}

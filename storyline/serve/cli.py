@@ -697,20 +697,32 @@ def main() -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Processes answering requests (one per core serves most).")  # fmt: skip
 @_db_option
 @click.pass_obj
-def serve(obj: Context, host: str, port: int) -> None:
+def serve(obj: Context, host: str, port: int, workers: int) -> None:
     """Serve the web app and the REST API over the store (uploads need $STORYLINE_TOKEN).
 
     Pages at http://HOST:PORT/, the API under /api (its docs at /api/docs).
     """
+    import os
+
     import uvicorn
 
-    from ..web import create_app
+    from ..web.app import DB_ENV, create_app
 
-    app = create_app(obj.settings)
-    click.echo(f"storyline: serving {obj.settings.store.path} at http://{host}:{port}/ (API docs: /api/docs)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    settings = obj.settings
+    click.echo(f"storyline: serving {settings.store.path} at http://{host}:{port}/ (API docs: /api/docs)", err=True)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        return
+    # Worker processes build the app themselves, from the environment: the same settings file and database.
+    os.environ[DB_ENV] = settings.store.path
+    if obj.config:
+        os.environ["STORYLINE_CONFIG"] = obj.config
+    uvicorn.run("storyline.web.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                log_level="warning")  # fmt: skip
 
 
 @cli.group(name="export")

@@ -54,7 +54,7 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 _BUSY_TIMEOUT_MS = 30_000
 # SQLite caps the parameters of one statement: ids are looked up this many at a time.
 _CHUNK = 500
-# Whole-store answers a connection keeps (see SQLiteStore._cached) before it starts over.
+# Whole-store answers a connection keeps (see SQLiteStore.cached) before it starts over.
 _CACHED_ANSWERS = 64
 _SEARCH_TERM = re.compile(r"\w+", re.UNICODE)
 # Control characters mark matches in snippets: they cannot occur in article text.
@@ -110,7 +110,7 @@ class SQLiteStore:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the database ({exc}).") from exc
         self._lock = threading.Lock()
-        # Answers of whole-store aggregates, kept while the database is unchanged (see _cached).
+        # Answers of whole-store aggregates, kept while the database is unchanged (see cached).
         self._cache: dict[Any, tuple[tuple[int, int], Any]] = {}
         self._writes = 0
         self._migrate()
@@ -139,9 +139,9 @@ class SQLiteStore:
             self._db.execute("COMMIT")
             self._writes += 1
 
-    def _cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+    def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()``, reused until the database changes: a commit by this connection, or by any other
-        (SQLite's data_version tells). For aggregates over the whole store that every page lists."""
+        (SQLite's data_version tells). For aggregates that every page shows: keep the answers immutable."""
         version = (int(self._db.execute("PRAGMA data_version").fetchone()[0]), self._writes)
         hit = self._cache.get(key)
         if hit is not None and hit[0] == version:
@@ -548,7 +548,7 @@ class SQLiteStore:
 
     def storyline_digests(self, limit: int = 50, offset: int = 0) -> tuple[list[StorylineDigest], int]:
         """Storylines as lists show them, latest reported first, and how many there are."""
-        digests, total = self._cached(("storylines", limit, offset), lambda: self._storyline_digests(limit, offset))
+        digests, total = self.cached(("storylines", limit, offset), lambda: self._storyline_digests(limit, offset))
         return list(digests), total
 
     def _storyline_digests(self, limit: int, offset: int) -> tuple[list[StorylineDigest], int]:
@@ -579,7 +579,7 @@ class SQLiteStore:
 
     def outlets(self) -> list[tuple[str, int, int]]:
         """Every outlet with how many articles and events it has, most articles first."""
-        return list(self._cached("outlets", self._outlets))
+        return list(self.cached("outlets", self._outlets))
 
     def _outlets(self) -> list[tuple[str, int, int]]:
         rows = self._db.execute(

@@ -20,6 +20,7 @@ from . import api, pages
 from .render import Links, render
 
 TOKEN_ENV = "STORYLINE_TOKEN"
+DB_ENV = "STORYLINE_DB"
 # Request bodies larger than this are refused before they are read (uploads of articles included).
 MAX_BODY_BYTES = 20 * 1024 * 1024
 
@@ -91,3 +92,12 @@ def create_app(settings: Settings, token: str | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(packages=[("storyline.web", "static")]), name="static")
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app as uvicorn's worker processes build it (``storyline serve --workers N``): the settings file
+    from $STORYLINE_CONFIG, the database from $STORYLINE_DB."""
+    from ..config import load_settings
+
+    database = os.environ.get(DB_ENV)
+    return create_app(load_settings(overrides={"store": {"path": database}} if database else None))

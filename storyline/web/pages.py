@@ -24,7 +24,7 @@ def _page(request: Request, template: str, **context: Any) -> HTMLResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-def front(request: Request, store: Store, query: Filters, cursor: Cursor = None) -> HTMLResponse:
+async def front(request: Request, store: Store, query: Filters, cursor: Cursor = None) -> HTMLResponse:
     events, following = docs.event_page(store, query, DEFAULT_PAGE, cursor)
     params = {k: v for k, v in request.query_params.multi_items() if k != "cursor" and v}
     next_url = "/?" + urlencode([*params.items(), ("cursor", following)]) if following else None
@@ -40,46 +40,46 @@ def front(request: Request, store: Store, query: Filters, cursor: Cursor = None)
 
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
-def event(request: Request, store: Store, event_id: str) -> HTMLResponse:
+async def event(request: Request, store: Store, event_id: str) -> HTMLResponse:
     report = _found(lambda: docs.event_document(store, event_id))
     return _page(request, "event.html.j2", report=report, event=report["events"][0],
                  articles={a["id"]: a for a in report["articles"]})  # fmt: skip
 
 
 @router.get("/storylines", response_class=HTMLResponse)
-def storylines(request: Request, store: Store) -> HTMLResponse:
+async def storylines(request: Request, store: Store) -> HTMLResponse:
     return _page(request, "storylines.html.j2", storylines=docs.storyline_list(store, limit=10_000_000)[0])
 
 
 @router.get("/storylines/{storyline_id}", response_class=HTMLResponse)
-def storyline(request: Request, store: Store, storyline_id: str) -> HTMLResponse:
+async def storyline(request: Request, store: Store, storyline_id: str) -> HTMLResponse:
     return _page(request, "storyline.html.j2", storyline=_found(lambda: docs.storyline_document(store, storyline_id)))
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
-def article(request: Request, store: Store, article_id: str) -> HTMLResponse:
+async def article(request: Request, store: Store, article_id: str) -> HTMLResponse:
     return _page(request, "article.html.j2", article=_found(lambda: docs.article_document(store, article_id)))
 
 
 @router.get("/entities/{entity_id}", response_class=HTMLResponse)
-def entity(request: Request, store: Store, entity_id: str) -> HTMLResponse:
+async def entity(request: Request, store: Store, entity_id: str) -> HTMLResponse:
     return _page(request, "entity.html.j2", entity=_found(lambda: docs.entity_document(store, entity_id)))
 
 
 @router.get("/outlets", response_class=HTMLResponse)
-def outlets(request: Request, store: Store) -> HTMLResponse:
+async def outlets(request: Request, store: Store) -> HTMLResponse:
     rows = docs.outlet_list(store, request.app.state.settings.outlets.table)
     return _page(request, "outlets.html.j2", outlets=rows)
 
 
 @router.get("/outlets/{outlet}", response_class=HTMLResponse)
-def outlet(request: Request, store: Store, outlet: str) -> HTMLResponse:
+async def outlet(request: Request, store: Store, outlet: str) -> HTMLResponse:
     table = request.app.state.settings.outlets.table
     return _page(request, "outlet.html.j2", outlet=_found(lambda: docs.outlet_document(store, outlet, table)))
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search(request: Request, store: Store, q: Annotated[str, Query(max_length=500)] = "") -> HTMLResponse:
+async def search(request: Request, store: Store, q: Annotated[str, Query(max_length=500)] = "") -> HTMLResponse:
     found = docs.search_document(store, q, 50) if q.strip() else {"query": "", "articles": [], "entities": []}
     matching = store.event_digests(EventQuery(text=q), limit=20) if q.strip() else []
     return _page(request, "search.html.j2", found=found, events=matching)
