@@ -43,6 +43,10 @@ class Pipeline:
         self.stages: list[Stage] = [s for s in stages if not isinstance(s, EventStage)]
         self.event_stages = [s for s in stages if isinstance(s, EventStage)]
         self.batch_size = batch_size
+        # The state each stateful stage last saved, while its in-memory state is still that one: a later run
+        # that finds the same bytes in the store goes on from memory instead of restoring (watch mode runs
+        # the pipeline once per arriving file, and restoring costs more than the file's own work).
+        self._saved: dict[str, bytes] = {}
 
     def pending(self, store: SQLiteStore) -> dict[str, int]:
         """How many articles each article stage still has to process."""
@@ -111,8 +115,12 @@ class Pipeline:
             recording = stage if isinstance(stage, RecordingStage) else None
             started = time.perf_counter()
             if stateful:
-                stateful.restore(store.load_state(stage.name))
+                saved = store.load_state(stage.name)
+                if saved is None or saved != self._saved.get(stage.name):
+                    stateful.restore(saved)
             while batch := store.pending(stage.name, stage.version, self.batch_size, needs_sentences, needs_embeddings):
+                # Until the state is saved again, memory may hold more than the store (or a failed batch's half).
+                self._saved.pop(stage.name, None)
                 done = stage(batch)
                 if [a.id for a in done] != [a.id for a in batch]:
                     # Otherwise the same batch would come back forever.
@@ -123,7 +131,9 @@ class Pipeline:
                     store.save_entities(stage.changed_entities())
                 if stateful:
                     # After every batch: a crash loses at most the batch in flight.
-                    store.save_state(stage.name, stateful.snapshot())
+                    snapshot = stateful.snapshot()
+                    store.save_state(stage.name, snapshot)
+                    self._saved[stage.name] = snapshot
                 run.processed[stage.name] = run.processed.get(stage.name, 0) + len(batch)
                 if progress:
                     progress.advance(stage.name, len(batch))
