@@ -27,10 +27,12 @@ class Progress(Protocol):
 
 @dataclass
 class PipelineRun:
-    """What one run did: articles (or events) processed and seconds spent, per stage."""
+    """What one run did: articles (or events) processed, seconds spent and when it was done (seconds since the
+    epoch), per stage."""
 
     processed: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    finished: dict[str, float] = field(default_factory=dict)
 
 
 class Pipeline:
@@ -106,6 +108,7 @@ class Pipeline:
             if progress:
                 progress.advance(stage.name, len(chunk))
         run.seconds[stage.name] = time.perf_counter() - started
+        run.finished[stage.name] = time.time()
 
     def _run_article_stages(self, store: SQLiteStore, run: PipelineRun, progress: Progress | None) -> None:
         for stage in self.stages:
@@ -138,3 +141,4 @@ class Pipeline:
                 if progress:
                     progress.advance(stage.name, len(batch))
             run.seconds[stage.name] = time.perf_counter() - started
+            run.finished[stage.name] = time.time()

@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,21 +58,6 @@ class FileIngested:
     def latency_ms(self) -> float:
         """From the file's last write to its event assignment (or to the end, without one)."""
         return 1000 * ((self.assigned or self.done) - self.written)
-
-
-@dataclass
-class _Assignments:
-    """The pipeline's progress, as far as watch mode cares: when the cluster stage last stored a batch."""
-
-    assigned: float | None = None
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def start(self, stage: str, total: int) -> None:
-        self.counts[stage] = total
-
-    def advance(self, stage: str, done: int) -> None:
-        if stage == ClusterStage.name:
-            self.assigned = time.time()
 
 
 def open_for_writing(path: str) -> bool | None:
@@ -167,10 +152,10 @@ class Watcher:
             if isinstance(item, InputError):
                 errors.setdefault(item.path, []).append(item.message)
 
-        progress = _Assignments()
-        paths = list(ready)
-        result = ingest(self.store, paths, self.settings, progress, note, self.pipeline)
+        # No progress report: counting what each stage has pending reads the whole store.
+        result = ingest(self.store, list(ready), self.settings, None, note, self.pipeline)
         done = time.time()
+        assigned = result.run.finished.get(ClusterStage.name)
         added = set(result.new)
         outcomes, records = [], []
         for path, stat in ready.items():
@@ -187,7 +172,7 @@ class Watcher:
             outcomes.append(
                 FileIngested(
                     path, status, ids, len(added.intersection(ids)), events, error,
-                    stat.st_mtime_ns / _NS, progress.assigned, done,
+                    stat.st_mtime_ns / _NS, assigned if ids else None, done,
                 )
             )  # fmt: skip
         self.store.mark_files_seen(records)
