@@ -85,6 +85,7 @@ bench: $(VENV)/.installed-bench wrk
 	$(BIN)/python benchmarks/web_load.py --data $(DATA)/clustering/allsides.jsonl --workers 2 --connections 4 \
 		--out benchmarks/results/web_load_c4.json
 	$(BIN)/python benchmarks/cli_startup.py
+	$(BIN)/python benchmarks/watch_latency.py --data $(DATA)/clustering
 
 clean:
 	rm -rf $(VENV) test-artifacts $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm report.json report.md report.html .pytest_cache .mypy_cache .ruff_cache

@@ -96,6 +96,14 @@ class PipelineSettings:
     batch_size: int
     progress_min_articles: int
     progress_every_seconds: float
+    skip: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WatchSettings:
+    step_ms: int
+    settle_ms: int
+    poll_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +153,7 @@ class Settings:
     cluster: ClusterSettings
     entities: EntitySettings
     pipeline: PipelineSettings
+    watch: WatchSettings
     report: ReportSettings
     facts: FactSettings
     summary: SummarySettings
@@ -160,6 +169,7 @@ _SECTIONS: dict[str, type] = {
     "cluster": ClusterSettings,
     "entities": EntitySettings,
     "pipeline": PipelineSettings,
+    "watch": WatchSettings,
     "report": ReportSettings,
     "facts": FactSettings,
     "summary": SummarySettings,

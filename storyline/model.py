@@ -181,6 +181,20 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
+class SeenFile:
+    """A file watch mode has read, as it was then (size, modification time): read again only once it changes."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    status: Literal["ingested", "failed"]
+    # Articles read from it (new or already stored).
+    articles: int = 0
+    # Why it could not be read (status "failed"), or what went wrong with some of it.
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Citation:
     """The exact sentence a statement comes from: every line of an analysis cites its sources with these."""
 

@@ -3,6 +3,7 @@ CLI, an API upload, watch mode and a backfill all call."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -16,6 +17,8 @@ from .stages import default_stages
 
 # Articles are written to the store in batches of this many while reading.
 _INGEST_BATCH = 256
+# Where in its file an article was read (a JSON line, a feed entry), after the file's path.
+_WITHIN_FILE = re.compile(r"#(L|entry)\d+$")
 
 
 @dataclass
@@ -24,6 +27,10 @@ class IngestResult:
 
     read: int = 0
     added: int = 0
+    # The ids of the articles read from each input file (new or already stored), by the file's path, and of
+    # those that were new, in reading order.
+    articles: dict[str, list[str]] = field(default_factory=dict)
+    new: list[str] = field(default_factory=list)
     failures: list[InputError] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     run: PipelineRun = field(default_factory=PipelineRun)
@@ -36,20 +43,23 @@ def ingest(
     settings: Settings,
     progress: Progress | None = None,
     report: Callable[[InputError | Notice], None] | None = None,
+    pipeline: Pipeline | None = None,
 ) -> IngestResult:
     """Store the articles read from ``paths`` that are new, then process everything pending.
 
     An input that cannot be read is recorded (and passed to ``report`` as it happens) and the rest goes on;
-    re-running on the same inputs stores nothing twice.
+    re-running on the same inputs stores nothing twice. ``pipeline`` is the settings' one when not given: a
+    caller that ingests again and again (watch mode) passes its own, to keep the models loaded.
     """
     result = IngestResult()
     batch: list[Article] = []
     for item in read_inputs(paths, settings.ingest):
         if isinstance(item, Article):
             result.read += 1
+            result.articles.setdefault(_WITHIN_FILE.sub("", item.path or ""), []).append(item.id)
             batch.append(item)
             if len(batch) >= _INGEST_BATCH:
-                result.added += len(store.add_articles(batch))
+                result.new += store.add_articles(batch)
                 batch = []
             continue
         if isinstance(item, Notice):
@@ -58,8 +68,10 @@ def ingest(
             result.failures.append(item)
         if report:
             report(item)
-    result.added += len(store.add_articles(batch))
-    pipeline = Pipeline(default_stages(settings), settings.pipeline.batch_size)
+    result.new += store.add_articles(batch)
+    result.added = len(result.new)
+    if pipeline is None:
+        pipeline = Pipeline(default_stages(settings), settings.pipeline.batch_size)
     if pipeline.stale_embeddings(store):
         result.reembedded = True
         pipeline.reembed(store)

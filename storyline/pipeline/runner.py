@@ -27,10 +27,12 @@ class Progress(Protocol):
 
 @dataclass
 class PipelineRun:
-    """What one run did: articles (or events) processed and seconds spent, per stage."""
+    """What one run did: articles (or events) processed, seconds spent and when it was done (seconds since the
+    epoch), per stage."""
 
     processed: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    finished: dict[str, float] = field(default_factory=dict)
 
 
 class Pipeline:
@@ -43,6 +45,10 @@ class Pipeline:
         self.stages: list[Stage] = [s for s in stages if not isinstance(s, EventStage)]
         self.event_stages = [s for s in stages if isinstance(s, EventStage)]
         self.batch_size = batch_size
+        # The state each stateful stage last saved, while its in-memory state is still that one: a later run
+        # that finds the same bytes in the store goes on from memory instead of restoring (watch mode runs
+        # the pipeline once per arriving file, and restoring costs more than the file's own work).
+        self._saved: dict[str, bytes] = {}
 
     def pending(self, store: SQLiteStore) -> dict[str, int]:
         """How many articles each article stage still has to process."""
@@ -102,6 +108,7 @@ class Pipeline:
             if progress:
                 progress.advance(stage.name, len(chunk))
         run.seconds[stage.name] = time.perf_counter() - started
+        run.finished[stage.name] = time.time()
 
     def _run_article_stages(self, store: SQLiteStore, run: PipelineRun, progress: Progress | None) -> None:
         for stage in self.stages:
@@ -111,8 +118,12 @@ class Pipeline:
             recording = stage if isinstance(stage, RecordingStage) else None
             started = time.perf_counter()
             if stateful:
-                stateful.restore(store.load_state(stage.name))
+                saved = store.load_state(stage.name)
+                if saved is None or saved != self._saved.get(stage.name):
+                    stateful.restore(saved)
             while batch := store.pending(stage.name, stage.version, self.batch_size, needs_sentences, needs_embeddings):
+                # Until the state is saved again, memory may hold more than the store (or a failed batch's half).
+                self._saved.pop(stage.name, None)
                 done = stage(batch)
                 if [a.id for a in done] != [a.id for a in batch]:
                     # Otherwise the same batch would come back forever.
@@ -123,8 +134,11 @@ class Pipeline:
                     store.save_entities(stage.changed_entities())
                 if stateful:
                     # After every batch: a crash loses at most the batch in flight.
-                    store.save_state(stage.name, stateful.snapshot())
+                    snapshot = stateful.snapshot()
+                    store.save_state(stage.name, snapshot)
+                    self._saved[stage.name] = snapshot
                 run.processed[stage.name] = run.processed.get(stage.name, 0) + len(batch)
                 if progress:
                     progress.advance(stage.name, len(batch))
             run.seconds[stage.name] = time.perf_counter() - started
+            run.finished[stage.name] = time.time()

@@ -107,10 +107,29 @@ def clustering_stages(settings: Settings) -> list[Stage]:
     ]
 
 
+# Every stage of the engine by name, in order (what ``pipeline.skip`` may name).
+STAGE_NAMES: tuple[str, ...] = (
+    LanguageStage.name, SentenceStage.name, DateBoundStage.name, DedupeStage.name, EmbeddingStage.name,
+    ClusterStage.name, AnalysisStage.name, EventAnalysisStage.name,
+)  # fmt: skip
+
+
 def default_stages(settings: Settings) -> list[Stage | EventStage]:
-    """The engine's stages, in order: the article stages, then the event analysis."""
-    return [
-        *clustering_stages(settings),
-        AnalysisStage(settings.nlp, settings.entities),
-        EventAnalysisStage(settings),
-    ]
+    """The engine's stages, in order: the article stages, then the event analysis; less those
+    ``pipeline.skip`` names (a stage that reads what a skipped one writes is an error)."""
+    skip = set(settings.pipeline.skip)
+    unknown = sorted(skip - set(STAGE_NAMES))
+    if unknown:
+        raise ConfigError(
+            Errors.E012.format(kind="stage in pipeline.skip", name=", ".join(unknown), known=", ".join(STAGE_NAMES))
+        )
+    stages: list[Stage | EventStage] = [s for s in preparation_stages(settings) if s.name not in skip]
+    if ClusterStage.name not in skip:
+        embedder = load_embedder(settings.embed)
+        stages.append(ClusterStage(settings.cluster, embedder.name, embedder.dimensions, embedder.languages))
+    if AnalysisStage.name not in skip:
+        stages.append(AnalysisStage(settings.nlp, settings.entities))
+    if EventAnalysisStage.name not in skip:
+        stages.append(EventAnalysisStage(settings))
+    check_order(stages)
+    return stages

@@ -135,6 +135,58 @@ def ingest(obj: Context, paths: tuple[str, ...]) -> None:
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option(
+    "--skip",
+    multiple=True,
+    metavar="STAGE",
+    help="Leave out this stage, as pipeline.skip does (repeat it): --skip analysis --skip event-analysis "
+    "places articles in events without the NLP analysis.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON line per file on stdout, with its timings.")
+@_db_option
+@click.pass_obj
+def watch(obj: Context, folder: str, skip: tuple[str, ...], as_json: bool) -> None:
+    """Ingest each file written into FOLDER, as it is written, until Ctrl-C.
+
+    Reads first what FOLDER holds that was not read before (or changed since):
+    the store records the files read, so a restart reads only what is new.
+    A file that cannot be read is reported and read again only once it
+    changes. One line per file on stderr: its articles, its event, and the
+    milliseconds from its last write to its event assignment.
+    """
+    from ..pipeline.watch import FileIngested, Watcher
+    from .terminal import err, escape
+
+    settings = obj.settings
+    if skip:
+        settings = replace(settings, pipeline=replace(settings.pipeline, skip=settings.pipeline.skip + skip))
+
+    def show(done: FileIngested) -> None:
+        if as_json:
+            click.echo(json.dumps(asdict(done) | {"latency_ms": round(done.latency_ms, 2)}), nl=True)
+            sys.stdout.flush()
+        if done.status == "failed":
+            err.print(f"[red]error[/] {escape(done.error or done.path)}")
+            return
+        count = len(done.articles)
+        events = ", ".join(done.events) or "none"
+        err.print(
+            f"watch: {escape(done.path)}: {count} article{'s' * (count != 1)} ({done.added} new), "
+            f"event{'s' * (len(done.events) > 1)} {events}, {done.latency_ms:.0f} ms"
+            + (f"; [yellow]{escape(done.error)}[/]" if done.error else "")
+        )
+
+    with obj.store() as store:
+        watcher = Watcher(store, folder, settings, show)
+        err.print(f"Watching {escape(str(watcher.folder))} (Ctrl-C stops); the store is {escape(settings.store.path)}.")
+        try:
+            watcher.run()
+        except KeyboardInterrupt:
+            err.print("Stopped.")
+
+
 def _progress(task: str, settings: Settings) -> ProgressReport:
     """Progress of a long run on stderr, as the settings say (bars on a terminal, plain lines elsewhere)."""
     from .terminal import ProgressReport

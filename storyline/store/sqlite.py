@@ -24,6 +24,7 @@ from ..model import (
     EventRecord,
     Mention,
     Quote,
+    SeenFile,
     Sentence,
     Span,
     Storyline,
@@ -330,6 +331,21 @@ class SQLiteStore:
                 "DELETE FROM storylines WHERE id NOT IN "
                 "(SELECT DISTINCT storyline_id FROM events WHERE storyline_id IS NOT NULL)"
             )
+
+    def mark_files_seen(self, files: Iterable[SeenFile]) -> None:
+        """Record files as read (or failed) as they are now, replacing what was recorded of them before."""
+        with self._write() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO seen_files (path, size, mtime_ns, status, articles, error) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(f.path, f.size, f.mtime_ns, f.status, f.articles, f.error) for f in files],
+            )
+
+    def files_seen(self, paths: Iterable[str] | None = None) -> dict[str, SeenFile]:
+        """What was recorded of ``paths`` (of every file when None), by path."""
+        sql = "SELECT path, size, mtime_ns, status, articles, error FROM seen_files"
+        rows = self._in_chunks(sql + " WHERE path IN ({})", paths) if paths is not None else self._db.execute(sql)
+        return {row[0]: SeenFile(row[0], row[1], row[2], row[3], row[4], row[5]) for row in rows}
 
     # -- reads ---------------------------------------------------------------------
 
