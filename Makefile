@@ -81,6 +81,7 @@ bench: $(VENV)/.installed-bench wrk
 	$(BIN)/storyline eval facts $(DATA)/facts/*.jsonl --json > benchmarks/results/facts.json
 	$(BIN)/storyline eval conflicts $(DATA)/clustering/basil.jsonl $(DATA)/clustering/allsides.jsonl --events 60 --json > benchmarks/results/conflicts.json
 	$(BIN)/python benchmarks/analysis.py
+	$(BIN)/python benchmarks/pipeline_speed.py --articles 300
 	$(BIN)/python benchmarks/web_load.py --data $(DATA)/clustering/allsides.jsonl --workers 2
 	$(BIN)/python benchmarks/web_load.py --data $(DATA)/clustering/allsides.jsonl --workers 2 --connections 4 \
 		--out benchmarks/results/web_load_c4.json
