@@ -10,7 +10,7 @@ from ..config import Settings
 from ..errors import InputError
 from ..ingest import Notice, read_inputs
 from ..model import Article
-from ..store import SQLiteStore
+from ..store import Store
 from .runner import Pipeline, PipelineRun, Progress
 from .stages import default_stages
 
@@ -31,7 +31,7 @@ class IngestResult:
 
 
 def ingest(
-    store: SQLiteStore,
+    store: Store,
     paths: Sequence[str],
     settings: Settings,
     progress: Progress | None = None,
@@ -60,8 +60,10 @@ def ingest(
             report(item)
     result.added += len(store.add_articles(batch))
     pipeline = Pipeline(default_stages(settings), settings.pipeline.batch_size)
-    if pipeline.stale_embeddings(store):
-        result.reembedded = True
-        pipeline.reembed(store)
-    result.run = pipeline.run(store, progress)
+    # One turn for both: another process's run must not embed with the old model in between.
+    with store.serialized():
+        if pipeline.stale_embeddings(store):
+            result.reembedded = True
+            pipeline.reembed(store)
+        result.run = pipeline.run(store, progress)
     return result
