@@ -67,7 +67,7 @@ def _db_option(function: Any) -> Any:
         metavar="DB",
         expose_value=False,
         callback=remember,
-        help="SQLite database (default: storyline.db, or $STORYLINE_DB).",
+        help="SQLite file or postgresql:// URL (default: storyline.db, or $STORYLINE_DB).",
     )(function)
 
 
@@ -83,7 +83,9 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", type=click.Path(dir_okay=False), envvar="STORYLINE_CONFIG", help="Settings file (TOML).")
-@click.option("--db", metavar="DB", envvar="STORYLINE_DB", help="SQLite database (default: storyline.db).")
+@click.option(
+    "--db", metavar="DB", envvar="STORYLINE_DB", help="SQLite file or postgresql:// URL (default: storyline.db)."
+)
 @click.version_option(package_name="storyline")
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, db: str | None) -> None:
