@@ -124,11 +124,13 @@ class PostgresServer:
 
     def __init__(self, binaries: Path) -> None:
         self.binaries = binaries
-        self.folder = Path(tempfile.mkdtemp(prefix="storyline-pg-"))
+        root = os.geteuid() == 0
+        # As root, in /tmp: $TMPDIR may lie under a folder that nobody cannot enter.
+        self.folder = Path(tempfile.mkdtemp(prefix="storyline-pg-", dir="/tmp" if root else None))
         self.data = self.folder / "data"
         self.port = _free_port()
         self.as_user: list[str] = []
-        if os.geteuid() == 0:
+        if root:
             nobody = pwd.getpwnam("nobody")
             os.chown(self.folder, nobody.pw_uid, nobody.pw_gid)
             self.as_user = ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups"]

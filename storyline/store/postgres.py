@@ -97,7 +97,11 @@ class PostgresStore:
         # Re-entrant: a run holds it (serialized) while its stages write.
         self._lock = threading.RLock()
         self._cache: dict[Any, tuple[int, Any]] = {}
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            self._db.close()
+            raise
 
     # -- lifecycle -----------------------------------------------------------------
 
