@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DB := demo.db
 export HF_HUB_OFFLINE := 1
 
-.PHONY: demo test lint typecheck unit bench clean chromium wrk serve
+.PHONY: demo test lint typecheck unit bench clean chromium postgresql wrk serve
 DATA ?= ../shared/data
 
 $(BIN)/python:
@@ -50,13 +50,21 @@ chromium:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver; }
 
+# The store tests start their own PostgreSQL server from Debian's binaries (initdb in a temporary folder, a
+# loopback port; as root, run as nobody): only the package is needed, not a running service.
+postgresql:
+	@command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+		echo "Installing Debian's postgresql for the PostgreSQL store tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends postgresql; }
+
 # The web load benchmark drives Debian's wrk.
 wrk:
 	@command -v wrk >/dev/null || { \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends wrk; }
 
-unit: $(VENV)/.installed-dev chromium
+unit: $(VENV)/.installed-dev chromium postgresql
 	$(BIN)/pytest -q
 
 test: lint typecheck unit

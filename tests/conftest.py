@@ -1,7 +1,17 @@
-"""Shared fixtures: settings, paths to the sample and to the project's own fixture files."""
+"""Shared fixtures: settings, paths to the sample and to the project's own fixture files, and stores of every
+backend (a PostgreSQL server the session starts itself)."""
 
 from __future__ import annotations
 
+import glob
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import sqlite3
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +20,7 @@ import pytest
 from storyline.config import Settings, load_settings
 from storyline.model import Article
 from storyline.pipeline import Pipeline, default_stages
-from storyline.store import SQLiteStore, open_store
+from storyline.store import SQLiteStore, Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -71,3 +81,132 @@ def web_settings(db: Path) -> Settings:
     """Settings over ``db`` with the web fixtures' outlet table."""
     table = str(FIXTURES / "web" / "outlets.csv")
     return load_settings(overrides={"store": {"path": str(db)}, "outlets": {"table": table}})
+
+
+# -- stores of every backend ------------------------------------------------------------------------------
+
+# A server to use instead of starting one (CI with a database service): a URL whose user may create databases.
+POSTGRES_ENV = "STORYLINE_TEST_POSTGRES"
+POSTGRES_MISSING = (
+    "PostgreSQL server binaries (initdb, pg_ctl) not found: install Debian's postgresql package "
+    "(`make test` does: apt-get install postgresql), or set STORYLINE_TEST_POSTGRES to a server URL."
+)
+# What a refused write raises, by backend: the stores pass the driver's errors on.
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
+try:
+    import psycopg
+
+    INTEGRITY_ERRORS = (sqlite3.IntegrityError, psycopg.IntegrityError)
+except ImportError:  # pragma: no cover - psycopg is a dev dependency
+    psycopg = None  # type: ignore[assignment]
+
+
+def _postgres_binaries() -> Path | None:
+    """The folder of initdb and pg_ctl: on the PATH, else Debian's newest /usr/lib/postgresql/N/bin."""
+    found = shutil.which("pg_ctl")
+    if found and shutil.which("initdb"):
+        return Path(os.path.realpath(found)).parent
+    folders = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda f: int(Path(f).parent.name), reverse=True)
+    return next((Path(f) for f in folders if (Path(f) / "initdb").exists()), None)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster: initdb in a temporary folder, a loopback port, no fsync.
+
+    As root (CI), initdb refuses to run: the cluster then belongs to ``nobody``, and its commands run as it.
+    """
+
+    def __init__(self, binaries: Path) -> None:
+        self.binaries = binaries
+        root = os.geteuid() == 0
+        # As root, in /tmp: $TMPDIR may lie under a folder that nobody cannot enter.
+        self.folder = Path(tempfile.mkdtemp(prefix="storyline-pg-", dir="/tmp" if root else None))
+        self.data = self.folder / "data"
+        self.port = _free_port()
+        self.as_user: list[str] = []
+        if root:
+            nobody = pwd.getpwnam("nobody")
+            os.chown(self.folder, nobody.pw_uid, nobody.pw_gid)
+            self.as_user = ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups"]
+
+    def _run(self, *args: str) -> None:
+        done = subprocess.run([*self.as_user, *args], capture_output=True, text=True, check=False)
+        if done.returncode:
+            log = self.folder / "server.log"
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}\n{tail}")
+
+    def start(self) -> None:
+        self._run(str(self.binaries / "initdb"), "-D", str(self.data), "-U", "storyline", "-A", "trust",
+                  "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")  # fmt: skip
+        options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off")  # fmt: skip
+        self._run(str(self.binaries / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "server.log"),
+                  "-w", "-t", "60", "-o", options, "start")  # fmt: skip
+
+    def stop(self) -> None:
+        try:
+            self._run(str(self.binaries / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://storyline@127.0.0.1:{self.port}/postgres"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a PostgreSQL server's maintenance database, for the session: STORYLINE_TEST_POSTGRES's, or
+    one started here (skipped, saying what to install, only where no server binary can be found)."""
+    if psycopg is None:
+        pytest.skip("psycopg is not installed: pip install -e '.[dev]' (or 'storyline[postgresql]').")
+    given = os.environ.get(POSTGRES_ENV)
+    if given:
+        yield given
+        return
+    binaries = _postgres_binaries()
+    if binaries is None:
+        pytest.skip(POSTGRES_MISSING)
+    server = PostgresServer(binaries)
+    try:
+        server.start()
+        yield server.url
+    finally:
+        server.stop()
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database on the session's server, dropped after the test."""
+    name = f"storyline_test_{os.getpid()}_{next(_databases)}"
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    yield postgres_server.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a new store of each backend lives: a SQLite file, a PostgreSQL database's URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "test.db")
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def any_store(store_location: str) -> Iterator[Store]:
+    """A new, empty store of each backend."""
+    with open_store(store_location) as opened:
+        yield opened

@@ -15,7 +15,7 @@ from storyline.evaluate.entities import evaluate_entities, format_entities
 from storyline.model import Article, Mention
 from storyline.nlp.entities import EntityLinker, display_name, find_mentions, normalize_name
 from storyline.nlp.spacy_pipeline import load_spacy
-from storyline.store import SQLiteStore
+from storyline.store import SQLiteStore, Store
 
 from .conftest import FIXTURES
 
@@ -346,7 +346,8 @@ def test_linker_snapshot_keeps_votes_titles_and_forms(settings: Settings) -> Non
     assert [e for e in restored.changed() if e[1] == "Pfizer"]
 
 
-def test_store_entities_saved_read_and_reset(store: SQLiteStore) -> None:
+def test_store_entities_saved_read_and_reset(any_store: Store) -> None:
+    store = any_store
     store.save_entities([("ent-a", "Nancy Pelosi", "PERSON"), ("ent-b", "Pfizer", "ORG")])
     store.save_entities([("ent-b", "Pfizer", "ORG"), ("ent-a", "Nancy Pelosi", "PERSON")])
     assert store.entities(["ent-a", "ent-c"]) == {"ent-a": ("Nancy Pelosi", "PERSON")}

@@ -1,20 +1,30 @@
+"""The store tests: most run on every backend (``any_store``: SQLite and a real PostgreSQL server); the rest
+check what one backend does on its own (SQLite files, PostgreSQL's schema, locks and connections)."""
+
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from storyline.config import Settings
 from storyline.errors import ConfigError, StoreError
-from storyline.model import Article, EventRecord, Quote, Sentence, Span, StorylineFold, StorylineRecord
-from storyline.store import SQLiteStore, open_store
+from storyline.model import Article, EventQuery, EventRecord, Quote, Sentence, Span, StorylineFold, StorylineRecord
+from storyline.store import SQLiteStore, Store, open_store
 from storyline.store.sqlite import _migrations, schema_version
 
+from .conftest import INTEGRITY_ERRORS
 
-def make_article(text: str) -> Article:
+
+def make_article(text: str, **fields: str) -> Article:
     sentence = Sentence(index=0, start=0, end=len(text), paragraph=0, text=text)
-    return Article(id=Article.make_id(text, None, None, None), text=text, path="mem.txt", sentences=(sentence,))
+    return Article(
+        id=Article.make_id(text, None, None, None), text=text, path="mem.txt", sentences=(sentence,), **fields
+    )
 
 
 def test_store_schema_is_migrated_and_in_wal_mode(store: SQLiteStore) -> None:
@@ -25,7 +35,8 @@ def test_store_schema_is_migrated_and_in_wal_mode(store: SQLiteStore) -> None:
     assert {"articles", "sentences", "events", "storylines", "stage_runs", "articles_fts"} <= tables
 
 
-def test_store_adding_the_same_article_twice_is_a_no_op(store: SQLiteStore) -> None:
+def test_store_adding_the_same_article_twice_is_a_no_op(any_store: Store) -> None:
+    store = any_store
     article = make_article("The bridge reopened on Thursday.")
     assert store.add_articles([article]) == [article.id]
     assert store.add_articles([article]) == []
@@ -34,16 +45,16 @@ def test_store_adding_the_same_article_twice_is_a_no_op(store: SQLiteStore) -> N
     assert stored is not None and stored.sentences == article.sentences
 
 
-def test_store_survives_reopening(tmp_path: Path) -> None:
-    path = tmp_path / "persist.db"
+def test_store_survives_reopening(store_location: str) -> None:
     article = make_article("Ferries were suspended in high winds.")
-    with open_store(str(path)) as first:
+    with open_store(store_location) as first:
         first.add_articles([article])
-    with open_store(str(path)) as second:
+    with open_store(store_location) as second:
         assert second.article(article.id) == article
 
 
-def test_store_search_matches_all_words_and_ranks(store: SQLiteStore) -> None:
+def test_store_search_matches_all_words_and_ranks(any_store: Store) -> None:
+    store = any_store
     store.add_articles(
         [
             make_article("The harbour bridge reopened after repairs."),
@@ -80,15 +91,17 @@ def test_store_unknown_backend_is_an_error() -> None:
         open_store("x.db", backend="mongodb")
 
 
-def test_store_failed_write_leaves_nothing_behind(store: SQLiteStore) -> None:
+def test_store_failed_write_leaves_nothing_behind(any_store: Store) -> None:
+    store = any_store
     good = make_article("The council approved the budget.")
     broken = Article(id="a-broken", text="x", published_source="guessed")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         store.add_articles([good, broken])
     assert store.count_articles() == 0
 
 
-def test_store_writes_the_events_storylines_and_folds_the_stage_records(store: SQLiteStore) -> None:
+def test_store_writes_the_events_storylines_and_folds_the_stage_records(any_store: Store) -> None:
+    store = any_store
     first, second, third = (make_article(t) for t in ("The dam broke.", "Floods reached the town.", "Rain again."))
     store.add_articles([first, second, third])
     fields = ("event", "storyline")
@@ -104,7 +117,8 @@ def test_store_writes_the_events_storylines_and_folds_the_stage_records(store: S
     assert [(s.id, s.title) for s in store.storylines()] == [("s2", "Floods")]
 
 
-def test_store_retitles_an_event_and_a_storyline_from_a_later_record(store: SQLiteStore) -> None:
+def test_store_retitles_an_event_and_a_storyline_from_a_later_record(any_store: Store) -> None:
+    store = any_store
     first = make_article("The dam broke.")
     store.add_articles([first])
     records = [StorylineRecord("s1", "Dam"), EventRecord("e1", "s1", "The dam broke.")]
@@ -115,23 +129,27 @@ def test_store_retitles_an_event_and_a_storyline_from_a_later_record(store: SQLi
     assert [s.title for s in store.storylines()] == ["Valley floods"]
 
 
-def test_store_an_article_of_an_event_without_a_record_is_refused(store: SQLiteStore) -> None:
+def test_store_an_article_of_an_event_without_a_record_is_refused(any_store: Store) -> None:
+    store = any_store
     first = make_article("The dam broke.")
     store.add_articles([first])
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         store.save_stage("cluster", 1, [replace(first, event="e-unknown")], ("event",))
 
 
-def test_store_keeps_whether_a_quote_is_speech_and_upgrades_older_databases(tmp_path: Path) -> None:
+def test_store_keeps_whether_a_quote_is_speech(any_store: Store) -> None:
     article = make_article("Beijing showed support for Moscow.")
     stance = Quote((Span(15, 33, "support for Moscow"),), (Span(8, 14, "showed"),), (Span(0, 7, "Beijing"),), False,
                    "Beijing", speech=False)  # fmt: skip
-    with open_store(str(tmp_path / "new.db")) as store:
-        store.add_articles([article])
-        store.save_stage("analysis", 3, [replace(article, quotes=(stance,))], ("quotes",))
-        (stored,) = store.articles(with_annotations=True)
-        assert stored.quotes == (stance,)
+    any_store.add_articles([article])
+    any_store.save_stage("analysis", 3, [replace(article, quotes=(stance,))], ("quotes",))
+    (stored,) = any_store.articles(with_annotations=True)
+    assert stored.quotes == (stance,)
+
+
+def test_store_sqlite_reads_quotes_of_older_databases_as_speech(tmp_path: Path) -> None:
     # A database from before quotes were marked: its quotes read as speech until analysed again.
+    article = make_article("Beijing showed support for Moscow.")
     old = tmp_path / "old.db"
     db = sqlite3.connect(old)
     for number, _name, sql in _migrations():
@@ -148,3 +166,187 @@ def test_store_keeps_whether_a_quote_is_speech_and_upgrades_older_databases(tmp_
     with open_store(str(old)) as store:
         (stored,) = store.articles(with_annotations=True)
         assert [q.speech for q in stored.quotes] == [True]
+
+
+def test_store_event_spans_follow_articles_moving_between_events(any_store: Store) -> None:
+    store = any_store
+    early, late, undated = (make_article("The dam broke.", published="2024-05-01"),
+                            make_article("Floods reached the town.", published="2024-05-03"),
+                            make_article("Rain again."))  # fmt: skip
+    store.add_articles([early, late, undated])
+    records = [StorylineRecord("s1", "Dam"), EventRecord("e1", "s1", "Dam"), EventRecord("e2", "s1", "Rain")]
+    store.save_stage("cluster", 1, [replace(early, event="e1"), replace(late, event="e1"),
+                                    replace(undated, event="e2")], ("event",), records)  # fmt: skip
+    spans = {d.id: (d.first_seen, d.last_seen, d.articles) for d in store.event_digests()}
+    assert spans == {"e1": ("2024-05-01", "2024-05-03", 2), "e2": (None, None, 1)}
+    # Latest first, undated last.
+    assert [d.id for d in store.event_digests()] == ["e1", "e2"]
+    store.save_stage("cluster", 1, [replace(late, event="e2")], ("event",))
+    store.save_stage("dates", 1, [replace(early, published="2024-04-30", event="e1")], ("published",))
+    spans = {d.id: (d.first_seen, d.last_seen, d.articles) for d in store.event_digests()}
+    assert spans == {"e1": ("2024-04-30", "2024-04-30", 1), "e2": ("2024-05-03", "2024-05-03", 2)}
+    assert [d.id for d in store.event_digests(EventQuery(until="2024-05-01"))] == ["e1"]
+    assert [d.id for d in store.event_digests(EventQuery(text="floods town"))] == ["e2"]
+    assert [d.id for d in store.event_digests(after=("2024-05-03", "e2"))] == ["e1"]
+    summary = store.storyline_digests()
+    assert summary[1] == 1 and (summary[0][0].events, summary[0][0].articles) == (2, 3)
+
+
+def test_store_pending_state_and_embeddings_round_trip(any_store: Store) -> None:
+    import numpy as np
+
+    store = any_store
+    first, second = make_article("The dam broke."), make_article("Floods reached the town.")
+    store.add_articles([first, second])
+    assert store.count_pending("embed", 1) == 2
+    vector = np.arange(4, dtype=np.float32)
+    embedded = replace(first, embedding=vector, headline_embedding=vector * 2, embedding_model="m1")
+    store.save_stage("embed", 1, [embedded], ("embedding",))
+    assert store.count_pending("embed", 1) == 1 and store.count_pending("embed", 2) == 2
+    assert [a.id for a in store.pending("embed", 1, 10)] == [second.id]
+    (read,) = [a for a in store.pending("cluster", 1, 10, with_embeddings=True) if a.id == first.id]
+    assert read.embedding is not None and read.embedding.tolist() == [0, 1, 2, 3]
+    assert read.headline_embedding is not None and read.headline_embedding.tolist() == [0, 2, 4, 6]
+    assert store.embedding_models() == {"m1"}
+    store.save_state("cluster", b"\x00state")
+    assert store.load_state("cluster") == b"\x00state" and store.load_state("dedupe") is None
+    store.reset_stage("embed", ("embedding",))
+    assert store.embedding_models() == set() and store.count_pending("embed", 1) == 2
+
+
+def test_store_cached_answers_follow_another_connections_writes(store_location: str) -> None:
+    with open_store(store_location) as reader, open_store(store_location) as writer:
+        assert reader.outlets() == []
+        writer.add_articles([make_article("The dam broke.", outlet="example.com")])
+        assert reader.outlets() == [("example.com", 1, 0)]
+
+
+def test_store_postgres_schema_is_made_once_and_a_newer_one_refused(postgres_url: str) -> None:
+    import psycopg
+
+    from storyline.store.postgres import schema_version as pg_schema_version
+
+    # Two processes opening a new database at once: one creates the schema, the other finds it.
+    errors: list[BaseException] = []
+
+    def open_and_close() -> None:
+        try:
+            open_store(postgres_url).close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_and_close) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        assert db.execute("SELECT version FROM storyline_schema").fetchall() == [(pg_schema_version(),)]
+        db.execute("UPDATE storyline_schema SET version = 999")
+    with pytest.raises(StoreError, match="E016"):
+        open_store(postgres_url)
+
+
+def test_store_postgres_unreachable_server_is_a_clear_error_without_the_password(postgres_url: str) -> None:
+    port = postgres_url.rsplit(":", 1)[1].split("/")[0]
+    wrong = f"postgresql://storyline:s3cret@127.0.0.1:{port}/no_such_database"
+    with pytest.raises(StoreError, match="E020") as caught:
+        open_store(wrong)
+    assert "s3cret" not in str(caught.value) and "no_such_database" in str(caught.value)
+
+
+def test_store_postgres_writers_wait_for_a_run_of_another_process(postgres_url: str) -> None:
+    article = make_article("The dam broke.")
+    written = threading.Event()
+    with open_store(postgres_url) as running, open_store(postgres_url) as other:
+
+        def write() -> None:
+            other.add_articles([article])
+            written.set()
+
+        with running.serialized():
+            writer = threading.Thread(target=write)
+            writer.start()
+            time.sleep(0.5)
+            # The run sees no article arrive between its stages.
+            assert not written.is_set() and running.count_articles() == 0
+        writer.join(timeout=10)
+        assert written.is_set() and running.count_articles() == 1
+
+
+@pytest.mark.slow
+def test_store_postgres_ingest_of_the_sample_equals_sqlite(
+    postgres_url: str, tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storyline.pipeline import ingest
+    from storyline.report import build_report
+
+    from .conftest import EXAMPLES
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    seen = {}
+    for name, location in (("sqlite", str(tmp_path / "sample.db")), ("postgresql", postgres_url)):
+        with open_store(location) as store:
+            result = ingest(store, [str(EXAMPLES)], settings)
+            assert result.added == 5 and not result.failures
+            seen[name] = (
+                store.events(), store.storylines(), store.event_digests(), store.storyline_digests(),
+                store.outlets(), store.find_entities("xi"), sorted(h.article for h in store.search("Xi Putin")),
+                build_report(store),
+            )  # fmt: skip
+    events, storylines, *lists, report = seen["postgresql"]
+    # The same grouping, storylines, lists and report, fact for fact (search finds the same articles; BM25 and
+    # ts_rank may order them otherwise).
+    assert [e.articles for e in events] == [e.articles for e in seen["sqlite"][0]] and len(events) == 2
+    assert (events, storylines) == seen["sqlite"][:2]
+    assert lists == list(seen["sqlite"][2:-1])
+    assert sum(len(e["facts"]) for e in report["events"]) > 0
+    assert report == seen["sqlite"][-1]
+
+
+@pytest.mark.slow
+def test_store_postgres_concurrent_ingests_leave_nothing_pending(postgres_url: str, settings: Settings) -> None:
+    from storyline.pipeline import Pipeline, default_stages, ingest
+
+    from .conftest import EXAMPLES
+
+    files = sorted(str(p) for p in EXAMPLES.iterdir() if p.suffix in {".txt", ".md", ".html", ".jsonl"})
+    halves = [files[::2], files[1::2]]
+    failures: list[BaseException] = []
+
+    def run(paths: list[str]) -> None:
+        try:
+            with open_store(postgres_url) as store:
+                assert not ingest(store, paths, settings).failures
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(half,)) for half in halves]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with open_store(postgres_url) as store:
+        pipeline = Pipeline(default_stages(settings), settings.pipeline.batch_size)
+        assert store.count_articles() == len(files)
+        assert set(pipeline.pending(store).values()) == {0}
+        assert all(pipeline.stale_events(store, stage) == {} for stage in pipeline.event_stages)
+        assert sorted(a for e in store.events() for a in e.articles) == sorted(a.id for a in store.articles())
+
+
+def test_store_postgres_is_chosen_by_the_cli_db_option(postgres_url: str) -> None:
+    from click.testing import CliRunner
+
+    from storyline.serve.cli import cli
+
+    article = make_article("The dam broke.", published="2024-05-01", outlet="example.com")
+    with open_store(postgres_url) as store:
+        store.add_articles([article])
+        records = [StorylineRecord("s1", "Dam"), EventRecord("e1", "s1", "The dam broke in the valley")]
+        store.save_stage("cluster", 1, [replace(article, event="e1")], ("event",), records)
+    shown = CliRunner().invoke(cli, ["--db", postgres_url, "events"], catch_exceptions=False)
+    assert shown.exit_code == 0 and "The dam broke in the valley" in shown.output
+    found = CliRunner().invoke(cli, ["search", "dam", "--db", postgres_url], catch_exceptions=False)
+    assert found.exit_code == 0 and "example.com" in found.output

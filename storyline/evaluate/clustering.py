@@ -22,7 +22,7 @@ from ..errors import InputError, StorylineError
 from ..ingest import read_inputs
 from ..model import Article
 from ..pipeline import Pipeline, Progress, clustering_stages
-from ..store import SQLiteStore, open_store
+from ..store import Store, open_store
 from .metrics import Scores, bcubed, pairwise
 from .records import read_records
 
@@ -69,7 +69,7 @@ def gold_labels(path: str) -> dict[str, str]:
 
 
 @contextmanager
-def evaluation_store(path: str, cache: str | None) -> Iterator[SQLiteStore]:
+def evaluation_store(path: str, cache: str | None) -> Iterator[Store]:
     """A throwaway store for one evaluation file, or a kept one in ``cache`` (articles and embeddings reused)."""
     if cache:
         Path(cache).mkdir(parents=True, exist_ok=True)
@@ -80,7 +80,7 @@ def evaluation_store(path: str, cache: str | None) -> Iterator[SQLiteStore]:
         yield store
 
 
-def ingest_file(store: SQLiteStore, path: str, settings: Settings) -> int:
+def ingest_file(store: Store, path: str, settings: Settings) -> int:
     """Store the file's articles; return how many records could not be read (left out of the scores)."""
     articles = []
     failed = 0
@@ -93,7 +93,7 @@ def ingest_file(store: SQLiteStore, path: str, settings: Settings) -> int:
     return failed
 
 
-def _predictions(store: SQLiteStore, labels: dict[str, str]) -> tuple[list[str], list[str]]:
+def _predictions(store: Store, labels: dict[str, str]) -> tuple[list[str], list[str]]:
     gold, predicted = [], []
     for article in store.articles(with_sentences=False):
         if article.external_id in labels and article.event:

@@ -21,7 +21,7 @@ from typing import Any
 from ..config import Settings
 from ..model import Article, Conflict, EventAnalysis
 from ..pipeline import Pipeline, Progress, default_stages
-from ..store import SQLiteStore, open_store
+from ..store import Store, open_store
 from .clustering import ingest_file
 from .records import read_records
 
@@ -74,7 +74,7 @@ class ConflictResult:
         }  # fmt: skip
 
 
-def _run(path: Path, settings: Settings, folder: str, name: str, progress: Progress | None) -> SQLiteStore:
+def _run(path: Path, settings: Settings, folder: str, name: str, progress: Progress | None) -> Store:
     store = open_store(f"{folder}/{name}.db")
     ingest_file(store, str(path), settings)
     Pipeline(default_stages(settings), settings.pipeline.batch_size).run(store, progress)

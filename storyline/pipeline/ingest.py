@@ -11,7 +11,7 @@ from ..config import Settings
 from ..errors import InputError
 from ..ingest import Notice, read_inputs
 from ..model import Article
-from ..store import SQLiteStore
+from ..store import Store
 from .runner import Pipeline, PipelineRun, Progress
 from .stages import default_stages
 
@@ -38,7 +38,7 @@ class IngestResult:
 
 
 def ingest(
-    store: SQLiteStore,
+    store: Store,
     paths: Sequence[str],
     settings: Settings,
     progress: Progress | None = None,
@@ -72,8 +72,10 @@ def ingest(
     result.added = len(result.new)
     if pipeline is None:
         pipeline = Pipeline(default_stages(settings), settings.pipeline.batch_size)
-    if pipeline.stale_embeddings(store):
-        result.reembedded = True
-        pipeline.reembed(store)
-    result.run = pipeline.run(store, progress)
+    # One turn for both: another process's run must not embed with the old model in between.
+    with store.serialized():
+        if pipeline.stale_embeddings(store):
+            result.reembedded = True
+            pipeline.reembed(store)
+        result.run = pipeline.run(store, progress)
     return result

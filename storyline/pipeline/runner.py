@@ -10,7 +10,7 @@ from typing import Protocol
 
 from ..embed import EmbeddingStage
 from ..errors import ConfigError
-from ..store import SQLiteStore
+from ..store import Store
 from .stages import EntityStage, EventStage, RecordingStage, Stage, StatefulStage, check_order
 
 # Events analysed per transaction: a crash loses at most these.
@@ -50,11 +50,11 @@ class Pipeline:
         # the pipeline once per arriving file, and restoring costs more than the file's own work).
         self._saved: dict[str, bytes] = {}
 
-    def pending(self, store: SQLiteStore) -> dict[str, int]:
+    def pending(self, store: Store) -> dict[str, int]:
         """How many articles each article stage still has to process."""
         return {s.name: store.count_pending(s.name, s.version) for s in self.stages}
 
-    def stale_events(self, store: SQLiteStore, stage: EventStage) -> dict[str, str]:
+    def stale_events(self, store: Store, stage: EventStage) -> dict[str, str]:
         """The events ``stage`` has to analyse (again), with the signature each should have."""
         # What the articles hold depends on the stages that write on them (a new version may write otherwise).
         versions = [(s.name, s.version) for s in self.stages if s.writes]
@@ -62,12 +62,12 @@ class Pipeline:
         current = {event: stage.signature(articles, versions) for event, articles in store.event_members().items()}
         return {event: signature for event, signature in current.items() if stored.get(event) != signature}
 
-    def stale_embeddings(self, store: SQLiteStore) -> bool:
+    def stale_embeddings(self, store: Store) -> bool:
         """Whether the store holds vectors of another embedding model than this pipeline's."""
         models = {s.settings.model for s in self.stages if isinstance(s, EmbeddingStage)}
         return bool(models) and bool(store.embedding_models() - models)
 
-    def reembed(self, store: SQLiteStore) -> None:
+    def reembed(self, store: Store) -> None:
         """Forget the stored vectors and what was computed from them, so the next run redoes both.
 
         Vectors of two models are not comparable (not even of one size): every stage from the
@@ -79,23 +79,24 @@ class Pipeline:
             if after_embedding and "embedding" in (*stage.reads, *stage.writes):
                 store.reset_stage(stage.name, stage.writes)
 
-    def run(self, store: SQLiteStore, progress: Progress | None = None) -> PipelineRun:
-        """Run every stage over the articles (events) it has not processed; safe to repeat."""
+    def run(self, store: Store, progress: Progress | None = None) -> PipelineRun:
+        """Run every stage over the articles (events) it has not processed; safe to repeat, and safe to start
+        from several processes on one store that allows it (PostgreSQL): runs take turns (``store.serialized``),
+        and each processes whatever is pending when its turn comes."""
         run = PipelineRun()
-        if self.stale_embeddings(store):
-            self.reembed(store)
-        if progress:
-            for name, count in self.pending(store).items():
-                progress.start(name, count)
-        self._run_article_stages(store, run, progress)
-        store.prune_events()
-        for event_stage in self.event_stages:
-            self._run_event_stage(store, event_stage, run, progress)
+        with store.serialized():
+            if self.stale_embeddings(store):
+                self.reembed(store)
+            if progress:
+                for name, count in self.pending(store).items():
+                    progress.start(name, count)
+            self._run_article_stages(store, run, progress)
+            store.prune_events()
+            for event_stage in self.event_stages:
+                self._run_event_stage(store, event_stage, run, progress)
         return run
 
-    def _run_event_stage(
-        self, store: SQLiteStore, stage: EventStage, run: PipelineRun, progress: Progress | None
-    ) -> None:
+    def _run_event_stage(self, store: Store, stage: EventStage, run: PipelineRun, progress: Progress | None) -> None:
         started = time.perf_counter()
         stale = sorted(self.stale_events(store, stage).items())
         if progress:
@@ -110,7 +111,7 @@ class Pipeline:
         run.seconds[stage.name] = time.perf_counter() - started
         run.finished[stage.name] = time.time()
 
-    def _run_article_stages(self, store: SQLiteStore, run: PipelineRun, progress: Progress | None) -> None:
+    def _run_article_stages(self, store: Store, run: PipelineRun, progress: Progress | None) -> None:
         for stage in self.stages:
             needs_sentences = "sentences" in stage.reads
             needs_embeddings = "embedding" in stage.reads

@@ -25,7 +25,7 @@ from ..config import Settings
 from ..errors import Errors, InputError
 from ..ingest import READERS, Notice
 from ..model import SeenFile
-from ..store import SQLiteStore
+from ..store import Store
 from .ingest import ingest
 from .runner import Pipeline
 from .stages import default_stages
@@ -93,7 +93,7 @@ class Watcher:
 
     def __init__(
         self,
-        store: SQLiteStore,
+        store: Store,
         folder: str | os.PathLike[str],
         settings: Settings,
         report: Callable[[FileIngested], None] | None = None,
@@ -101,7 +101,7 @@ class Watcher:
     ) -> None:
         self.folder = Path(folder).resolve()
         if not self.folder.is_dir():
-            raise InputError(str(folder), Errors.E020.format(path=folder))
+            raise InputError(str(folder), Errors.E022.format(path=folder))
         self.store = store
         self.settings = settings
         self.report = report

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import Errors, StorylineError
 from ..model import Article, Event, Storyline, to_data
-from ..store import SQLiteStore
+from ..store import Store
 
 # Entities listed as what a storyline is about, at most.
 _ABOUT_ENTITIES = 5
@@ -84,7 +84,7 @@ def _event_json(event: Event, analysis: dict[str, Any] | None) -> dict[str, Any]
     }
 
 
-def _chosen_events(store: SQLiteStore, events: list[Event], event_id: str | None) -> list[Event]:
+def _chosen_events(store: Store, events: list[Event], event_id: str | None) -> list[Event]:
     """``events``, or the one with ``event_id`` (an error naming the store when there is none)."""
     if event_id is None:
         return events
@@ -94,7 +94,7 @@ def _chosen_events(store: SQLiteStore, events: list[Event], event_id: str | None
     return chosen
 
 
-def _named_analyses(store: SQLiteStore, events: Iterable[str]) -> dict[str, dict[str, Any]]:
+def _named_analyses(store: Store, events: Iterable[str]) -> dict[str, dict[str, Any]]:
     """The stored analyses of ``events`` as JSON data (the report's form: no model objects in between), their
     entities named as the store names them."""
     analyses = store.event_analysis_data(events)
@@ -102,7 +102,7 @@ def _named_analyses(store: SQLiteStore, events: Iterable[str]) -> dict[str, dict
     return {event: _named(analysis, known) for event, analysis in analyses.items()}
 
 
-def event_documents(store: SQLiteStore, event_id: str | None = None) -> list[dict[str, Any]]:
+def event_documents(store: Store, event_id: str | None = None) -> list[dict[str, Any]]:
     """The report's ``events`` part alone, for one event or all (no article is read)."""
     events = _chosen_events(store, store.events(ids=[event_id]) if event_id else store.events(), event_id)
     analyses = _named_analyses(store, [e.id for e in events])
@@ -122,7 +122,7 @@ def _shared_entities(rows: Iterable[tuple[str, str, int]]) -> list[tuple[str, in
     return [(entity, -n) for n, _, entity in ranked[:_ABOUT_ENTITIES]]
 
 
-def _storyline_heads(store: SQLiteStore, storylines: list[Storyline], every: list[Event]) -> dict[str, dict[str, Any]]:
+def _storyline_heads(store: Store, storylines: list[Storyline], every: list[Event]) -> dict[str, dict[str, Any]]:
     """Each storyline's title and what it is about, as the report shows them, from the short rows stored beside
     its events' analyses (no analysis is read)."""
     members = [e for s in storylines for e in s.events]
@@ -145,7 +145,7 @@ def _storyline_heads(store: SQLiteStore, storylines: list[Storyline], every: lis
     }  # fmt: skip
 
 
-def storyline_documents(store: SQLiteStore) -> list[dict[str, Any]]:
+def storyline_documents(store: Store) -> list[dict[str, Any]]:
     """Every storyline, titled and 'about' as in the report, with its events' ids, titles and days (no
     timeline, so no numpy: for listings that must answer at once)."""
     every = store.events()
@@ -179,7 +179,7 @@ def storyline_documents(store: SQLiteStore) -> list[dict[str, Any]]:
 
 
 def _storylines_json(
-    store: SQLiteStore, every: list[Event], wanted_events: set[str], timelines: bool
+    store: Store, every: list[Event], wanted_events: set[str], timelines: bool
 ) -> list[dict[str, Any]]:
     """The storylines holding any of ``wanted_events`` (listing only those) as the report gives them; with
     their ``timelines`` across all their events if asked (that reads every one of their analyses)."""
@@ -208,7 +208,7 @@ def _storylines_json(
     return storylines
 
 
-def storyline_reports(store: SQLiteStore, storyline_ids: Iterable[str]) -> list[dict[str, Any]]:
+def storyline_reports(store: Store, storyline_ids: Iterable[str]) -> list[dict[str, Any]]:
     """The report's storylines of these ids (title, about, timeline), each with all its events."""
     wanted = set(storyline_ids)
     every = store.events(storylines=wanted)
@@ -216,7 +216,7 @@ def storyline_reports(store: SQLiteStore, storyline_ids: Iterable[str]) -> list[
     return [d for d in documents if d["id"] in wanted]
 
 
-def build_report(store: SQLiteStore, event_id: str | None = None) -> dict[str, Any]:
+def build_report(store: Store, event_id: str | None = None) -> dict[str, Any]:
     """The whole report, or the part about one event (its articles, and its storyline's title and what it is
     about), from what the stages stored: nothing is computed here."""
     if event_id is None:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..config import Settings
     from ..errors import InputError
     from ..ingest import Notice
-    from ..store import SQLiteStore
+    from ..store import Store
     from .terminal import ProgressReport
 
 Scores = TypeVar("Scores", bound="DataclassInstance")
@@ -48,7 +48,7 @@ class Context:
         return self._settings
 
     @contextmanager
-    def store(self) -> Iterator[SQLiteStore]:
+    def store(self) -> Iterator[Store]:
         from ..store import open_store
 
         with open_store(self.settings.store.path) as store:
@@ -64,10 +64,10 @@ def _db_option(function: Any) -> Any:
 
     return click.option(
         "--db",
-        metavar="FILE",
+        metavar="DB",
         expose_value=False,
         callback=remember,
-        help="SQLite database (default: storyline.db, or $STORYLINE_DB).",
+        help="SQLite file or postgresql:// URL (default: storyline.db, or $STORYLINE_DB).",
     )(function)
 
 
@@ -83,7 +83,9 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", type=click.Path(dir_okay=False), envvar="STORYLINE_CONFIG", help="Settings file (TOML).")
-@click.option("--db", metavar="FILE", envvar="STORYLINE_DB", help="SQLite database (default: storyline.db).")
+@click.option(
+    "--db", metavar="DB", envvar="STORYLINE_DB", help="SQLite file or postgresql:// URL (default: storyline.db)."
+)
 @click.version_option(package_name="storyline")
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, db: str | None) -> None:
@@ -116,7 +118,7 @@ def ingest(obj: Context, paths: tuple[str, ...]) -> None:
 
     with obj.store() as store, _progress("ingest", settings) as progress:
         result = run_ingest(store, paths, settings, progress, show)
-        total = store.count_articles()
+        total, shown = store.count_articles(), store.path
     if result.reembedded:
         err.print(
             f"The store's articles had been embedded with another model than {escape(settings.embed.model)} "
@@ -129,7 +131,7 @@ def ingest(obj: Context, paths: tuple[str, ...]) -> None:
     out.print(
         f"Read {read} article{'s' * (read != 1)}: {added} new, {read - added} already stored; "
         f"{len(failures)} input{'s' * (len(failures) != 1)} failed. "
-        f"The store {escape(settings.store.path)} holds {total}."
+        f"The store {escape(shown)} holds {total}."
     )
     if failures:
         sys.exit(1)
@@ -453,7 +455,7 @@ def articles(obj: Context, event_id: str | None, as_json: bool) -> None:
 @click.pass_obj
 def search(obj: Context, query: str, limit: int, as_json: bool) -> None:
     """Full-text search over titles and text (all words must match)."""
-    from ..store.sqlite import SNIPPET_CLOSE, SNIPPET_OPEN
+    from ..store.base import SNIPPET_CLOSE, SNIPPET_OPEN
 
     with obj.store() as store:
         hits = store.search(query, limit)
@@ -765,7 +767,10 @@ def serve(obj: Context, host: str, port: int, workers: int) -> None:
     from ..web.app import DB_ENV, create_app
 
     settings = obj.settings
-    click.echo(f"storyline: serving {settings.store.path} at http://{host}:{port}/ (API docs: /api/docs)", err=True)
+    from ..store.base import shown_location
+
+    shown = shown_location(settings.store.path)
+    click.echo(f"storyline: serving {shown} at http://{host}:{port}/ (API docs: /api/docs)", err=True)
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
         return

@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,6 @@ from ..model import (
     Quote,
     SeenFile,
     Sentence,
-    Span,
     Storyline,
     StorylineDigest,
     StorylineFold,
@@ -35,48 +34,23 @@ from ..model import (
     from_data,
     to_data,
 )
+from .base import (
+    ANNOTATION_TABLES,
+    ARTICLE_COLUMNS,
+    CACHED_ANSWERS,
+    WRITABLE_FIELDS,
+    SearchHit,
+    article_from_row,
+    article_row,
+    search_terms,
+    spans_from_json,
+    spans_json,
+)
 
-ARTICLE_COLUMNS = (
-    "id", "path", "external_id", "url", "outlet", "title", "author",
-    "published", "published_source", "lang", "text", "duplicate_of", "event_id", "not_before",
-)  # fmt: skip
-# Article fields a stage may write, and the column each is stored in.
-WRITABLE_FIELDS = {
-    "lang": "lang",
-    "published": "published",
-    "published_source": "published_source",
-    "duplicate_of": "duplicate_of",
-    "event": "event_id",
-    "not_before": "not_before",
-}
-# Per-article annotations a stage may write, and the table each lives in.
-ANNOTATION_TABLES = {"mentions": "mentions", "times": "time_refs", "quotes": "quotes"}
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 _BUSY_TIMEOUT_MS = 30_000
 # SQLite caps the parameters of one statement: ids are looked up this many at a time.
 _CHUNK = 500
-# Whole-store answers a connection keeps (see SQLiteStore.cached) before it starts over.
-_CACHED_ANSWERS = 64
-_SEARCH_TERM = re.compile(r"\w+", re.UNICODE)
-# Control characters mark matches in snippets: they cannot occur in article text.
-SNIPPET_OPEN, SNIPPET_CLOSE = "\x02", "\x03"
-
-
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    """One article matching a full-text query."""
-
-    article: str
-    title: str
-    outlet: str | None
-    published: str | None
-    event: str | None
-    snippet: str
-    score: float
-
-    def highlighted(self, before: str, after: str) -> str:
-        """The snippet with each matched word wrapped in ``before``/``after``."""
-        return self.snippet.replace(SNIPPET_OPEN, before).replace(SNIPPET_CLOSE, after)
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -140,6 +114,11 @@ class SQLiteStore:
             self._db.execute("COMMIT")
             self._writes += 1
 
+    @contextmanager
+    def serialized(self) -> Iterator[None]:
+        """Nothing to hold: one process writes a SQLite file at a time (concurrent ingests need PostgreSQL)."""
+        yield
+
     def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()``, reused until the database changes: a commit by this connection, or by any other
         (SQLite's data_version tells). For aggregates that every page shows: keep the answers immutable."""
@@ -148,7 +127,7 @@ class SQLiteStore:
         if hit is not None and hit[0] == version:
             return hit[1]
         value = compute()
-        if len(self._cache) > _CACHED_ANSWERS:
+        if len(self._cache) > CACHED_ANSWERS:
             self._cache.clear()
         self._cache[key] = (version, value)
         return value
@@ -180,7 +159,7 @@ class SQLiteStore:
                     # Only an existing id is skipped; any other constraint failure is an error.
                     f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) "
                     f"VALUES ({', '.join('?' * len(ARTICLE_COLUMNS))}) ON CONFLICT(id) DO NOTHING",
-                    _article_row(article),
+                    article_row(article),
                 )
                 if cursor.rowcount:
                     added.append(article.id)
@@ -394,7 +373,7 @@ class SQLiteStore:
             "WHERE r.article_id IS NULL ORDER BY a.published IS NULL, a.published, a.seq LIMIT ?",
             (stage, version, limit),
         ).fetchall()
-        articles = [_article_from_row(row) for row in rows]
+        articles = [article_from_row(row) for row in rows]
         if with_embeddings:
             articles = _with_embeddings(self._db, articles)
         return _with_sentences(self._db, articles) if with_sentences else articles
@@ -415,7 +394,7 @@ class SQLiteStore:
         row = self._db.execute(
             f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE id = ?", (article_id,)
         ).fetchone()
-        return _with_sentences(self._db, [_article_from_row(row)])[0] if row else None
+        return _with_sentences(self._db, [article_from_row(row)])[0] if row else None
 
     def articles(
         self,
@@ -439,7 +418,7 @@ class SQLiteStore:
         else:
             where, params = ("WHERE event_id = ?", (event,)) if event else ("", ())
             rows = self._db.execute(f"{select} {where} {order}", params).fetchall()
-        articles = [_article_from_row(row) for row in rows]
+        articles = [article_from_row(row) for row in rows]
         if events is not None and len(wanted) > _CHUNK:
             articles.sort(key=lambda a: (a.published is None, a.published or ""))
         if with_embeddings:
@@ -644,7 +623,7 @@ class SQLiteStore:
 
 def _fts_match(query: str) -> str | None:
     """An FTS5 query for all the words of ``query``, each quoted (so no word is read as FTS syntax)."""
-    terms = _SEARCH_TERM.findall(query)
+    terms = search_terms(query)
     return " ".join(f'"{term}"' for term in terms) if terms else None
 
 
@@ -683,33 +662,6 @@ def _split_sql(sql: str) -> list[str]:
     if "\n".join(buffer).strip():
         statements.append("\n".join(buffer).strip())
     return statements
-
-
-def _article_row(article: Article) -> tuple[Any, ...]:
-    return (
-        article.id, article.path, article.external_id, article.url, article.outlet, article.title,
-        article.author, article.published, article.published_source, article.lang, article.text,
-        article.duplicate_of, article.event, article.not_before,
-    )  # fmt: skip
-
-
-def _article_from_row(row: sqlite3.Row) -> Article:
-    return Article(
-        id=row["id"],
-        text=row["text"],
-        title=row["title"],
-        url=row["url"],
-        outlet=row["outlet"],
-        path=row["path"],
-        external_id=row["external_id"],
-        author=row["author"],
-        published=row["published"],
-        published_source=row["published_source"],
-        lang=row["lang"],
-        duplicate_of=row["duplicate_of"],
-        event=row["event_id"],
-        not_before=row["not_before"],
-    )
 
 
 def _insert_sentences(db: sqlite3.Connection, article: Article) -> None:
@@ -763,14 +715,6 @@ def _with_sentences(db: sqlite3.Connection, articles: list[Article]) -> list[Art
     return [replace(a, sentences=tuple(by_article[a.id])) for a in articles]
 
 
-def _spans_json(spans: Sequence[Span]) -> str:
-    return json.dumps([[s.start, s.end, s.text] for s in spans], ensure_ascii=False)
-
-
-def _spans_from_json(data: str) -> tuple[Span, ...]:
-    return tuple(Span(start, end, text) for start, end, text in json.loads(data))
-
-
 def _save_annotations(db: sqlite3.Connection, article: Article, fields: Sequence[str]) -> None:
     """Replace the article's mentions, time expressions and quotes with what a stage found."""
     for kind, table in ANNOTATION_TABLES.items():
@@ -793,8 +737,8 @@ def _save_annotations(db: sqlite3.Connection, article: Article, fields: Sequence
             "INSERT INTO quotes (article_id, idx, direct, speaker, entity_id, content, cue, source, speech) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (article.id, i, int(q.direct), q.speaker, q.entity, _spans_json(q.content), _spans_json(q.cue),
-                 _spans_json(q.source), int(q.speech))
+                (article.id, i, int(q.direct), q.speaker, q.entity, spans_json(q.content), spans_json(q.cue),
+                 spans_json(q.source), int(q.speech))
                 for i, q in enumerate(article.quotes)
             ],
         )  # fmt: skip
@@ -831,9 +775,9 @@ def _with_annotations(db: sqlite3.Connection, articles: list[Article]) -> list[A
             ),
             quotes=tuple(
                 Quote(
-                    _spans_from_json(r["content"]),
-                    _spans_from_json(r["cue"]),
-                    _spans_from_json(r["source"]),
+                    spans_from_json(r["content"]),
+                    spans_from_json(r["cue"]),
+                    spans_from_json(r["source"]),
                     bool(r["direct"]),
                     r["speaker"],
                     r["entity_id"],

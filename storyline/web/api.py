@@ -14,7 +14,8 @@ from fastapi import APIRouter, Depends, File, Header, HTTPException, Query, Requ
 from pydantic import BaseModel, Field
 
 from ..model import EventQuery
-from ..store import SQLiteStore, open_store
+from ..store import Store as AnyStore
+from ..store import open_store
 from . import documents as docs
 
 router = APIRouter()
@@ -31,13 +32,14 @@ _SAFE_NAME = re.compile(r"[^\w.-]+")
 # Reads are `async def` on purpose: each is a few milliseconds of SQLite, cheaper run on the event loop than
 # handed to a thread pool (16 connections on 2 cores: 37 against 150+ pages/s, benchmarks/web_load.py). Uploads,
 # which run the pipeline for seconds, stay plain functions and run in the pool.
-async def reader(request: Request) -> SQLiteStore:
+async def reader(request: Request) -> AnyStore:
     """This worker's read connection to the store."""
-    store: SQLiteStore = request.app.state.stores.reader()
+    store: AnyStore = request.app.state.stores.reader()
     return store
 
 
-Store = Annotated[SQLiteStore, Depends(reader)]
+# What a route declares to read the store: this worker thread's connection.
+Store = Annotated[AnyStore, Depends(reader)]
 
 
 async def event_query(
@@ -239,7 +241,7 @@ def _found(read: Any) -> dict[str, Any]:
 
 def _plain_snippet(snippet: str) -> tuple[str, list[tuple[int, int]]]:
     """A search snippet without its match marks, and where the matches are in it (start, end)."""
-    from ..store.sqlite import SNIPPET_CLOSE, SNIPPET_OPEN
+    from ..store.base import SNIPPET_CLOSE, SNIPPET_OPEN
 
     text, spans, start = [], [], 0
     position = 0

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import Settings
 from ..errors import StorylineError
-from ..store import SQLiteStore, open_store
+from ..store import Store, open_store
 from . import api, pages
 from .render import Links, render
 
@@ -26,7 +26,7 @@ MAX_BODY_BYTES = 20 * 1024 * 1024
 
 
 class Stores:
-    """A read connection per thread (SQLite connections are cheap, and a shared one would serialize every
+    """A read connection per thread (connections are cheap, and a shared one would serialize every
     request), and one lock that lets a single upload write at a time."""
 
     def __init__(self, path: str) -> None:
@@ -36,8 +36,8 @@ class Stores:
         # Open once here: creates and migrates the database before the first request.
         open_store(path).close()
 
-    def reader(self) -> SQLiteStore:
-        store: SQLiteStore | None = getattr(self._local, "store", None)
+    def reader(self) -> Store:
+        store: Store | None = getattr(self._local, "store", None)
         if store is None:
             store = self._local.store = open_store(self.path)
         return store

@@ -13,7 +13,7 @@ from ..errors import StorylineError
 from ..model import EventDigest, EventQuery, to_data
 from ..report import build_report
 from ..report.build import storyline_reports
-from ..store import SQLiteStore
+from ..store import Store
 
 # Events an entity or outlet page reads the stored analyses of, at most (the latest).
 _ANALYSED_EVENTS = 50
@@ -51,7 +51,7 @@ def outlets_where(table_path: str, column: str, value: str) -> tuple[str, ...]:
 
 
 def event_page(
-    store: SQLiteStore, query: EventQuery, limit: int, cursor: str | None = None
+    store: Store, query: EventQuery, limit: int, cursor: str | None = None
 ) -> tuple[list[EventDigest], str | None]:
     """A page of events matching ``query`` and the cursor of the next page (None on the last)."""
     after = decode_cursor(cursor) if cursor else None
@@ -64,14 +64,14 @@ def digest_data(digest: EventDigest) -> dict[str, Any]:
     return asdict(digest)
 
 
-def event_document(store: SQLiteStore, event_id: str) -> dict[str, Any]:
+def event_document(store: Store, event_id: str) -> dict[str, Any]:
     """The report contract for one event: the event, its articles (with sentences) and its storyline."""
     if not store.event_exists(event_id):
         raise NotFound(f"No event with id '{event_id}'.")
     return build_report(store, event_id)
 
 
-def storyline_document(store: SQLiteStore, storyline_id: str) -> dict[str, Any]:
+def storyline_document(store: Store, storyline_id: str) -> dict[str, Any]:
     """A storyline with its events (as lists show them) and its timeline across them."""
     found = storyline_reports(store, [storyline_id])
     if not found:
@@ -82,13 +82,13 @@ def storyline_document(store: SQLiteStore, storyline_id: str) -> dict[str, Any]:
     return document
 
 
-def storyline_list(store: SQLiteStore, limit: int = 10_000, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+def storyline_list(store: Store, limit: int = 10_000, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
     """Storylines, the latest reported first (title, events, articles, dates), and how many there are."""
     digests, total = store.storyline_digests(limit, offset)
     return [asdict(d) for d in digests], total
 
 
-def article_document(store: SQLiteStore, article_id: str) -> dict[str, Any]:
+def article_document(store: Store, article_id: str) -> dict[str, Any]:
     """An article as the report ships it, sentences included."""
     article = store.article(article_id)
     if article is None:
@@ -102,7 +102,7 @@ def article_document(store: SQLiteStore, article_id: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def entity_document(store: SQLiteStore, entity_id: str) -> dict[str, Any]:
+def entity_document(store: Store, entity_id: str) -> dict[str, Any]:
     """An entity: the name shown, every name the events use for it, its events, and what it is quoted saying."""
     known = store.entities([entity_id])
     if entity_id not in known:
@@ -134,14 +134,14 @@ def entity_document(store: SQLiteStore, entity_id: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def outlet_list(store: SQLiteStore, table_path: str) -> list[dict[str, Any]]:
+def outlet_list(store: Store, table_path: str) -> list[dict[str, Any]]:
     """Every outlet with its article and event counts and its row of the outlet table."""
     table = outlet_table(table_path)
     return [{"outlet": outlet, "articles": articles, "events": events, **table.get(outlet, {})}
             for outlet, articles, events in store.outlets()]  # fmt: skip
 
 
-def outlet_document(store: SQLiteStore, outlet: str, table_path: str, limit: int = 100) -> dict[str, Any]:
+def outlet_document(store: Store, outlet: str, table_path: str, limit: int = 100) -> dict[str, Any]:
     """An outlet: its row of the outlet table, its counts and its latest events."""
     found = [row for row in outlet_list(store, table_path) if row["outlet"] == outlet]
     if not found:
@@ -150,7 +150,7 @@ def outlet_document(store: SQLiteStore, outlet: str, table_path: str, limit: int
     return {**found[0], "latest": [digest_data(d) for d in digests]}
 
 
-def search_document(store: SQLiteStore, text: str, limit: int) -> dict[str, Any]:
+def search_document(store: Store, text: str, limit: int) -> dict[str, Any]:
     """Articles (best first, with a highlighted snippet) and entities whose name matches ``text``."""
     hits = store.search(text, limit)
     return {

@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from ..analyze.coverage import outlet_table
 from ..config import Settings
-from ..store.sqlite import SNIPPET_CLOSE, SNIPPET_OPEN
+from ..store.base import SNIPPET_CLOSE, SNIPPET_OPEN
 from . import views
 
 _UNSAFE_IN_NAMES = re.compile(r"[^\w.-]")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..store import SQLiteStore
+from ..store import Store
 from . import documents as docs
 from .render import Links, render, shared_context, static_name
 
@@ -19,7 +19,7 @@ SITE_PAGE = 100
 
 
 def export_site(
-    store: SQLiteStore, settings: Settings, folder: str | Path, advance: Callable[[int], None] | None = None
+    store: Store, settings: Settings, folder: str | Path, advance: Callable[[int], None] | None = None
 ) -> int:
     """Write every page under ``folder`` (created; pages already there are replaced) and return how many."""
     root = Path(folder)
@@ -87,5 +87,5 @@ def _file(key: str, suffix: str = ".html") -> str:
     return static_name(key) + suffix
 
 
-def _known(store: SQLiteStore, entities: Iterable[str]) -> set[str]:
+def _known(store: Store, entities: Iterable[str]) -> set[str]:
     return set(store.entities(entities))
