@@ -168,6 +168,9 @@ def test_event_analysis_a_fifth_outlet_giving_other_dates_is_a_conflict(
     assert conflict.kind == "conflict"
     values = {claim.value: len(claim.sources) for claim in conflict.claims}
     assert values == {"2023-03-20/2023-03-22": 4, "2023-03-21/2023-03-23": 1}
+    # The outlet giving other dates does not corroborate the visit dates: four independent outlets, not five.
+    (fact,) = [f for f in analysis.facts if f.id == conflict.fact]
+    assert fact.independent_outlets == 4
 
 
 def test_conflicts_an_announcement_revised_later_is_an_update() -> None:

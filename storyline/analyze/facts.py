@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Protocol
 
@@ -24,7 +24,7 @@ import numpy.typing as npt
 from rapidfuzz import fuzz
 
 from ..config import FactSettings
-from ..model import Article, Fact, content_id
+from ..model import Article, Conflict, Fact, content_id
 from .citations import cite, sentence_at
 from .paraphrase import ParaphraseModel, SentenceView
 from .timeline import value_span
@@ -304,3 +304,40 @@ def event_facts(
         )
     first_position = {f.id: min((c.sentence for c in f.sources), default=0) for f in facts}
     return sorted(facts, key=lambda f: (-f.independent_outlets, -len(f.sources), first_position[f.id], f.id))
+
+
+def without_dissent(
+    facts: Sequence[Fact], conflicts: Sequence[Conflict], sentences: Sequence[FactSentence], articles: Sequence[Article]
+) -> list[Fact]:
+    """The facts with their counts of outlets taken over the sources that agree: a source on another side of a
+    conflict about the fact reports it differently and corroborates nothing (its claim keeps it cited)."""
+    dissent: dict[str, set[tuple[str, int]]] = {}
+    for conflict in conflicts:
+        if conflict.kind != "conflict":
+            continue
+        fact = next((f for f in facts if f.id == conflict.fact), None)
+        if fact is None:
+            continue
+        sources = {(c.article, c.sentence) for c in fact.sources}
+        worded = {(c.article, c.sentence) for c in fact.sources if c.text == fact.text}
+        sides = [{(c.article, c.sentence) for c in claim.sources} for claim in conflict.claims]
+        # The side the fact's own wording is on; else the side holding most of its sources.
+        agreeing = next((side for side in sides if side & worded), None) or max(
+            sides, key=lambda side: (len(side & sources), len(side))
+        )
+        dissent.setdefault(fact.id, set()).update(k for side in sides if side is not agreeing for k in side)
+    if not dissent:
+        return list(facts)
+    by_key = {(articles[s.article].id, s.sentence): s for s in sentences}
+    adjusted = []
+    for fact in facts:
+        against = dissent.get(fact.id, set())
+        members = [by_key[(c.article, c.sentence)] for c in fact.sources
+                   if (c.article, c.sentence) not in against and (c.article, c.sentence) in by_key]  # fmt: skip
+        if not against or not members:
+            adjusted.append(fact)
+            continue
+        outlets, independent, origin = independent_sources(members, articles)
+        adjusted.append(replace(fact, outlets=outlets, independent_outlets=independent, origin=origin))
+    first_position = {f.id: min((c.sentence for c in f.sources), default=0) for f in adjusted}
+    return sorted(adjusted, key=lambda f: (-f.independent_outlets, -len(f.sources), first_position[f.id], f.id))

@@ -31,7 +31,7 @@ from .citations import cite
 from .conflicts import event_conflicts
 from .coverage import event_coverage
 from .entities import event_entities, event_labels
-from .facts import FactSentence, ParaphraseScorer, event_facts, fact_sentences
+from .facts import FactSentence, ParaphraseScorer, event_facts, fact_sentences, without_dissent
 from .framing import distinctive_terms
 from .paraphrase import load_paraphrase_model
 from .quotes import event_quotes
@@ -108,7 +108,10 @@ class EventAnalysisStage:
         entities = tuple(from_data(EntityProfile, e) for e in event_entities(articles))
         names = {e.id: e.name for e in entities}
         quotes = event_quotes(articles, names, self.embedder, self.settings.report)
-        facts = event_facts(event, articles, sentences, vectors, self.scorer, self.settings.facts)
+        found = event_facts(event, articles, sentences, vectors, self.scorer, self.settings.facts)
+        conflicts = event_conflicts(found, articles, sentences, vectors, self.scorer, self.settings.facts)
+        # Corroboration counts the sources that agree: an outlet giving another date confirms nothing.
+        facts = without_dissent(found, conflicts, sentences, articles)
         summary = event_summary(articles, sentences, vectors, facts, self.settings.summary)
         return EventAnalysis(
             event=event,
@@ -116,7 +119,7 @@ class EventAnalysisStage:
             title=central_headline(articles),
             entities=entities,
             facts=tuple(facts),
-            conflicts=tuple(event_conflicts(facts, articles, sentences, vectors, self.scorer, self.settings.facts)),
+            conflicts=tuple(conflicts),
             quotes=tuple(from_data(QuoteGroup, q) for q in quotes),
             labels=tuple(from_data(Label, label) for label in event_labels(articles)),
             summary=tuple(_summary_lines(articles, summary)),
