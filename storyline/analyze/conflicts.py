@@ -37,7 +37,7 @@ from ..config import FactSettings
 from ..embed import Vectors
 from ..model import Article, Citation, Claim, Conflict, Fact, content_id
 from .citations import cite
-from .facts import FactSentence, PairScorer, similarity_pairs
+from .facts import FactSentence, PairScorer, event_facts, similarity_pairs, without_dissent
 from .paraphrase import Figure, compare_figures
 
 # Figure kinds that name a time: the resolved days compare them (a weekday against a date is no conflict).
@@ -390,3 +390,18 @@ def _statement(articles: Sequence[Article], sentences: Sequence[FactSentence], i
     event = articles[0].event or ""
     return Fact(content_id("f", event, *(f"{c.article}:{c.sentence}" for c in sources)), sources[0].text, sources,
                 2, 2)  # fmt: skip
+
+
+def checked_facts(
+    event: str,
+    articles: Sequence[Article],
+    sentences: Sequence[FactSentence],
+    vectors: Vectors,
+    scorer: PairScorer,
+    settings: FactSettings,
+) -> tuple[list[Fact], list[Conflict]]:
+    """The event's facts and conflicts, each fact's corroboration counting only the sources that agree (an
+    outlet giving another date confirms nothing): what the analysis stage stores and the summary ranks by."""
+    found = event_facts(event, articles, sentences, vectors, scorer, settings)
+    conflicts = event_conflicts(found, articles, sentences, vectors, scorer, settings)
+    return without_dissent(found, conflicts, sentences, articles), conflicts

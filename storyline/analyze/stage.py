@@ -28,10 +28,10 @@ from ..model import (
     from_data,
 )
 from .citations import cite
-from .conflicts import event_conflicts
+from .conflicts import checked_facts
 from .coverage import event_coverage
 from .entities import event_entities, event_labels
-from .facts import FactSentence, ParaphraseScorer, event_facts, fact_sentences, without_dissent
+from .facts import FactSentence, ParaphraseScorer, fact_sentences
 from .framing import distinctive_terms
 from .paraphrase import load_paraphrase_model
 from .quotes import event_quotes
@@ -108,10 +108,7 @@ class EventAnalysisStage:
         entities = tuple(from_data(EntityProfile, e) for e in event_entities(articles))
         names = {e.id: e.name for e in entities}
         quotes = event_quotes(articles, names, self.embedder, self.settings.report)
-        found = event_facts(event, articles, sentences, vectors, self.scorer, self.settings.facts)
-        conflicts = event_conflicts(found, articles, sentences, vectors, self.scorer, self.settings.facts)
-        # Corroboration counts the sources that agree: an outlet giving another date confirms nothing.
-        facts = without_dissent(found, conflicts, sentences, articles)
+        facts, conflicts = checked_facts(event, articles, sentences, vectors, self.scorer, self.settings.facts)
         summary = event_summary(articles, sentences, vectors, facts, self.settings.summary)
         return EventAnalysis(
             event=event,

@@ -35,7 +35,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..analyze.facts import PairScorer, ParaphraseScorer, event_facts, fact_sentences
+from ..analyze.conflicts import checked_facts
+from ..analyze.facts import PairScorer, ParaphraseScorer, fact_sentences
 from ..analyze.paraphrase import load_paraphrase_model
 from ..analyze.summary import event_summary, summary_candidates
 from ..config import Settings
@@ -228,7 +229,7 @@ def engine(
     as corroboration), its last line allowed past the budget (the evaluation cuts it)."""
     sentences = fact_sentences(articles)
     vectors = embedder.embed([s.text for s in sentences])
-    facts = event_facts("summary", articles, sentences, vectors, scorer, settings.facts)
+    facts, _ = checked_facts("summary", articles, sentences, vectors, scorer, settings.facts)
     lines = event_summary(articles, sentences, vectors, facts, settings.summary, budget, fill=True)
     return [line.text for line in lines]
 
