@@ -42,7 +42,7 @@ def _article(article_id: str, sentences: list[str], **fields: object) -> Article
         ("2025", ("2025", None, "year")),
         ("2023-W12", ("2023-03-20", "2023-03-26", "week")),
         ("2023-SP", ("2023-03", "2023-05", "season")),
-        ("2023-WI", ("2023-12", "2024-02", "season")),
+        ("2023-WI", ("2022-12", "2023-02", "season")),  # named by its January, as the reader names it
         ("1998-Q3", ("1998-07", "1998-09", "quarter")),
         ("199", ("1990", "1999", "decade")),
         ("PRESENT_REF", None),
@@ -405,3 +405,15 @@ def test_analysis_stage_reads_entities_from_the_opening_of_a_huge_article(settin
     nlp = replace(settings.nlp, spacy_processes=1, spacy_max_chars=len(paragraph) * 10)
     (done,) = AnalysisStage(nlp, settings.entities)([huge])
     assert done.mentions and max(m.end for m in done.mentions) <= nlp.spacy_max_chars
+
+
+def test_last_winter_in_summer_is_the_winter_before() -> None:
+    """The reader names a winter by its January; the timeline must read the name the same way."""
+    from datetime import date
+
+    from storyline.nlp.timexes import tag_times
+
+    (ref,) = [r for r in tag_times("Fauci said the situation we were in last winter will not return.",
+                                   date(2021, 8, 1)) if "winter" in r.text]  # fmt: skip
+    assert ref.value == "2021-WI"
+    assert interval(ref.value) == ("2020-12", "2021-02", "season")

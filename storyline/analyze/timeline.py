@@ -67,7 +67,9 @@ def interval(value: str) -> tuple[str, str | None, str] | None:
         return monday.isoformat(), (monday + timedelta(days=6)).isoformat(), "week"
     if match := _SEASON.match(value):
         year, (first, last) = int(match.group(1)), _SEASONS[match.group(2)]
-        return f"{year}-{first:02d}", f"{year + (last < first)}-{last:02d}", "season"
+        # A winter is named by its January, as the time-expression reader names it ("last winter" in July 2021
+        # is 2021-WI: December 2020 to February 2021).
+        return f"{year - (last < first)}-{first:02d}", f"{year}-{last:02d}", "season"
     if match := _QUARTER.match(value):
         year, quarter = int(match.group(1)), int(match.group(2))
         return f"{year}-{3 * quarter - 2:02d}", f"{year}-{3 * quarter:02d}", "quarter"

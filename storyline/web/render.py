@@ -161,6 +161,7 @@ def environment() -> Environment:
     env.globals["label_grid"] = views.label_grid
     env.globals["timeline_axis"] = views.timeline_axis
     env.globals["events_axis"] = views.events_axis
+    env.globals["quotes_by_speaker"] = views.quotes_by_speaker
     env.globals["article_outlets"] = views.article_outlets
     return env
 

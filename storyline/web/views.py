@@ -180,3 +180,14 @@ def events_axis(events: Sequence[dict[str, Any]]) -> DateAxis | None:
     return date_axis(
         (e["first_seen"], f"e{i}", f"{(e['first_seen'] or '')[:10]}: {e['title']}") for i, e in enumerate(events)
     )
+
+
+def quotes_by_speaker(event: dict[str, Any]) -> list[tuple[str | None, str, list[dict[str, Any]]]]:
+    """The event's quotes grouped by who said them, (speaker id, name, quotes): the most quoted first, the
+    unattributed last; within a speaker, in the analysis's order."""
+    groups: dict[str, tuple[str | None, str, list[dict[str, Any]]]] = {}
+    for quote in event["quotes"]:
+        name = quote["speaker_name"] or ""
+        key = quote["speaker"] or name or "~"
+        groups.setdefault(key, (quote["speaker"], name or "Unattributed", []))[2].append(quote)
+    return sorted(groups.values(), key=lambda g: (g[0] is None and g[1] == "Unattributed", -len(g[2]), g[1]))
