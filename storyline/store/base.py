@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from ..model import (
@@ -16,10 +16,14 @@ from ..model import (
     EventAnalysis,
     EventDigest,
     EventQuery,
+    Mention,
+    Quote,
     SeenFile,
     Span,
     Storyline,
     StorylineDigest,
+    TimeRef,
+    to_data,
 )
 
 ARTICLE_COLUMNS = (
@@ -96,6 +100,96 @@ def article_from_row(row: Row) -> Article:
         event=row["event_id"],
         not_before=row["not_before"],
     )
+
+
+def with_annotations(
+    articles: list[Article],
+    mentions: Mapping[str, Sequence[Row]],
+    times: Mapping[str, Sequence[Row]],
+    quotes: Mapping[str, Sequence[Row]],
+) -> list[Article]:
+    """``articles`` with the mentions, time expressions and quotes of the rows read for them (by article id)."""
+    return [
+        replace(
+            a,
+            mentions=tuple(
+                Mention(r["start"], r["end"], r["text"], r["type"], r["entity_id"], r["label"])
+                for r in mentions.get(a.id, [])
+            ),
+            times=tuple(
+                TimeRef(r["start"], r["end"], r["text"], r["type"], r["value"], r["mod"], r["end_value"], r["tense"])
+                for r in times.get(a.id, [])
+            ),
+            quotes=tuple(
+                Quote(
+                    spans_from_json(r["content"]),
+                    spans_from_json(r["cue"]),
+                    spans_from_json(r["source"]),
+                    bool(r["direct"]),
+                    r["speaker"],
+                    r["entity_id"],
+                    bool(r["speech"]),
+                )
+                for r in quotes.get(a.id, [])
+            ),
+        )
+        for a in articles
+    ]
+
+
+def storylines_of(events: list[Event], rows: Iterable[Row], wanted: Sequence[str] | None) -> list[Storyline]:
+    """The storylines of the (id, title) ``rows`` that are ``wanted`` (all when None), each with its events
+    among ``events``, ordered like their first events."""
+    events_by_storyline: dict[str, list[str]] = {}
+    for event in events:
+        if event.storyline:
+            events_by_storyline.setdefault(event.storyline, []).append(event.id)
+    found = [Storyline(row["id"], row["title"], tuple(events_by_storyline.get(row["id"], ())))
+             for row in rows if wanted is None or row["id"] in wanted]  # fmt: skip
+    order = {event.id: i for i, event in enumerate(events)}
+    return sorted(found, key=lambda s: min((order.get(e, 0) for e in s.events), default=0))
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisRows:
+    """What saving event analyses writes, as rows: the analyses (JSON), the heads lists read, each event's
+    outlets and entities."""
+
+    analyses: list[tuple[str, str, str]]
+    heads: list[tuple[str, str, str, int]]
+    outlets: list[tuple[str, str]]
+    entities: list[tuple[str, str, int]]
+
+
+def analysis_rows(analyses: Sequence[EventAnalysis]) -> AnalysisRows:
+    """The rows both stores write for ``analyses``."""
+    return AnalysisRows(
+        analyses=[(a.event, a.signature, json.dumps(to_data(a), ensure_ascii=False)) for a in analyses],
+        heads=[(a.event, a.title, a.summary[0].text if a.summary else "",
+                max((f.independent_outlets for f in a.facts), default=0)) for a in analyses],
+        outlets=[(a.event, o.outlet) for a in analyses for o in a.coverage.outlets],
+        entities=[(a.event, e.id, e.mentions) for a in analyses for e in a.entities],
+    )  # fmt: skip
+
+
+def event_digest_from_row(row: Row, outlets: Iterable[str]) -> EventDigest:
+    """The digest of a row of a store's event-digest query (its outlets read apart)."""
+    return EventDigest(
+        id=row["id"],
+        title=row["title"],
+        storyline=row["storyline_id"],
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        articles=row["articles"],
+        outlets=tuple(sorted(outlets)),
+        corroboration=row["corroboration"],
+        lead=row["lead"],
+    )
+
+
+def storyline_digest_from_row(row: Row) -> StorylineDigest:
+    return StorylineDigest(row["id"], row["title"] or "", int(row["events"]), int(row["articles"]),
+                           row["first_seen"], row["last_seen"])  # fmt: skip
 
 
 def spans_json(spans: Sequence[Span]) -> str:

@@ -30,17 +30,13 @@ from ..model import (
     EventDigest,
     EventQuery,
     EventRecord,
-    Mention,
-    Quote,
     SeenFile,
     Sentence,
     Storyline,
     StorylineDigest,
     StorylineFold,
     StorylineRecord,
-    TimeRef,
     from_data,
-    to_data,
 )
 from .base import (
     ANNOTATION_TABLES,
@@ -50,12 +46,16 @@ from .base import (
     SNIPPET_OPEN,
     WRITABLE_FIELDS,
     SearchHit,
+    analysis_rows,
     article_from_row,
     article_row,
+    event_digest_from_row,
     search_terms,
     shown_location,
-    spans_from_json,
     spans_json,
+    storyline_digest_from_row,
+    storylines_of,
+    with_annotations,
 )
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
@@ -271,36 +271,30 @@ class PostgresStore:
 
     def save_event_analyses(self, analyses: Iterable[EventAnalysis]) -> None:
         """Store each event's analysis, replacing the one it had, with what lists of events read of it."""
-        analyses = list(analyses)
-        rows = [(a.event, a.signature, json.dumps(to_data(a), ensure_ascii=False)) for a in analyses]
-        heads = [
-            (a.event, a.title, a.summary[0].text if a.summary else "",
-             max((f.independent_outlets for f in a.facts), default=0))
-            for a in analyses
-        ]  # fmt: skip
-        events = [a.event for a in analyses]
+        rows = analysis_rows(list(analyses))
+        events = [event for event, _, _ in rows.analyses]
         with self._write() as db:
             cursor = db.cursor()
             cursor.executemany(
                 "INSERT INTO event_analyses (event_id, signature, analysis) VALUES (%s, %s, %s) ON CONFLICT "
                 "(event_id) DO UPDATE SET signature = excluded.signature, analysis = excluded.analysis",
-                rows,
+                rows.analyses,
             )
             cursor.executemany(
                 "INSERT INTO event_heads (event_id, title, lead, corroboration) VALUES (%s, %s, %s, %s) "
                 "ON CONFLICT (event_id) DO UPDATE SET title = excluded.title, lead = excluded.lead, "
                 "corroboration = excluded.corroboration",
-                heads,
+                rows.heads,
             )
             db.execute("DELETE FROM event_outlets WHERE event_id = ANY(%s)", (events,))
             db.execute("DELETE FROM event_entities WHERE event_id = ANY(%s)", (events,))
             cursor.executemany(
                 "INSERT INTO event_outlets (event_id, outlet) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                [(a.event, o.outlet) for a in analyses for o in a.coverage.outlets],
+                rows.outlets,
             )
             cursor.executemany(
                 "INSERT INTO event_entities (event_id, entity_id, mentions) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                [(a.event, e.id, e.mentions) for a in analyses for e in a.entities],
+                rows.entities,
             )
 
     def event_analyses(self, ids: Iterable[str] | None = None) -> dict[str, EventAnalysis]:
@@ -484,15 +478,7 @@ class PostgresStore:
         wanted = sorted(set(ids)) if ids is not None else None
         if events is None:
             events = self.events(storylines=wanted) if wanted is not None else self.events()
-        events_by_storyline: dict[str, list[str]] = {}
-        for event in events:
-            if event.storyline:
-                events_by_storyline.setdefault(event.storyline, []).append(event.id)
-        rows = self._rows("SELECT id, title FROM storylines ORDER BY id")
-        found = [Storyline(row["id"], row["title"], tuple(events_by_storyline.get(row["id"], ())))
-                 for row in rows if wanted is None or row["id"] in wanted]  # fmt: skip
-        order = {event.id: i for i, event in enumerate(events)}
-        return sorted(found, key=lambda s: min((order.get(e, 0) for e in s.events), default=0))
+        return storylines_of(events, self._rows("SELECT id, title FROM storylines ORDER BY id"), wanted)
 
     def event_digests(
         self, query: EventQuery | None = None, limit: int = 50, after: tuple[str, str] | None = None
@@ -542,20 +528,7 @@ class PostgresStore:
             "ORDER BY s.last_key DESC, s.event_id LIMIT %s",
             [*params, limit],
         )
-        return [
-            EventDigest(
-                id=row["id"],
-                title=row["title"],
-                storyline=row["storyline_id"],
-                first_seen=row["first_seen"],
-                last_seen=row["last_seen"],
-                articles=row["articles"],
-                outlets=tuple(sorted(row["outlets"])),
-                corroboration=row["corroboration"],
-                lead=row["lead"],
-            )
-            for row in rows
-        ]
+        return [event_digest_from_row(row, row["outlets"]) for row in rows]
 
     def storyline_digests(self, limit: int = 50, offset: int = 0) -> tuple[list[StorylineDigest], int]:
         """Storylines as lists show them, latest reported first, and how many there are."""
@@ -578,11 +551,7 @@ class PostgresStore:
             if rows
             else int(self._one("SELECT COUNT(DISTINCT storyline_id) AS n FROM events")["n"])
         )
-        digests = [
-            StorylineDigest(row["id"], row["title"] or "", int(row["events"]), int(row["articles"]),
-                            row["first_seen"], row["last_seen"])
-            for row in rows
-        ]  # fmt: skip
+        digests = [storyline_digest_from_row(row) for row in rows]
         return digests, total
 
     def event_exists(self, event_id: str) -> bool:
@@ -756,29 +725,4 @@ def _with_annotations(db: psycopg.Connection[Any], articles: list[Article]) -> l
         db, 'SELECT * FROM time_refs WHERE article_id = ANY(%s) ORDER BY article_id, start, "end"', ids
     )
     quotes = _rows_by_article(db, "SELECT * FROM quotes WHERE article_id = ANY(%s) ORDER BY article_id, idx", ids)
-    return [
-        replace(
-            a,
-            mentions=tuple(
-                Mention(r["start"], r["end"], r["text"], r["type"], r["entity_id"], r["label"])
-                for r in mentions.get(a.id, [])
-            ),
-            times=tuple(
-                TimeRef(r["start"], r["end"], r["text"], r["type"], r["value"], r["mod"], r["end_value"], r["tense"])
-                for r in times.get(a.id, [])
-            ),
-            quotes=tuple(
-                Quote(
-                    spans_from_json(r["content"]),
-                    spans_from_json(r["cue"]),
-                    spans_from_json(r["source"]),
-                    bool(r["direct"]),
-                    r["speaker"],
-                    r["entity_id"],
-                    bool(r["speech"]),
-                )
-                for r in quotes.get(a.id, [])
-            ),
-        )
-        for a in articles
-    ]
+    return with_annotations(articles, mentions, times, quotes)

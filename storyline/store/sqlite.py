@@ -22,17 +22,13 @@ from ..model import (
     EventDigest,
     EventQuery,
     EventRecord,
-    Mention,
-    Quote,
     SeenFile,
     Sentence,
     Storyline,
     StorylineDigest,
     StorylineFold,
     StorylineRecord,
-    TimeRef,
     from_data,
-    to_data,
 )
 from .base import (
     ANNOTATION_TABLES,
@@ -40,11 +36,15 @@ from .base import (
     CACHED_ANSWERS,
     WRITABLE_FIELDS,
     SearchHit,
+    analysis_rows,
     article_from_row,
     article_row,
+    event_digest_from_row,
     search_terms,
-    spans_from_json,
     spans_json,
+    storyline_digest_from_row,
+    storylines_of,
+    with_annotations,
 )
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
@@ -224,30 +224,25 @@ class SQLiteStore:
 
     def save_event_analyses(self, analyses: Iterable[EventAnalysis]) -> None:
         """Store each event's analysis, replacing the one it had, with what lists of events read of it."""
-        analyses = list(analyses)
-        rows = [(a.event, a.signature, json.dumps(to_data(a), ensure_ascii=False)) for a in analyses]
-        heads = [
-            (a.event, a.title, a.summary[0].text if a.summary else "",
-             max((f.independent_outlets for f in a.facts), default=0))
-            for a in analyses
-        ]  # fmt: skip
-        events = [(a.event,) for a in analyses]
+        rows = analysis_rows(list(analyses))
+        events = [(event,) for event, _, _ in rows.analyses]
         with self._write() as db:
             db.executemany(
-                "INSERT OR REPLACE INTO event_analyses (event_id, signature, analysis) VALUES (?, ?, ?)", rows
+                "INSERT OR REPLACE INTO event_analyses (event_id, signature, analysis) VALUES (?, ?, ?)", rows.analyses
             )
             db.executemany(
-                "INSERT OR REPLACE INTO event_heads (event_id, title, lead, corroboration) VALUES (?, ?, ?, ?)", heads
+                "INSERT OR REPLACE INTO event_heads (event_id, title, lead, corroboration) VALUES (?, ?, ?, ?)",
+                rows.heads,
             )
             db.executemany("DELETE FROM event_outlets WHERE event_id = ?", events)
             db.executemany("DELETE FROM event_entities WHERE event_id = ?", events)
             db.executemany(
                 "INSERT OR IGNORE INTO event_outlets (event_id, outlet) VALUES (?, ?)",
-                [(a.event, o.outlet) for a in analyses for o in a.coverage.outlets],
+                rows.outlets,
             )
             db.executemany(
                 "INSERT OR IGNORE INTO event_entities (event_id, entity_id, mentions) VALUES (?, ?, ?)",
-                [(a.event, e.id, e.mentions) for a in analyses for e in a.entities],
+                rows.entities,
             )
 
     def event_analyses(self, ids: Iterable[str] | None = None) -> dict[str, EventAnalysis]:
@@ -466,16 +461,9 @@ class SQLiteStore:
         wanted = sorted(set(ids)) if ids is not None else None
         if events is None:
             events = self.events(storylines=wanted) if wanted is not None else self.events()
-        events_by_storyline: dict[str, list[str]] = {}
-        for event in events:
-            if event.storyline:
-                events_by_storyline.setdefault(event.storyline, []).append(event.id)
-        rows = self._db.execute("SELECT id, title FROM storylines ORDER BY id").fetchall()
-        found = [Storyline(row["id"], row["title"], tuple(events_by_storyline.get(row["id"], ())))
-                 for row in rows if wanted is None or row["id"] in wanted]  # fmt: skip
-        # Ordered like their first events.
-        order = {event.id: i for i, event in enumerate(events)}
-        return sorted(found, key=lambda s: min((order.get(e, 0) for e in s.events), default=0))
+        return storylines_of(
+            events, self._db.execute("SELECT id, title FROM storylines ORDER BY id").fetchall(), wanted
+        )
 
     def event_digests(
         self, query: EventQuery | None = None, limit: int = 50, after: tuple[str, str] | None = None
@@ -526,20 +514,7 @@ class SQLiteStore:
             "ORDER BY s.last_key DESC, s.event_id LIMIT ?",
             [*params, limit],
         ).fetchall()
-        return [
-            EventDigest(
-                id=row["id"],
-                title=row["title"],
-                storyline=row["storyline_id"],
-                first_seen=row["first_seen"],
-                last_seen=row["last_seen"],
-                articles=row["articles"],
-                outlets=tuple(sorted(row["outlets"].split("\x1f"))) if row["outlets"] else (),
-                corroboration=row["corroboration"],
-                lead=row["lead"],
-            )
-            for row in rows
-        ]
+        return [event_digest_from_row(row, row["outlets"].split("\x1f") if row["outlets"] else ()) for row in rows]
 
     def storyline_digests(self, limit: int = 50, offset: int = 0) -> tuple[list[StorylineDigest], int]:
         """Storylines as lists show them, latest reported first, and how many there are."""
@@ -562,11 +537,7 @@ class SQLiteStore:
             if rows
             else int(self._db.execute("SELECT COUNT(DISTINCT storyline_id) FROM events").fetchone()[0])
         )
-        digests = [
-            StorylineDigest(row["id"], row["title"] or "", row["events"], row["articles"], row["first_seen"],
-                            row["last_seen"])
-            for row in rows
-        ]  # fmt: skip
+        digests = [storyline_digest_from_row(row) for row in rows]
         return digests, total
 
     def event_exists(self, event_id: str) -> bool:
@@ -762,29 +733,4 @@ def _with_annotations(db: sqlite3.Connection, articles: list[Article]) -> list[A
         db, 'SELECT * FROM time_refs WHERE article_id IN ({ids}) ORDER BY article_id, start, "end"', ids
     )
     quotes = _rows_by_article(db, "SELECT * FROM quotes WHERE article_id IN ({ids}) ORDER BY article_id, idx", ids)
-    return [
-        replace(
-            a,
-            mentions=tuple(
-                Mention(r["start"], r["end"], r["text"], r["type"], r["entity_id"], r["label"])
-                for r in mentions.get(a.id, [])
-            ),
-            times=tuple(
-                TimeRef(r["start"], r["end"], r["text"], r["type"], r["value"], r["mod"], r["end_value"], r["tense"])
-                for r in times.get(a.id, [])
-            ),
-            quotes=tuple(
-                Quote(
-                    spans_from_json(r["content"]),
-                    spans_from_json(r["cue"]),
-                    spans_from_json(r["source"]),
-                    bool(r["direct"]),
-                    r["speaker"],
-                    r["entity_id"],
-                    bool(r["speech"]),
-                )
-                for r in quotes.get(a.id, [])
-            ),
-        )
-        for a in articles
-    ]
+    return with_annotations(articles, mentions, times, quotes)
