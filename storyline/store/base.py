@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
+from importlib import resources
 from typing import Any, Protocol
 
 from ..model import (
@@ -26,6 +27,7 @@ from ..model import (
     to_data,
 )
 
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 ARTICLE_COLUMNS = (
     "id", "path", "external_id", "url", "outlet", "title", "author",
     "published", "published_source", "lang", "text", "duplicate_of", "event_id", "not_before",
@@ -71,6 +73,16 @@ class Row(Protocol):
     """A result row read by column name (sqlite3.Row, psycopg's dict rows)."""
 
     def __getitem__(self, key: str, /) -> Any: ...
+
+
+def read_migrations(folder: str) -> list[tuple[int, str, str]]:
+    """(number, file name, SQL) of each numbered migration in the package folder ``folder``, in order."""
+    found = []
+    for entry in resources.files("storyline.store").joinpath(folder).iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
 
 
 def article_row(article: Article) -> tuple[Any, ...]:

@@ -10,12 +10,10 @@ and parse their files in parallel; reads never wait.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from importlib import resources
 from typing import Any
 
 import psycopg
@@ -50,6 +48,7 @@ from .base import (
     article_from_row,
     article_row,
     event_digest_from_row,
+    read_migrations,
     search_terms,
     shown_location,
     spans_json,
@@ -58,7 +57,6 @@ from .base import (
     with_annotations,
 )
 
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 # Advisory lock keys (two int4s: "STOR", then what is locked). Locks are per database.
 _MIGRATION_LOCK = (0x53544F52, 1)
 _WRITER_LOCK = (0x53544F52, 2)
@@ -72,13 +70,7 @@ _ARTICLE_ORDER = "published IS NULL, published, seq"
 
 
 def _migrations() -> list[tuple[int, str, str]]:
-    folder = resources.files("storyline.store").joinpath("pg_migrations")
-    found = []
-    for entry in folder.iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
+    return read_migrations("pg_migrations")
 
 
 def schema_version() -> int:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +38,7 @@ from .base import (
     article_from_row,
     article_row,
     event_digest_from_row,
+    read_migrations,
     search_terms,
     spans_json,
     storyline_digest_from_row,
@@ -47,20 +46,13 @@ from .base import (
     with_annotations,
 )
 
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 _BUSY_TIMEOUT_MS = 30_000
 # SQLite caps the parameters of one statement: ids are looked up this many at a time.
 _CHUNK = 500
 
 
 def _migrations() -> list[tuple[int, str, str]]:
-    folder = resources.files("storyline.store").joinpath("migrations")
-    found = []
-    for entry in folder.iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
+    return read_migrations("migrations")
 
 
 def schema_version() -> int:

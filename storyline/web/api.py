@@ -96,7 +96,7 @@ async def list_events(
 @router.get("/events/{event_id}", tags=["events"])
 async def get_event(store: Store, event_id: str) -> dict[str, Any]:
     """One event's report (the JSON contract): the event with its analysis, its articles and its storyline."""
-    return _found(lambda: docs.event_document(store, event_id))
+    return docs.event_document(store, event_id)
 
 
 @router.get("/storylines", tags=["storylines"])
@@ -111,13 +111,13 @@ async def list_storylines(
 @router.get("/storylines/{storyline_id}", tags=["storylines"])
 async def get_storyline(store: Store, storyline_id: str) -> dict[str, Any]:
     """A storyline: its events in order, what they share, and its timeline."""
-    return _found(lambda: docs.storyline_document(store, storyline_id))
+    return docs.storyline_document(store, storyline_id)
 
 
 @router.get("/articles/{article_id}", tags=["articles"])
 async def get_article(store: Store, article_id: str) -> dict[str, Any]:
     """An article with its sentences (a citation's `sentence` indexes them)."""
-    return _found(lambda: docs.article_document(store, article_id))
+    return docs.article_document(store, article_id)
 
 
 @router.get("/entities", tags=["entities"])
@@ -131,7 +131,7 @@ async def list_entities(
 @router.get("/entities/{entity_id}", tags=["entities"])
 async def get_entity(store: Store, entity_id: str) -> dict[str, Any]:
     """An entity: every name used for it, how outlets label it, its events and its quotes."""
-    return _found(lambda: docs.entity_document(store, entity_id))
+    return docs.entity_document(store, entity_id)
 
 
 @router.get("/outlets", tags=["outlets"])
@@ -228,15 +228,6 @@ def _ingest(request: Request, paths: list[str], names: dict[str, str]) -> dict[s
         "notices": [named(str(n)) for n in result.notices],
         "processed": result.run.processed,
     }
-
-
-def _found(read: Any) -> dict[str, Any]:
-    """``read()``, with a store miss answered 404."""
-    try:
-        found: dict[str, Any] = read()
-    except docs.NotFound as missing:
-        raise HTTPException(404, str(missing)) from None
-    return found
 
 
 def _plain_snippet(snippet: str) -> tuple[str, list[tuple[int, int]]]:

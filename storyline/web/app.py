@@ -17,6 +17,7 @@ from ..config import Settings
 from ..errors import StorylineError
 from ..store import Store, open_store
 from . import api, pages
+from .documents import NotFound
 from .render import Links, render
 
 TOKEN_ENV = "STORYLINE_TOKEN"
@@ -83,6 +84,10 @@ def create_app(settings: Settings, token: str | None = None) -> FastAPI:
     @app.exception_handler(StorylineError)
     async def storyline_error(request: Request, exc: StorylineError) -> Response:
         return _error(request, 400, str(exc))
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        return _error(request, 404, str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

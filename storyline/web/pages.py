@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -41,7 +40,7 @@ async def front(request: Request, store: Store, query: Filters, cursor: Cursor =
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
 async def event(request: Request, store: Store, event_id: str) -> HTMLResponse:
-    report = _found(lambda: docs.event_document(store, event_id))
+    report = docs.event_document(store, event_id)
     return _page(request, "event.html.j2", report=report, event=report["events"][0],
                  articles={a["id"]: a for a in report["articles"]})  # fmt: skip
 
@@ -53,17 +52,17 @@ async def storylines(request: Request, store: Store) -> HTMLResponse:
 
 @router.get("/storylines/{storyline_id}", response_class=HTMLResponse)
 async def storyline(request: Request, store: Store, storyline_id: str) -> HTMLResponse:
-    return _page(request, "storyline.html.j2", storyline=_found(lambda: docs.storyline_document(store, storyline_id)))
+    return _page(request, "storyline.html.j2", storyline=docs.storyline_document(store, storyline_id))
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
 async def article(request: Request, store: Store, article_id: str) -> HTMLResponse:
-    return _page(request, "article.html.j2", article=_found(lambda: docs.article_document(store, article_id)))
+    return _page(request, "article.html.j2", article=docs.article_document(store, article_id))
 
 
 @router.get("/entities/{entity_id}", response_class=HTMLResponse)
 async def entity(request: Request, store: Store, entity_id: str) -> HTMLResponse:
-    return _page(request, "entity.html.j2", entity=_found(lambda: docs.entity_document(store, entity_id)))
+    return _page(request, "entity.html.j2", entity=docs.entity_document(store, entity_id))
 
 
 @router.get("/outlets", response_class=HTMLResponse)
@@ -75,7 +74,7 @@ async def outlets(request: Request, store: Store) -> HTMLResponse:
 @router.get("/outlets/{outlet}", response_class=HTMLResponse)
 async def outlet(request: Request, store: Store, outlet: str) -> HTMLResponse:
     table = request.app.state.settings.outlets.table
-    return _page(request, "outlet.html.j2", outlet=_found(lambda: docs.outlet_document(store, outlet, table)))
+    return _page(request, "outlet.html.j2", outlet=docs.outlet_document(store, outlet, table))
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -83,12 +82,3 @@ async def search(request: Request, store: Store, q: Annotated[str, Query(max_len
     found = docs.search_document(store, q, 50) if q.strip() else {"query": "", "articles": [], "entities": []}
     matching = store.event_digests(EventQuery(text=q), limit=20) if q.strip() else []
     return _page(request, "search.html.j2", found=found, events=matching)
-
-
-def _found(read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    from fastapi import HTTPException
-
-    try:
-        return read()
-    except docs.NotFound as missing:
-        raise HTTPException(404, str(missing)) from None
