@@ -28,12 +28,17 @@ async def front(request: Request, store: Store, query: Filters, cursor: Cursor =
     params = {k: v for k, v in request.query_params.multi_items() if k != "cursor" and v}
     next_url = "/?" + urlencode([*params.items(), ("cursor", following)]) if following else None
     table = outlet_table(request.app.state.settings.outlets.table)
-    columns = {c: sorted({row[c] for row in table.values() if row.get(c)}) for row in table.values() for c in row}
+    # Each column's values, each once (the rows are the outlet table's, one per outlet).
+    columns: dict[str, set[str]] = {}
+    for row in table.values():
+        for column, value in row.items():
+            if value:
+                columns.setdefault(column, set()).add(value)
     return _page(
         request, "index.html.j2",
         events=events, next_url=next_url, filters=params, filtered=any(k != "cursor" for k in params),
         storylines=docs.storyline_list(store, limit=10)[0], outlets=[o for o, _, _ in store.outlets()],
-        where_options=[(f"{c}:{v}", f"{c}: {v}") for c, values in sorted(columns.items()) for v in values
+        where_options=[(f"{c}:{v}", f"{c}: {v}") for c, values in sorted(columns.items()) for v in sorted(values)
                        if c not in ("name",)],
     )  # fmt: skip
 
