@@ -94,6 +94,8 @@ class EntitySettings:
 @dataclass(frozen=True, slots=True)
 class PipelineSettings:
     batch_size: int
+    event_processes: int
+    event_worker_min_events: int
     progress_min_articles: int
     progress_every_seconds: float
     skip: tuple[str, ...]

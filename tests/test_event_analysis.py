@@ -3,11 +3,13 @@ with their independent outlets."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from storyline.analyze.facts import FactSentence, independent_sources
+from storyline.analyze.stage import EventAnalysisStage
 from storyline.config import Settings
 from storyline.ingest import read_inputs
 from storyline.model import Article
@@ -259,3 +261,20 @@ def test_sentences_placed_years_apart_are_different_happenings_days_apart_may_co
     assert not apart(next_week, other_days)
     assert not apart(last_visit, sentence())  # an undated sentence is placed nowhere
     assert not apart(sentence((date(2019, 5, 1), date(2019, 5, 1)), (date(2023, 3, 20), date(2023, 3, 20))), next_week)
+
+
+def test_event_analysis_in_worker_processes_is_the_same(ingested: SQLiteStore, settings: Settings) -> None:
+    # Every event of the sample analysed again, shared between two worker processes.
+    shared = replace(settings, pipeline=replace(settings.pipeline, event_processes=2, event_worker_min_events=1))
+    (stage,) = [s for s in default_stages(shared) if isinstance(s, EventAnalysisStage)]
+    stored = ingested.event_analyses()
+    chunks = [
+        ({event: analysis.signature}, ingested.articles(events=[event], with_annotations=True, with_embeddings=True))
+        for event, analysis in sorted(stored.items())
+    ]
+    try:
+        in_workers = [a for analyses in stage.map(iter(chunks), len(chunks)) for a in analyses]
+    finally:
+        stage.close()
+    assert stage.processes == 2 and len(in_workers) == len(stored) > 1
+    assert in_workers == [stored[a.event] for a in in_workers]

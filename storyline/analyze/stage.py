@@ -8,11 +8,17 @@ CLI and the API read what it stored; none of them loads a model.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import os
+import weakref
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict
+from multiprocessing import get_context
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import threadpool_limits
 
 from ..config import Settings
 from ..embed import Embedder, load_embedder
@@ -49,6 +55,8 @@ class EventAnalysisStage:
         self.settings = settings
         self._embedder: Embedder | None = None
         self._scorer: ParaphraseScorer | None = None
+        self.processes = settings.pipeline.event_processes or os.cpu_count() or 1
+        self._workers: ProcessPoolExecutor | None = None
         # What else decides the output: a change of these analyses every event again.
         self._fingerprint = json.dumps(
             [
@@ -77,6 +85,41 @@ class EventAnalysisStage:
         """What an event's analysis is computed from: its articles, the stages that made them, the settings."""
         stages = [f"{name}:{version}" for name, version in article_stages]
         return content_id("x", str(self.version), self._fingerprint, *stages, *sorted(articles))
+
+    def map(self, chunks: Iterable[tuple[dict[str, str], list[Article]]], events: int) -> Iterator[list[EventAnalysis]]:
+        """The analyses of each chunk of (events, their articles), in order; ``events`` is how many there are in
+        all. Enough of them are shared among worker processes (every step here runs on one core), with a few
+        chunks read ahead, so that the articles of at most those are in memory at once."""
+        if self.processes < 2 or events < self.settings.pipeline.event_worker_min_events:
+            for stale, articles in chunks:
+                yield self(stale, articles)
+            return
+        workers = self._start_workers()
+        pending: deque[Future[list[EventAnalysis]]] = deque()
+        for stale, articles in chunks:
+            pending.append(workers.submit(_analyse_in_worker, stale, articles))
+            if len(pending) > 2 * self.processes:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started."""
+        if self._workers is not None:
+            self._workers.shutdown()
+            self._workers = None
+
+    def _start_workers(self) -> ProcessPoolExecutor:
+        if self._workers is None:
+            # "spawn": the parent holds onnxruntime and faiss thread pools that fork would copy mid-state.
+            self._workers = ProcessPoolExecutor(
+                self.processes,
+                mp_context=get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(self.settings,),
+            )
+            weakref.finalize(self, self._workers.shutdown)
+        return self._workers
 
     def __call__(self, events: dict[str, str], articles: list[Article]) -> list[EventAnalysis]:
         """The analysis of each of ``events`` (id -> signature) from its ``articles``."""
@@ -124,6 +167,22 @@ class EventAnalysisStage:
             terms=tuple(distinctive_terms(articles)),
             coverage=event_coverage(articles, self.settings.outlets),
         )
+
+
+# The stage of a worker process, loaded once by ``_start_worker``.
+_worker_stage: EventAnalysisStage | None = None
+
+
+def _start_worker(settings: Settings) -> None:
+    """Workers multiply on one BLAS thread each (together they fill every core) with their own models."""
+    global _worker_stage
+    threadpool_limits(limits=1)
+    _worker_stage = EventAnalysisStage(settings)
+
+
+def _analyse_in_worker(events: dict[str, str], articles: list[Article]) -> list[EventAnalysis]:
+    assert _worker_stage is not None, "the worker was not started by _start_worker"
+    return _worker_stage(events, articles)
 
 
 def central_headline(articles: Sequence[Article]) -> str:

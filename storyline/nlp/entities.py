@@ -17,6 +17,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 from spacy.tokens import Doc, Span, Token
@@ -46,6 +47,8 @@ _PREMODIFIER_DEPS = frozenset({"compound", "amod", "nmod", "poss", "nn"})
 _EDGE_PUNCT = "[]()\"'“”‘’«»,.;:!?-–— "
 _POSSESSIVE = re.compile(r"['’]s?$")
 _WORD_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
+_WORD = re.compile(r"\w+")
+_LETTERS = re.compile(r"[^\W\d_]+")
 # Punctuation that ends a name inside an NER span: "Joe Manchin — America" is Joe Manchin.
 _NAME_BREAKS = frozenset({"—", "–", "|", ":", ";", "•"})
 _ACRONYM_MIN_LETTERS = 2
@@ -65,13 +68,15 @@ _HEADLINE_CAPITALIZED = 0.8
 _SHORT_WORD = 3
 
 
+# Linking compares the same few hundred names of a batch hundreds of thousands of times.
+@lru_cache(maxsize=1 << 16)
 def normalize_name(name: str) -> str:
     """The form names are compared in: no accents, case, possessives or punctuation; initials written
     with dots are one word ("D.N.C." is "dnc", as "DNC" is)."""
     decomposed = unicodedata.normalize("NFKD", name)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     plain = _WORD_POSSESSIVE.sub("", _POSSESSIVE.sub("", plain.strip()))
-    words = [w for w in re.findall(r"\w+", plain.casefold()) if w != "the"]
+    words = [w for w in _WORD.findall(plain.casefold()) if w != "the"]
     joined: list[str] = []
     for index, word in enumerate(words):
         # One letter after another one-letter word continues the same initials.
@@ -84,7 +89,7 @@ def normalize_name(name: str) -> str:
 
 def initials(name: str) -> str:
     """The acronym a name would have: the first letters of its capitalized words ("Wall Street Journal" -> "wsj")."""
-    words = re.findall(r"[^\W\d_]+", name)
+    words = _LETTERS.findall(name)
     return "".join(w[0] for w in words if w[0].isupper()).casefold() if len(words) > 1 else ""
 
 
@@ -254,7 +259,7 @@ def _in_headline_case(span: Span, text: str) -> bool:
     """Whether the span sits in a Title Case line of ``text``, where capitals do not mark names."""
     line_start = text.rfind("\n", 0, span.start_char) + 1
     line_end = text.find("\n", span.end_char)
-    words = re.findall(r"[^\W\d_]+", text[line_start : line_end if line_end >= 0 else None])
+    words = _LETTERS.findall(text[line_start : line_end if line_end >= 0 else None])
     if len(words) < _HEADLINE_MIN_WORDS:
         return False
     capitalized = sum(1 for w in words if w[0].isupper() or len(w) <= _SHORT_WORD)
@@ -500,7 +505,7 @@ class EntityLinker:
         local: dict[str, list[Mention]] = {}
         for mention in mentions:
             local.setdefault(mention.entity, []).append(mention)
-            words = re.findall(r"[^\W\d_]+", mention.label or "")
+            words = _LETTERS.findall(mention.label or "")
             if words and words[-1].islower():
                 # A label's last word is its role ("foreign ministry spokesman": spokesman, not foreign).
                 self._titles.add(words[-1])

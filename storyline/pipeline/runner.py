@@ -101,10 +101,11 @@ class Pipeline:
         stale = sorted(self.stale_events(store, stage).items())
         if progress:
             progress.start(stage.name, len(stale))
-        for chunk_start in range(0, len(stale), _EVENT_BATCH):
-            chunk = dict(stale[chunk_start : chunk_start + _EVENT_BATCH])
-            articles = store.articles(events=list(chunk), with_annotations=True, with_embeddings=True)
-            store.save_event_analyses(stage(chunk, articles))
+        chunks = [dict(stale[start : start + _EVENT_BATCH]) for start in range(0, len(stale), _EVENT_BATCH)]
+        # Each chunk's articles are read as the stage asks for them (it reads a few ahead, no more).
+        loaded = ((c, store.articles(events=list(c), with_annotations=True, with_embeddings=True)) for c in chunks)
+        for chunk, analyses in zip(chunks, stage.map(loaded, len(stale)), strict=True):
+            store.save_event_analyses(analyses)
             run.processed[stage.name] = run.processed.get(stage.name, 0) + len(chunk)
             if progress:
                 progress.advance(stage.name, len(chunk))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
 from ..analyze.stage import EventAnalysisStage
@@ -73,6 +73,10 @@ class EventStage(Protocol):
     def signature(self, articles: Sequence[str], article_stages: Sequence[tuple[str, int]]) -> str: ...
 
     def __call__(self, events: dict[str, str], articles: list[Article]) -> list[EventAnalysis]: ...
+
+    def map(self, chunks: Iterable[tuple[dict[str, str], list[Article]]], events: int) -> Iterator[list[EventAnalysis]]:
+        """``__call__`` over each chunk, in order (an implementation may share them among processes)."""
+        ...
 
 
 def check_order(stages: Sequence[Stage | EventStage]) -> None:
