@@ -19,6 +19,7 @@ import pstats
 import random
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -49,6 +50,51 @@ def stream(count: int, min_chars: int, seed: int) -> list[dict[str, str]]:
              "published": when.isoformat()} for n, (a, when) in enumerate(zip(drawn, dates, strict=True))]  # fmt: skip
 
 
+def tree_rss_bytes(root: int) -> int:
+    """Resident memory of a process and of every process under it (the NLP and event-analysis workers), read
+    from Linux's /proc."""
+    parents, resident = {}, {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            # Fields after the command name (which may hold spaces): state, ppid, ..., rss is the 22nd.
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)], resident[int(entry.name)] = int(fields[1]), int(fields[21]) * page
+    tree, grown = {root}, True
+    while grown:
+        found = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= found
+        grown = bool(found)
+    return sum(resident.get(pid, 0) for pid in tree)
+
+
+class PeakMemory:
+    """The largest resident memory of this process tree, sampled in a thread while the block runs."""
+
+    def __init__(self, every_seconds: float = 0.25) -> None:
+        self.every_seconds = every_seconds
+        self.peak = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._done.is_set():
+            self.peak = max(self.peak, tree_rss_bytes(os.getpid()))
+            self._done.wait(self.every_seconds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=300)
@@ -70,7 +116,7 @@ def main() -> None:
         profiler = cProfile.Profile() if args.profile else None
         load = os.getloadavg()[0]
         started = time.perf_counter()
-        with open_store(settings.store.path) as store:
+        with open_store(settings.store.path) as store, PeakMemory() as memory:
             if profiler:
                 profiler.enable()
             result = ingest(store, [str(source)], settings)
@@ -84,6 +130,8 @@ def main() -> None:
         "seconds": round(seconds, 2),
         "articles_per_second": round(result.added / seconds, 2),
         "stage_seconds": stages,
+        # Workers included; sampled four times a second.
+        "peak_rss_mib": round(memory.peak / 2**20, 1),
         "load_average_before": round(load, 2),
     }
     print(json.dumps(figures, indent=2))

@@ -369,13 +369,20 @@ def test_analysis_stage_workers_give_the_same_annotations_as_one_process(setting
     pooled_stage = AnalysisStage(
         replace(settings.nlp, spacy_processes=2, spacy_worker_min_articles=1), settings.entities
     )
+    # Parsed ahead of the stage's turn, and one article dated otherwise by then: it is parsed again.
+    redated = [*articles[:2], replace(articles[2], published="2023-06-01")]
     try:
         pooled = pooled_stage(articles)
+        pooled_stage.prefetch(articles)
+        ahead = pooled_stage(redated)
     finally:
         pooled_stage.close()
-    for one, other in zip(inline, pooled, strict=True):
+    for one, other in [*zip(inline, pooled, strict=True), *zip(inline[:2], ahead[:2], strict=True)]:
         assert (one.mentions, one.times, one.quotes) == (other.mentions, other.times, other.quotes)
     assert inline[0].mentions and inline[0].times and inline[1].quotes
+    # "last February" counts from the new date: 2023-02 from June 2023 (from March 2023: 2022-02).
+    assert [t.value for t in inline[2].times] == ["2022-02"]
+    assert [t.value for t in ahead[2].times] == ["2023-02"]
 
 
 def test_balanced_chunks_keep_order_and_split_by_length() -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import time
 import weakref
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 from multiprocessing import get_context
@@ -24,6 +24,9 @@ from .entities import EntityLinker, find_mentions, normalize_name
 from .quotes import find_quotes, unattributed_quotes
 from .spacy_pipeline import PARSED_LANGUAGES, load_spacy
 from .timexes import tag_times, time_ranges
+
+# Articles per share of a parse started ahead of its stage (``AnalysisStage.prefetch``).
+_AHEAD_SHARE_ARTICLES = 16
 
 
 def anchor_date(published: str | None) -> date | None:
@@ -140,6 +143,9 @@ class AnalysisStage:
         self.linker = EntityLinker(entities)
         self.processes = nlp.spacy_processes or os.cpu_count() or 1
         self._workers: ProcessPoolExecutor | None = None
+        # Parses started ahead (``prefetch``): by article id, the date it was parsed with, its share's parses
+        # to come and its place in that share.
+        self._ahead: dict[str, tuple[str | None, Future[list[Annotations]], int]] = {}
         # Seconds spent in each part (summed over workers), for benchmarks.
         self.seconds: dict[str, float] = {"parse": 0.0, "entities": 0.0, "times": 0.0, "quotes": 0.0}
 
@@ -159,27 +165,62 @@ class AnalysisStage:
             self._workers.shutdown()
             self._workers = None
 
-    def __call__(self, articles: list[Article]) -> list[Article]:
-        texts = [(a.text, a.published) for a in articles]
-        # Starting workers costs seconds: worth it only for batches that give each several articles.
-        if self.processes > 1 and len(texts) >= self.processes * self.settings.spacy_worker_min_articles:
-            found: Iterable[Annotations] = self._annotate_in_workers(texts)
-        else:
-            found = annotate(texts, self.settings, self.entity_settings)
-        # Articles are linked in order as their share comes back, while the workers parse the rest.
-        return [self._link(article, annotations) for article, annotations in zip(articles, found, strict=True)]
+    def prefetch(self, articles: Sequence[Article]) -> None:
+        """Start parsing, in the worker processes, articles this stage will be given later in the run, so that
+        the workers parse while the stages before this one run here. An article whose publication date has
+        changed by then (an undated one dated from its event) is parsed again: its dates count from that day."""
+        self._ahead = {}
+        dated = [a for a in articles if a.published]
+        if not self._uses_workers(len(dated)):
+            return
+        workers = self._start_workers()
+        # Shares of a few articles each: the first are ready soon, and none is left finishing alone at the end.
+        count = max(4 * self.processes, -(-len(dated) // _AHEAD_SHARE_ARTICLES))
+        start = 0
+        for share in balanced_chunks([(a.text, a.published) for a in dated], count):
+            parses = workers.submit(annotate, share, self.settings, self.entity_settings)
+            for place, article in enumerate(dated[start : start + len(share)]):
+                self._ahead[article.id] = (article.published, parses, place)
+            start += len(share)
 
-    def _annotate_in_workers(self, texts: list[tuple[str, str | None]]) -> Iterator[Annotations]:
+    def __call__(self, articles: list[Article]) -> list[Article]:
+        ahead = {a.id: self._ahead.pop(a.id) for a in articles if a.id in self._ahead}
+        ready = {a.id for a in articles if a.id in ahead and ahead[a.id][0] == a.published}
+        texts = [(a.text, a.published) for a in articles if a.id not in ready]
+        # Starting workers costs seconds: worth it only for batches that give each several articles.
+        if self._uses_workers(len(texts)):
+            fresh: Iterator[Annotations] = self._annotate_in_workers(texts)
+        else:
+            fresh = iter(annotate(texts, self.settings, self.entity_settings))
+        linked = []
+        # Articles are linked in order as their share comes back, while the workers parse the rest.
+        for article in articles:
+            if article.id in ready:
+                _, parses, place = ahead[article.id]
+                found = parses.result()[place]
+            else:
+                found = next(fresh)
+            linked.append(self._link(article, found))
+        return linked
+
+    def _uses_workers(self, articles: int) -> bool:
+        return self.processes > 1 and articles >= self.processes * self.settings.spacy_worker_min_articles
+
+    def _start_workers(self) -> ProcessPoolExecutor:
         if self._workers is None:
             # "spawn": the parent holds onnxruntime and faiss thread pools that fork would copy mid-state.
             self._workers = ProcessPoolExecutor(
                 self.processes, mp_context=get_context("spawn"), initializer=_one_thread_per_worker
             )
             weakref.finalize(self, self._workers.shutdown)
+        return self._workers
+
+    def _annotate_in_workers(self, texts: list[tuple[str, str | None]]) -> Iterator[Annotations]:
+        workers = self._start_workers()
         # Four tasks per worker, of about equal length: none is left finishing a long share alone at the end.
         chunks = balanced_chunks(texts, 4 * self.processes)
         settings = [self.settings] * len(chunks), [self.entity_settings] * len(chunks)
-        for part in self._workers.map(annotate, chunks, *settings):
+        for part in workers.map(annotate, chunks, *settings):
             yield from part
 
     def _link(self, article: Article, found: Annotations) -> Article:

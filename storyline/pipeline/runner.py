@@ -11,10 +11,12 @@ from typing import Protocol
 from ..embed import EmbeddingStage
 from ..errors import ConfigError
 from ..store import Store
-from .stages import EntityStage, EventStage, RecordingStage, Stage, StatefulStage, check_order
+from .stages import EntityStage, EventStage, PrefetchingStage, RecordingStage, Stage, StatefulStage, check_order
 
 # Events analysed per transaction: a crash loses at most these.
 _EVENT_BATCH = 64
+# At most this many articles are parsed ahead of their stage (their parses wait in memory until it comes).
+_PREFETCH_ARTICLES = 2048
 
 
 class Progress(Protocol):
@@ -90,6 +92,9 @@ class Pipeline:
             if progress:
                 for name, count in self.pending(store).items():
                     progress.start(name, count)
+            for stage in self.stages:
+                if isinstance(stage, PrefetchingStage):
+                    stage.prefetch(store.pending(stage.name, stage.version, _PREFETCH_ARTICLES, False, False))
             self._run_article_stages(store, run, progress)
             store.prune_events()
             for event_stage in self.event_stages:

@@ -60,6 +60,14 @@ class EntityStage(Stage, Protocol):
 
 
 @runtime_checkable
+class PrefetchingStage(Stage, Protocol):
+    """A stage that can start on articles in other processes before its turn comes (the NLP analysis), so that
+    it runs beside the stages before it instead of after them."""
+
+    def prefetch(self, articles: Sequence[Article]) -> None: ...
+
+
+@runtime_checkable
 class EventStage(Protocol):
     """A step over events rather than articles, after every article stage: the event analysis.
 
