@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -93,6 +93,17 @@ def parse_date(value: str | None) -> str | None:
     if parsed is None:
         return None
     return format_date(*parsed)
+
+
+def latest_date(max_future_days: int) -> str:
+    """The last plausible publication day: today (UTC) plus ``max_future_days`` (time zones, embargoes)."""
+    return (datetime.now(UTC) + timedelta(days=max_future_days)).strftime("%Y-%m-%d")
+
+
+def is_after(published: str, day: str) -> bool:
+    """Whether an ISO 8601 date at any precision (``2027``, ``2026-12``, a timestamp) lies wholly after ``day``."""
+    shared = min(len(published), len(day))
+    return published[:shared] > day[:shared]
 
 
 def date_from_url(url: str | None) -> str | None:
