@@ -69,9 +69,10 @@ EXPECTED: list[tuple[str, str]] = [
 ]
 # What the batch must store, by the end of each article's path.
 STORED = {
-    "bad.jsonl#L1", "bad.jsonl#L3", "bad.jsonl#L7", "bad.jsonl#L8", "broken-utf8.txt", "broken.rss#entry1",
-    "cp1251.txt", "latin1.txt", "utf16le-no-bom.txt", "utf16be-no-bom.txt", "amharic.txt", "tibetan.txt",
-    "deep.jsonl#L1", "deep.jsonl#L3", "loop/ferry.txt", "000_7623793f3a6307bb.txt", "002_1a0b5bc0b7e2f02c.txt",
+    "bad.jsonl#L1", "bad.jsonl#L3", "bad.jsonl#L7", "bad.jsonl#L8", "bad.jsonl#L13", "broken-utf8.txt",
+    "broken.rss#entry1", "cp1251.txt", "latin1.txt", "utf16le-no-bom.txt", "utf16be-no-bom.txt", "amharic.txt",
+    "tibetan.txt", "deep.jsonl#L1", "deep.jsonl#L3", "loop/ferry.txt", "000_7623793f3a6307bb.txt",
+    "002_1a0b5bc0b7e2f02c.txt",
 }  # fmt: skip
 _CODE = re.compile(r"\[([EW]\d{3})\]")
 
@@ -165,6 +166,10 @@ def test_bad_inputs_implausible_dates_left_unknown(batch: BatchRun) -> None:
     # Not the year 2999 nor year 0, and not taken from a neighbour in the event either.
     for line in ("#L7", "#L8"):
         assert (_stored(batch, f"bad.jsonl{line}").published or "")[:4] not in ("2999", "0000")
+    # The year 1 is a date: kept, and "yesterday" or "two years ago" counted from it fall outside the calendar.
+    first_year = _stored(batch, "bad.jsonl#L13")
+    assert first_year.published == "0001-01-01"
+    assert all(not t.value.startswith(("-", "0000")) for t in first_year.times)
 
 
 def test_bad_inputs_language_no_model_covers_is_stored_with_its_language(batch: BatchRun) -> None:
