@@ -105,8 +105,28 @@ def assert_spans_of(text: str, spans: tuple[Span, ...] | list[TimeRef]) -> None:
 # -- readers -----------------------------------------------------------------------------------------------------
 
 
+# Random text in the shape of a feed entry and of a web page, so that it reaches the parsers' inner paths.
+documents = st.builds(
+    "<rss version='2.0'><channel><item><title>{}</title><pubDate>{}</pubDate><description>{}</description>"
+    "</item></channel></rss>".format,
+    texts,
+    dates | texts,
+    texts,
+) | st.builds(
+    "<html><head><title>{}</title><meta property='article:published_time' content='{}'></head>"
+    "<body><article><p>{}</p><script>{}</script></article></body></html>".format,
+    texts,
+    dates | texts,
+    texts,
+    texts,
+)
+
+
 @FAST
-@given(data=st.binary(max_size=600) | texts.map(str.encode), suffix=st.sampled_from(sorted(READERS)))
+@given(
+    data=st.binary(max_size=600) | texts.map(str.encode) | documents.map(str.encode),
+    suffix=st.sampled_from(sorted(READERS)),
+)
 def test_properties_readers_on_any_bytes_give_articles_or_input_errors(data: bytes, suffix: str) -> None:
     path = f"any{suffix}"
     try:

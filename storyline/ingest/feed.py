@@ -26,7 +26,9 @@ _PLAIN_ENTITY = re.compile(rb'\s*[\w.:-]+\s+("(&#\w+;|[^&%"]*)"|\'(&#\w+;|[^&%\'
 
 
 def _entry_date(entry: Any) -> str | None:
-    parsed: time.struct_time | None = entry.get("published_parsed") or entry.get("updated_parsed")
+    # `in` first: asked for a missing "updated_parsed", feedparser hands back "published_parsed" with a warning.
+    updated = entry.get("updated_parsed") if "updated_parsed" in entry else None
+    parsed: time.struct_time | None = entry.get("published_parsed") or updated
     if not parsed:
         return None
     return format_date(datetime(*parsed[:6], tzinfo=UTC), 4)
