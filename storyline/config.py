@@ -27,6 +27,7 @@ class StoreSettings:
 @dataclass(frozen=True, slots=True)
 class IngestSettings:
     max_file_bytes: int
+    max_future_days: int
     html_min_chars: int
     date_line_max_paragraphs: int
     date_line_max_chars: int

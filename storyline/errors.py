@@ -6,6 +6,7 @@ Format them with keyword arguments: ``Errors.E001.format(path=..., reason=...)``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -43,6 +44,15 @@ class Errors(StrEnum):
     E020 = "[E020] {path}: cannot use the PostgreSQL database ({reason}). Is the server running, and the URL right?"
     E021 = "[E021] {path}: a PostgreSQL store needs psycopg 3. Install it: pip install 'storyline[postgresql]'."
     E022 = "[E022] {path}: no such folder: `storyline watch` watches a folder; create it first."
+    E023 = (
+        "[E023] {path}: the feed declares XML entities that expand into others or into outside files "
+        "({entity}); they are not expanded (that is how an entity-expansion attack, 'billion laughs', works). "
+        "Remove the DOCTYPE's <!ENTITY> declarations."
+    )
+    E024 = (
+        "[E024] {path}: the HTML page nests its elements deeper than the parser reads ({reason}): "
+        "the text inside could not be reached. Save the page again, or its text as .txt."
+    )
 
 
 class Warnings(StrEnum):
@@ -50,6 +60,29 @@ class Warnings(StrEnum):
 
     W001 = "[W001] {path}: {count} file(s) skipped inside the folder: unsupported types ({suffixes})."
     W002 = "[W002] {path}: date '{value}' could not be parsed; the publication date is left unknown."
+    W003 = (
+        "[W003] {path}: date '{value}' is in the future (after {latest}, ingest.max_future_days); "
+        "the publication date is left unknown."
+    )
+    W004 = "[W004] {path}: id '{id}' is also the id of line {first}; both lines are stored. Are ids unique?"
+    W005 = "[W005] {path}: the feed's XML is broken ({reason}); what could be read of its entries is kept."
+
+
+def code_of(message: str) -> str:
+    """The code a message starts with ("E005" of "[E005] ..."), else ""."""
+    return message[1:5] if message.startswith("[") and message[5:6] == "]" else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A warning about the input that does not stop the run."""
+
+    path: str
+    message: str
+
+    @property
+    def code(self) -> str:
+        return code_of(self.message)
 
 
 class StorylineError(Exception):
@@ -63,6 +96,10 @@ class InputError(StorylineError):
         super().__init__(message)
         self.path = path
         self.message = message
+
+    @property
+    def code(self) -> str:
+        return code_of(self.message)
 
 
 class ConfigError(StorylineError):

@@ -5,11 +5,10 @@ from __future__ import annotations
 import glob
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import IngestSettings
-from ..errors import Errors, InputError, Warnings
+from ..errors import Errors, InputError, Notice, Warnings
 from ..model import Article
 from .decode import decode_bytes
 from .feed import read_feed
@@ -22,13 +21,13 @@ __all__ = ["READERS", "Notice", "read_inputs"]
 STDIN = "-"
 STDIN_LABEL = "<stdin>"
 
-ByteReader = Callable[[bytes, str, IngestSettings], Iterable[Article | InputError]]
+ByteReader = Callable[[bytes, str, IngestSettings], Iterable[Article | InputError | Notice]]
 
 
 def _text_reader(
-    reader: Callable[[str, str, IngestSettings], Iterable[Article | InputError]],
+    reader: Callable[[str, str, IngestSettings], Iterable[Article | InputError | Notice]],
 ) -> ByteReader:
-    def read(data: bytes, path: str, settings: IngestSettings) -> Iterable[Article | InputError]:
+    def read(data: bytes, path: str, settings: IngestSettings) -> Iterable[Article | InputError | Notice]:
         return reader(decode_bytes(data, path), path, settings)
 
     return read
@@ -46,14 +45,6 @@ READERS: dict[str, ByteReader] = {
     ".atom": read_feed,
     ".xml": read_feed,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """A warning about the input that does not stop the run."""
-
-    path: str
-    message: str
 
 
 def _sniff_suffix(data: bytes) -> str:
@@ -76,7 +67,8 @@ def _expand(path_arg: str) -> Iterator[str | InputError | Notice]:
     path = Path(path_arg)
     if path.is_dir():
         skipped: dict[str, int] = {}
-        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+        # A link that leads nowhere (broken, or a loop) is no file, but is listed: reading it says why it fails.
+        for child in sorted(p for p in path.rglob("*") if p.is_file() or (p.is_symlink() and not p.exists())):
             if any(part.startswith(".") for part in child.relative_to(path).parts):
                 continue
             suffix = child.suffix.lower()
@@ -90,7 +82,7 @@ def _expand(path_arg: str) -> Iterator[str | InputError | Notice]:
                 Warnings.W001.format(path=path_arg, count=sum(skipped.values()), suffixes=", ".join(sorted(skipped))),
             )
         return
-    if path.exists():
+    if path.exists() or path.is_symlink():
         yield path_arg
         return
     matches = sorted(glob.glob(path_arg, recursive=True)) if glob.has_magic(path_arg) else []
@@ -100,9 +92,14 @@ def _expand(path_arg: str) -> Iterator[str | InputError | Notice]:
     yield from files
 
 
-def _read_one(path: str, settings: IngestSettings) -> Iterator[Article | InputError]:
+def _read_one(path: str, settings: IngestSettings) -> Iterator[Article | InputError | Notice]:
     if path == STDIN:
-        data = sys.stdin.buffer.read()
+        # One byte over the limit tells an oversized stream without holding all of it.
+        data = sys.stdin.buffer.read(settings.max_file_bytes + 1)
+        if len(data) > settings.max_file_bytes:
+            limit = settings.max_file_bytes
+            yield InputError(STDIN_LABEL, Errors.E018.format(path=STDIN_LABEL, size=f"over {limit}", limit=limit))
+            return
         label, suffix = STDIN_LABEL, _sniff_suffix(data)
     else:
         label, suffix = path, Path(path).suffix.lower()

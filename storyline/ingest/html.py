@@ -65,6 +65,19 @@ def html_fragment_paragraphs(fragment: str) -> list[str]:
     return [" ".join(line.split()) for line in _LINES.split(text) if line.strip()]
 
 
+def _resource_limit(source: str) -> str | None:
+    """What stopped libxml2 short of the page's end, if anything: it reads at most 256 nested elements and
+    drops what lies deeper, so a page nested deeper seems to hold no text at all."""
+    parser = lxml.html.HTMLParser()
+    try:
+        lxml.html.document_fromstring(source, parser=parser)
+    except (lxml.etree.ParserError, ValueError):
+        return None
+    limits = [e.message for e in parser.error_log if e.type == lxml.etree.ErrorTypes.ERR_RESOURCE_LIMIT]
+    # "Excessive depth in document: 256, use XML_PARSE_HUGE option": the advice is libxml2's, not the user's.
+    return limits[0].split(",")[0] if limits else None
+
+
 def read_html(source: str, path: str, settings: IngestSettings) -> list[Article]:
     """One article from a web page: main text, title, author, date, canonical URL, outlet."""
     extracted = trafilatura.bare_extraction(source, with_metadata=True, include_comments=False, include_tables=False)
@@ -72,6 +85,9 @@ def read_html(source: str, path: str, settings: IngestSettings) -> list[Article]
     if isinstance(extracted, Document):
         document = extracted.as_dict()
     if not document or len((document.get("text") or "").strip()) < settings.html_min_chars:
+        too_deep = _resource_limit(source)
+        if too_deep:
+            raise InputError(path, Errors.E024.format(path=path, reason=too_deep))
         raise InputError(path, Errors.E007.format(path=path))
     url = document.get("url")
     outlet = outlet_from_url(url) or outlet_from_url(document.get("hostname"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -18,6 +18,7 @@ _DEFAULT_B = datetime(2002, 2, 2, 1, 1, 1)
 _MONTH_NAME = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?(?=\W|\d|$)", re.IGNORECASE)
 _NUMERIC_DATE = re.compile(r"\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\b\d{1,2}[-/.]\d{1,2}[-/.]\d{4}\b")
 _HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+_ISO_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _YEAR = re.compile(r"\b(1[89]\d\d|2[01]\d\d)\b")
 # Words a dateline may carry besides the date itself ("Published: Friday, March 17, 2023 at 10:30 GMT").
 _DATELINE_WORDS = {
@@ -59,6 +60,12 @@ def clean_url(url: str | None) -> str | None:
 
 def _precision_of(text: str) -> tuple[datetime, int] | None:
     """Parse ``text``; return the date and how many of (year, month, day, time) it gave."""
+    if _ISO_TIMESTAMP.match(text):
+        # Python reads every ISO 8601 timestamp exactly; dateutil fails on some ("+02:35:20", an offset with seconds).
+        try:
+            return datetime.fromisoformat(text), 4
+        except ValueError:
+            pass
     try:
         a = date_parser.parse(text, default=_DEFAULT_A)
         b = date_parser.parse(text, default=_DEFAULT_B)
@@ -76,13 +83,18 @@ def _precision_of(text: str) -> tuple[datetime, int] | None:
     return a, given
 
 
+# The length of an ISO date known to the year, the month, the day.
+_ISO_LENGTHS = (4, 7, 10)
+
+
 def format_date(moment: datetime, given: int) -> str:
     """ISO 8601 at the precision known: ``2023``, ``2023-03``, ``2023-03-17`` or a timestamp."""
+    # isoformat, not strftime: glibc's %Y writes the year 1 as "1", not "0001".
     if given >= 4:
         if moment.tzinfo is not None:
-            return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return moment.strftime("%Y-%m-%dT%H:%M:%S")
-    return moment.strftime(("%Y", "%Y-%m", "%Y-%m-%d")[given - 1])
+            return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+        return moment.isoformat(timespec="seconds")
+    return moment.date().isoformat()[: _ISO_LENGTHS[given - 1]]
 
 
 def parse_date(value: str | None) -> str | None:
@@ -92,7 +104,21 @@ def parse_date(value: str | None) -> str | None:
     parsed = _precision_of(value.strip())
     if parsed is None:
         return None
-    return format_date(*parsed)
+    try:
+        return format_date(*parsed)
+    except OverflowError:  # "0001-01-01T00:00:00+05:00" is a day before the year 1 in UTC
+        return None
+
+
+def latest_date(max_future_days: int) -> str:
+    """The last plausible publication day: today (UTC) plus ``max_future_days`` (time zones, embargoes)."""
+    return (datetime.now(UTC) + timedelta(days=max_future_days)).strftime("%Y-%m-%d")
+
+
+def is_after(published: str, day: str) -> bool:
+    """Whether an ISO 8601 date at any precision (``2027``, ``2026-12``, a timestamp) lies wholly after ``day``."""
+    shared = min(len(published), len(day))
+    return published[:shared] > day[:shared]
 
 
 def date_from_url(url: str | None) -> str | None:

@@ -188,6 +188,14 @@ def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
+def _digits(number: int, width: int) -> str:
+    """``number`` in ``width`` digits: a decade (3) or century (2) with more is after the year 9999, and would
+    read as a year."""
+    if not 0 <= number < 10**width:
+        raise OverflowError(f"{number} does not fit in {width} digits")
+    return f"{number:0{width}d}"
+
+
 def _iso_week(day: date) -> str:
     year, week, _ = day.isocalendar()
     return f"{year:04d}-W{week:02d}"
@@ -873,8 +881,8 @@ def _relative_unit(match: re.Match[str], ctx: _Context) -> _Result:
     if unit in ("year", "fiscal year"):
         return _whole(match, "DATE", f"{anchor.year + offset:04d}", mod)
     if unit == "decade":
-        return _whole(match, "DATE", f"{(anchor.year // 10 + offset):03d}", mod)
-    return _whole(match, "DATE", f"{(anchor.year // 100 + offset):02d}", mod)
+        return _whole(match, "DATE", _digits(anchor.year // 10 + offset, 3), mod)
+    return _whole(match, "DATE", _digits(anchor.year // 100 + offset, 2), mod)
 
 
 def _the_weekend(match: re.Match[str], ctx: _Context) -> _Result:
@@ -1098,7 +1106,9 @@ def _relative_unit_this(match: re.Match[str], ctx: _Context) -> _Result:
     mod = _mod(match.group("pre"))
     if ctx.anchor is None:
         return _whole(match, "DATE", "XXXX", mod)
-    value = {"week": _iso_week(ctx.anchor), "month": ctx.anchor.strftime("%Y-%m")}.get(unit, f"{ctx.anchor.year:04d}")
+    value = {"week": _iso_week(ctx.anchor), "month": f"{ctx.anchor.year:04d}-{ctx.anchor.month:02d}"}.get(
+        unit, f"{ctx.anchor.year:04d}"
+    )
     return _whole(match, "DATE", value, mod)
 
 
@@ -1349,7 +1359,7 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         "century",
         _compile(
-            rf"(?:the\s+)?(?:(?P<pre>early|mid|late)[\s-]+)?(?:(?P<n>\d{{1,2}})(?:st|nd|rd|th)|(?P<w>{_ORDINAL_RE}))"
+            rf"(?:the\s+)?(?:(?P<pre>early|mid|late)[\s-]+)?(?:{_B}(?P<n>[1-9]\d?)(?:st|nd|rd|th)|(?P<w>{_ORDINAL_RE}))"
             r"[\s-]+century\b"
         ),
         _century,
@@ -1500,6 +1510,10 @@ def _trim(text: str, found: _Found) -> _Found:
     return replace(found, start=start, end=end)
 
 
+# A negative year, the year 0 or one after 9999: outside the calendar of TimeML values (and of Python's dates).
+_OUTSIDE_CALENDAR = re.compile(r"-|0000|\d{5}")
+
+
 def tag_times(text: str, anchor: date | None, doc: Doc | None = None) -> list[TimeRef]:
     """Every TimeML time expression in ``text``, resolved against ``anchor`` (the publication date).
 
@@ -1513,9 +1527,16 @@ def tag_times(text: str, anchor: date | None, doc: Doc | None = None) -> list[Ti
     for start, end, index, match in _candidates(text):
         if taken.find(1, start, end) != -1:
             continue
-        result = _RULES[index].handler(match, ctx)
+        try:
+            result = _RULES[index].handler(match, ctx)
+        except (ValueError, OverflowError):
+            # The day it names lies outside the calendar Python knows (years 1 to 9999): "tomorrow" in an
+            # article dated 9999-12-31, "Easter" in one dated the year 1. Left untagged.
+            continue
         if result is None:
             continue
+        if any(_OUTSIDE_CALENDAR.match(f.value) for f in (result if isinstance(result, list) else [result])):
+            continue  # "two years ago" in the year 1
         taken[start:end] = b"\x01" * (end - start)
         accepted.extend(result if isinstance(result, list) else [result])
     refs = []

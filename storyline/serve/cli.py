@@ -133,8 +133,28 @@ def ingest(obj: Context, paths: tuple[str, ...]) -> None:
         f"{len(failures)} input{'s' * (len(failures) != 1)} failed. "
         f"The store {escape(shown)} holds {total}."
     )
+    if failures or result.notices:
+        _print_problems(failures, result.notices)
     if failures:
         sys.exit(1)
+
+
+def _print_problems(failures: Sequence[InputError], notices: Sequence[Notice]) -> None:
+    """What an ingest skipped (E codes) or stored with a warning (W codes): a row per code, with how many
+    inputs had it and the first of them (its path and the problem)."""
+    from .terminal import Column, escape, fitted_table, out
+
+    by_code: dict[str, list[InputError | Notice]] = {}
+    problems: list[InputError | Notice] = [*failures, *notices]
+    for problem in problems:
+        by_code.setdefault(problem.code, []).append(problem)
+    cells = [
+        [code or "—", str(len(found)), escape(found[0].message.removeprefix(f"[{code}] "))]
+        for code, found in sorted(by_code.items())
+    ]
+    title = f"{len(failures)} skipped, {len(notices)} warning{'s' * (len(notices) != 1)}, by code"
+    columns = [Column("code"), Column("inputs", justify="right")]
+    out.print(fitted_table(title, columns, cells, Column("first of them")))
 
 
 @cli.command()
