@@ -6,6 +6,7 @@ citation in the report points to) do not move when a model is upgraded.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from functools import lru_cache
 
@@ -14,6 +15,13 @@ from pysbd.languages import LANGUAGE_CODES
 
 from ..config import NlpSettings
 from ..model import Article, Sentence
+
+# pysbd writes its rules as ~2,900 distinct regular expressions, which it hands to the re module one call at a
+# time; re keeps only 512 compiled (a private limit, re._MAXCACHE), so every paragraph compiled hundreds of them
+# again and pushed every other module's patterns out too. With room for all, splitting takes a quarter less time.
+_COMPILED_PATTERNS = 8192
+if getattr(re, "_MAXCACHE", _COMPILED_PATTERNS) < _COMPILED_PATTERNS:
+    re._MAXCACHE = _COMPILED_PATTERNS  # type: ignore[attr-defined]
 
 PARAGRAPH_SEPARATOR = "\n\n"
 
