@@ -44,7 +44,7 @@ class Errors(StrEnum):
     E021 = "[E021] {path}: a PostgreSQL store needs psycopg 3. Install it: pip install 'storyline[postgresql]'."
     E022 = "[E022] {path}: no such folder: `storyline watch` watches a folder; create it first."
     E023 = (
-        "[E023] {path}: another process kept the database locked for over {seconds} s ({reason}). "
+        "[E023] {path}: another process kept the database locked for over {seconds:g} s ({reason}). "
         "Nothing of this write was stored: run the command again when the other one is done."
     )
 

@@ -114,7 +114,7 @@ class SQLiteStore:
                 self._db.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
                 raise StoreError(
-                    Errors.E023.format(path=self.path, seconds=_BUSY_TIMEOUT_MS // 1000, reason=exc)
+                    Errors.E023.format(path=self.path, seconds=_BUSY_TIMEOUT_MS / 1000, reason=exc)
                 ) from exc
             try:
                 yield self._db
