@@ -5,7 +5,9 @@ event's analysis current. Runs are counted in test-artifacts/concurrency.json (b
 
 from __future__ import annotations
 
+import io
 import json
+import multiprocessing
 import os
 import random
 import sqlite3
@@ -15,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -98,6 +101,13 @@ def _assert_complete(location: str, expected: set[str], config: Path | None = No
             assert not pipeline.stale_events(store, stage)
         if pipeline.event_stages:
             assert set(store.event_analyses()) == set(members)
+        # The clusterer's saved state (what the next run resumes from) knows every article, in its stored event:
+        # two runs at once would each save a state missing the other's articles.
+        saved = store.load_state("cluster")
+        assert saved is not None
+        meta = json.loads(np.load(io.BytesIO(saved))["meta"].tobytes())
+        stored_events = {a.id: a.event for a in store.articles()}
+        assert dict(meta["article_events"]) == stored_events
         return {"articles": len(stored), "events": len(members)}
 
 
@@ -178,3 +188,32 @@ def test_a_write_locked_too_long_fails_with_a_coded_message(tmp_path: Path, monk
         other.close()
         assert store.count_articles() == 0
         assert len(store.add_articles(articles)) == len(articles)
+
+
+def _open_at_once(path: str, barrier: Any, errors: Any) -> None:
+    barrier.wait()
+    try:
+        open_store(path).close()
+    except Exception as exc:  # reported to the test, which fails on it
+        errors.put(repr(exc))
+
+
+def test_first_opens_of_a_new_file_at_once(tmp_path: Path) -> None:
+    """Processes opening one new SQLite file at the same moment (two ingests started together) all get the store:
+    each migration runs once, the switch to WAL waits its turn (were: "table ... already exists", "database is
+    locked")."""
+    context = multiprocessing.get_context("fork")
+    errors = context.Queue()
+    for round_ in range(5):
+        path = str(tmp_path / f"new{round_}.db")
+        barrier = context.Barrier(3)
+        processes = [context.Process(target=_open_at_once, args=(path, barrier, errors)) for _ in range(3)]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(60)
+        assert [p.exitcode for p in processes] == [0, 0, 0]
+        assert errors.empty(), errors.get()
+        with sqlite3.connect(path) as db:
+            assert db.execute("PRAGMA user_version").fetchone()[0] == sqlite_store.schema_version()
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

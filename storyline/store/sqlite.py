@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -53,6 +54,7 @@ except ImportError:  # pragma: no cover - Windows: runs are not serialized acros
     fcntl = None  # type: ignore[assignment]
 
 _BUSY_TIMEOUT_MS = 30_000
+_WAL_RETRY_S = 0.02
 # Beside the database: the file a pipeline run locks (SQLite's own locks guard single writes, not a whole run).
 _RUN_LOCK_SUFFIX = "-lock"
 # SQLite caps the parameters of one statement: ids are looked up this many at a time.
@@ -79,7 +81,7 @@ class SQLiteStore:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.row_factory = sqlite3.Row
             self._db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            self._db.execute("PRAGMA journal_mode = WAL")
+            self._use_wal()
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
@@ -93,6 +95,19 @@ class SQLiteStore:
         self._cache: dict[Any, tuple[tuple[int, int], Any]] = {}
         self._writes = 0
         self._migrate()
+
+    def _use_wal(self) -> None:
+        """Switch a new file to WAL. The switch takes the whole file and, unlike a write, fails at once when another
+        process has it (two first opens of a new file at once): retried until the busy timeout."""
+        deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(_WAL_RETRY_S)
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -172,6 +187,10 @@ class SQLiteStore:
             if number <= current:
                 continue
             with self._write() as db:
+                # Read again under the write lock: another process opening the same new file may have got there
+                # first (two ingests started at once), and a migration must not run twice.
+                if int(db.execute("PRAGMA user_version").fetchone()[0]) >= number:
+                    continue
                 for statement in _split_sql(sql):
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {number}")
