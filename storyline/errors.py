@@ -53,6 +53,10 @@ class Errors(StrEnum):
         "[E024] {path}: the HTML page nests its elements deeper than the parser reads ({reason}): "
         "the text inside could not be reached. Save the page again, or its text as .txt."
     )
+    E025 = (
+        "[E025] {path}: another process kept the database locked for over {seconds:g} s ({reason}). "
+        "Nothing of this write was stored: run the command again when the other one is done."
+    )
 
 
 class Warnings(StrEnum):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import Errors, StorylineError
-from ..model import Article, Event, Storyline, to_data
+from ..model import Article, Coverage, Event, Storyline, to_data
 from ..store import Store
 
 # Entities listed as what a storyline is about, at most.
@@ -80,7 +80,8 @@ def _event_json(event: Event, analysis: dict[str, Any] | None) -> dict[str, Any]
         "outlets": sorted(o["outlet"] for o in analysed.get("coverage", {}).get("outlets", [])),
         "first_seen": _day(event.first_seen),
         "last_seen": _day(event.last_seen),
-        **{part: analysed.get(part, {} if part == "coverage" else []) for part in _ANALYSIS_PARTS},
+        # An event not analysed yet (its run is still going, or skipped the analysis) reads as an empty one.
+        **{part: analysed.get(part, to_data(Coverage()) if part == "coverage" else []) for part in _ANALYSIS_PARTS},
     }
 
 

@@ -785,6 +785,7 @@ def serve(obj: Context, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from ..web.app import DB_ENV, create_app
+    from ..web.server import server_options
 
     settings = obj.settings
     from ..store.base import shown_location
@@ -792,14 +793,14 @@ def serve(obj: Context, host: str, port: int, workers: int) -> None:
     shown = shown_location(settings.store.path)
     click.echo(f"storyline: serving {shown} at http://{host}:{port}/ (API docs: /api/docs)", err=True)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings), host=host, port=port, **server_options())
         return
     # Worker processes build the app themselves, from the environment: the same settings file and database.
     os.environ[DB_ENV] = settings.store.path
     if obj.config:
         os.environ["STORYLINE_CONFIG"] = obj.config
     uvicorn.run("storyline.web.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                log_level="warning")  # fmt: skip
+                **server_options())  # fmt: skip
 
 
 @cli.group(name="export")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -46,7 +48,15 @@ from .base import (
     with_annotations,
 )
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: runs are not serialized across processes there
+    fcntl = None  # type: ignore[assignment]
+
 _BUSY_TIMEOUT_MS = 30_000
+_WAL_RETRY_S = 0.02
+# Beside the database: the file a pipeline run locks (SQLite's own locks guard single writes, not a whole run).
+_RUN_LOCK_SUFFIX = "-lock"
 # SQLite caps the parameters of one statement: ids are looked up this many at a time.
 _CHUNK = 500
 
@@ -71,16 +81,33 @@ class SQLiteStore:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.row_factory = sqlite3.Row
             self._db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            self._db.execute("PRAGMA journal_mode = WAL")
+            self._use_wal()
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the database ({exc}).") from exc
         self._lock = threading.Lock()
+        # The run lock: re-entrant (ingest holds it around the pipeline's run, which takes it too).
+        self._run_lock = threading.RLock()
+        self._run_depth = 0
+        self._run_file: int | None = None
         # Answers of whole-store aggregates, kept while the database is unchanged (see cached).
         self._cache: dict[Any, tuple[tuple[int, int], Any]] = {}
         self._writes = 0
         self._migrate()
+
+    def _use_wal(self) -> None:
+        """Switch a new file to WAL. The switch takes the whole file and, unlike a write, fails at once when another
+        process has it (two first opens of a new file at once): retried until the busy timeout."""
+        deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(_WAL_RETRY_S)
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -95,9 +122,15 @@ class SQLiteStore:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: all of it lands, or none of it."""
+        """One write transaction: all of it lands, or none of it. It waits up to the busy timeout for another
+        process's write; longer, and it fails with [E025], not sqlite's bare "database is locked"."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreError(
+                    Errors.E025.format(path=self.path, seconds=_BUSY_TIMEOUT_MS / 1000, reason=exc)
+                ) from exc
             try:
                 yield self._db
             except BaseException:
@@ -108,8 +141,26 @@ class SQLiteStore:
 
     @contextmanager
     def serialized(self) -> Iterator[None]:
-        """Nothing to hold: one process writes a SQLite file at a time (concurrent ingests need PostgreSQL)."""
-        yield
+        """Hold the database's run lock (an exclusive ``flock`` of ``<database>-lock``, which the system drops if
+        the process dies): another process's run waits until this one is done, then processes whatever is still
+        pending. Without it two runs would cluster the same articles and overwrite each other's clusterer state."""
+        with self._run_lock:
+            if self._run_depth == 0 and fcntl is not None and self.path != ":memory:":
+                descriptor = os.open(self.path + _RUN_LOCK_SUFFIX, os.O_RDWR | os.O_CREAT, 0o644)
+                try:
+                    fcntl.flock(descriptor, fcntl.LOCK_EX)
+                except BaseException:
+                    os.close(descriptor)
+                    raise
+                self._run_file = descriptor
+            self._run_depth += 1
+            try:
+                yield
+            finally:
+                self._run_depth -= 1
+                if self._run_depth == 0 and self._run_file is not None:
+                    os.close(self._run_file)  # releases the lock
+                    self._run_file = None
 
     def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()``, reused until the database changes: a commit by this connection, or by any other
@@ -136,6 +187,10 @@ class SQLiteStore:
             if number <= current:
                 continue
             with self._write() as db:
+                # Read again under the write lock: another process opening the same new file may have got there
+                # first (two ingests started at once), and a migration must not run twice.
+                if int(db.execute("PRAGMA user_version").fetchone()[0]) >= number:
+                    continue
                 for statement in _split_sql(sql):
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {number}")

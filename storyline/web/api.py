@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from ..model import EventQuery
@@ -18,11 +19,22 @@ from ..store import Store as AnyStore
 from ..store import open_store
 from . import documents as docs
 
-router = APIRouter()
+
+class SafeJSONResponse(JSONResponse):
+    """JSON with ``<``, ``>`` and ``&`` written as ``\\u`` escapes (the same JSON to a parser): article text and
+    echoed parameters can hold markup, and no answer should carry it raw, whatever a client does with it."""
+
+    def render(self, content: Any) -> bytes:
+        return super().render(content).replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
+
+
+router = APIRouter(default_response_class=SafeJSONResponse)
 
 # Page sizes a client may ask for, and the default.
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
+# The furthest a list may be paged into (SQLite's integers end at 2**63; no store holds this many rows).
+MAX_OFFSET = 10**9
 # Articles one JSON upload may hold, and files one multipart upload.
 MAX_UPLOAD_ARTICLES = 5_000
 MAX_UPLOAD_FILES = 100
@@ -101,7 +113,7 @@ async def get_event(store: Store, event_id: str) -> dict[str, Any]:
 
 @router.get("/storylines", tags=["storylines"])
 async def list_storylines(
-    store: Store, limit: Limit = DEFAULT_PAGE, offset: Annotated[int, Query(ge=0)] = 0
+    store: Store, limit: Limit = DEFAULT_PAGE, offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0
 ) -> dict[str, Any]:
     """Storylines, latest reported first."""
     rows, total = docs.storyline_list(store, limit, offset)
@@ -173,8 +185,9 @@ def require_token(request: Request, authorization: Annotated[str | None, Header(
     expected = request.app.state.token
     if not expected:
         raise HTTPException(403, "uploads are off: start the server with STORYLINE_TOKEN set")
-    given = (authorization or "").removeprefix("Bearer ").strip()
-    if not secrets.compare_digest(given.encode(), expected.encode()):
+    scheme, _, given = (authorization or "").strip().partition(" ")
+    # Compared in constant time: how long a refusal takes says nothing of how much of the token was right.
+    if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), expected.encode()):
         raise HTTPException(401, "a valid token is needed (Authorization: Bearer <STORYLINE_TOKEN>)")
 
 

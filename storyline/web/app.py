@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from importlib.metadata import version
+from typing import Any
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import Settings
-from ..errors import StorylineError
+from ..errors import StoreError, StorylineError
 from ..store import Store, open_store
 from . import api, pages
+from .api import SafeJSONResponse
 from .documents import NotFound
 from .render import Links, render
 
@@ -24,6 +31,12 @@ TOKEN_ENV = "STORYLINE_TOKEN"
 DB_ENV = "STORYLINE_DB"
 # Request bodies larger than this are refused before they are read (uploads of articles included).
 MAX_BODY_BYTES = 20 * 1024 * 1024
+# A request body whose next part does not arrive within this many seconds is refused (a client trickling an upload
+# would otherwise hold its connection and its worker for as long as it likes).
+BODY_IDLE_S = 30.0
+_log = logging.getLogger(__name__)
+# A body refused halfway: the rest of it is unread, so the connection cannot serve another request.
+_CLOSE = {"Connection": "close"}
 
 
 class Stores:
@@ -44,16 +57,84 @@ class Stores:
         return store
 
 
-def _error(request: Request, status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
-    """JSON for the API, a page for a person."""
+class BodyLimit:
+    """Refuses a request body over ``limit`` bytes (413), whether it declares its length or streams it in chunks
+    with none, and one whose next part does not come within ``idle_s`` seconds (408)."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, idle_s: float = BODY_IDLE_S) -> None:
+        self.app = app
+        self.limit = limit
+        self.idle_s = idle_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await SafeJSONResponse({"detail": self._too_large()}, 413, _CLOSE)(scope, receive, send)
+            return
+        received = 0
+        complete = False
+
+        async def limited() -> Message:
+            nonlocal received, complete
+            if complete:  # the body is in: what follows is the wait for a disconnect, which may be long
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.idle_s)
+            except TimeoutError:
+                raise HTTPException(
+                    408, f"the request body stalled: nothing came for {self.idle_s:g} s", _CLOSE
+                ) from None
+            complete = message["type"] != "http.request" or not message.get("more_body", False)
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise HTTPException(413, self._too_large(), _CLOSE)
+            return message
+
+        await self.app(scope, limited, send)
+
+    def _too_large(self) -> str:
+        return f"request body over {self.limit} bytes"
+
+
+class SecurityHeaders:
+    """Pages hold article text from anywhere: no script but ours, no framing (Swagger UI's page has its own inline
+    script), no guessing a content type."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = scope["path"].startswith("/api/docs")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if not docs:
+                    headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def _error(
+    request: Request, status: int, message: str, headers: Mapping[str, str] | None = None, detail: Any = None
+) -> Response:
+    """JSON for the API (``detail``, else the message), a page for a person."""
     if request.url.path.startswith("/api") or "text/html" not in request.headers.get("accept", ""):
-        return JSONResponse({"detail": message}, status_code=status, headers=headers)
+        return SafeJSONResponse({"detail": message if detail is None else detail}, status_code=status, headers=headers)
     return HTMLResponse(render("error.html.j2", Links(), status=status, message=message), status, headers)
 
 
-def create_app(settings: Settings, token: str | None = None) -> FastAPI:
+def create_app(settings: Settings, token: str | None = None, body_idle_s: float = BODY_IDLE_S) -> FastAPI:
     """The app over the store of ``settings``; uploads need ``token`` (default: $STORYLINE_TOKEN; none set:
-    uploads are refused)."""
+    uploads are refused); a request body that stalls for ``body_idle_s`` seconds is refused."""
     # FastAPIOffline: the OpenAPI docs page with Swagger UI's files served from the package, not a CDN.
     app = FastAPIOffline(
         title="storyline",
@@ -68,22 +149,31 @@ def create_app(settings: Settings, token: str | None = None) -> FastAPI:
     app.state.stores = Stores(settings.store.path)
     app.state.token = token if token is not None else os.environ.get(TOKEN_ENV) or None
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)
-        response = await call_next(request)
-        # Pages hold article text from anywhere: no script but ours, no framing (Swagger UI's page has its own
-        # inline script).
-        if not request.url.path.startswith("/api/docs"):
-            response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
+    # The last added is the outermost: the body is counted before anything reads it, and every answer, a refusal
+    # of a body included, gets the headers.
+    app.add_middleware(BodyLimit, idle_s=body_idle_s)
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(StorylineError)
     async def storyline_error(request: Request, exc: StorylineError) -> Response:
+        if isinstance(exc, StoreError):
+            # The server's fault, not the request's: its message names the database, which a client need not see.
+            _log.error("%s %s: %s", request.method, request.url.path, exc)
+            return _error(request, 503, "the store cannot be read now; try again later")
         return _error(request, 400, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's own answer echoes each wrong value (a whole body, markup and all): say where and what only.
+        problems = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        message = "; ".join(f"{'.'.join(str(part) for part in p['loc'])}: {p['msg']}" for p in problems)
+        return _error(request, 422, message, detail=problems)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # Logged in full here; the client learns nothing of the code, its paths or its SQL.
+        _log.exception("%s %s failed", request.method, request.url.path)
+        return _error(request, 500, "the server failed to answer this request")
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:

@@ -3,6 +3,7 @@ report), and the report as one HTML page. No web framework here: the CLI's repor
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from functools import lru_cache
@@ -18,12 +19,21 @@ from ..store.base import SNIPPET_CLOSE, SNIPPET_OPEN
 from . import views
 
 _UNSAFE_IN_NAMES = re.compile(r"[^\w.-]")
+# A file name's bytes, at most, before its suffix: file systems allow 255 (an outlet's name can be any length).
+_MAX_NAME_BYTES = 200
+_NAME_HASH_CHARS = 16
 
 
 def static_name(key: str) -> str:
     """A page's file name in a static site: the key with anything but letters, digits, '.', '-' and '_' made
-    '_' (a file opened from disk is looked up by its decoded name, so no %-escapes)."""
-    return _UNSAFE_IN_NAMES.sub("_", key)
+    '_' (a file opened from disk is looked up by its decoded name, so no %-escapes; no '/' can lead out of the
+    site's folder), a long one cut and told apart by a hash of the key."""
+    name = _UNSAFE_IN_NAMES.sub("_", key)
+    if len(name.encode()) <= _MAX_NAME_BYTES:
+        return name
+    digest = hashlib.sha256(key.encode()).hexdigest()[:_NAME_HASH_CHARS]
+    kept = name.encode()[: _MAX_NAME_BYTES - _NAME_HASH_CHARS - 1].decode(errors="ignore")
+    return f"{kept}-{digest}"
 
 
 class Links:
