@@ -136,13 +136,14 @@ class Pipeline:
                     # Otherwise the same batch would come back forever.
                     raise ConfigError(f"Stage '{stage.name}' must return the articles it was given, in order.")
                 records = recording.drain_records() if recording else []
-                store.save_stage(stage.name, stage.version, done, stage.writes, records)
-                if isinstance(stage, EntityStage):
-                    store.save_entities(stage.changed_entities())
-                if stateful:
-                    # After every batch: a crash loses at most the batch in flight.
-                    snapshot = stateful.snapshot()
-                    store.save_state(stage.name, snapshot)
+                entities = stage.changed_entities() if isinstance(stage, EntityStage) else []
+                # After every batch, with the batch: a crash loses at most the batch in flight, and never leaves
+                # articles marked done that the saved state has not seen (a restart would go on without them).
+                snapshot = stateful.snapshot() if stateful else None
+                store.save_stage(
+                    stage.name, stage.version, done, stage.writes, records, entities=entities, state=snapshot
+                )
+                if snapshot is not None:
                     self._saved[stage.name] = snapshot
                 run.processed[stage.name] = run.processed.get(stage.name, 0) + len(batch)
                 if progress:
