@@ -13,8 +13,6 @@ from ..errors import ConfigError
 from ..store import Store
 from .stages import EntityStage, EventStage, PrefetchingStage, RecordingStage, Stage, StatefulStage, check_order
 
-# Events analysed per transaction: a crash loses at most these.
-_EVENT_BATCH = 64
 # At most this many articles are parsed ahead of their stage (their parses wait in memory until it comes).
 _PREFETCH_ARTICLES = 2048
 
@@ -106,7 +104,9 @@ class Pipeline:
         stale = sorted(self.stale_events(store, stage).items())
         if progress:
             progress.start(stage.name, len(stale))
-        chunks = [dict(stale[start : start + _EVENT_BATCH]) for start in range(0, len(stale), _EVENT_BATCH)]
+        # A batch of events per transaction, as of articles: a crash loses at most the batch in flight.
+        size = self.batch_size
+        chunks = [dict(stale[start : start + size]) for start in range(0, len(stale), size)]
         # Each chunk's articles are read as the stage asks for them (it reads a few ahead, no more).
         loaded = ((c, store.articles(events=list(c), with_annotations=True, with_embeddings=True)) for c in chunks)
         for chunk, analyses in zip(chunks, stage.map(loaded, len(stale)), strict=True):
