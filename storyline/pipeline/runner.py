@@ -74,10 +74,16 @@ class Pipeline:
         embedding on that reads them starts again from scratch.
         """
         after_embedding = False
+        forgotten = []
         for stage in self.stages:
             after_embedding = after_embedding or isinstance(stage, EmbeddingStage)
             if after_embedding and "embedding" in (*stage.reads, *stage.writes):
-                store.reset_stage(stage.name, stage.writes)
+                forgotten.append(stage)
+        # The vectors last: until they are gone the store still says it holds another model's, so a run that
+        # ends halfway (a crash) leaves the next one to start over; the other way round, the next run would
+        # embed anew and go on clustering from the old model's state.
+        for stage in reversed(forgotten):
+            store.reset_stage(stage.name, stage.writes)
 
     def run(self, store: Store, progress: Progress | None = None) -> PipelineRun:
         """Run every stage over the articles (events) it has not processed; safe to repeat, and safe to start
