@@ -8,6 +8,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -126,8 +127,8 @@ def _write_jsonl(path: Path, records: list[dict[str, str]]) -> Path:
     return path
 
 
-def _settings(skip: list[str]) -> Settings:
-    return load_settings(overrides={"pipeline": {"skip": skip, "batch_size": _BATCH}})
+def _settings(skip: list[str], embedding: str = "use-m-v3") -> Settings:
+    return load_settings(overrides={"pipeline": {"skip": skip, "batch_size": _BATCH}, "embed": {"model": embedding}})
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +142,7 @@ def reference(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("reference") / "reference.db"
     with open_store(str(path)) as store:
         result = ingest(store, [str(corpus)], _settings(_SKIP))
-    assert not result.failures and result.added > 200
+    assert not result.failures and result.added >= 150
     return path
 
 
@@ -234,7 +235,7 @@ class _CrashingStore(SQLiteStore):
         # Counted from the first write after opening: the migrations' commits are not among them.
         self.crash_at, self.commits = 0, 0
         super().__init__(path)
-        self.crash_at = crash_at
+        self.crash_at, self.commits = crash_at, 0
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -264,6 +265,31 @@ def test_crash_after_any_commit_resumes_to_the_uninterrupted_result(
     assert crashes >= 10
     _assert_whole(path, settings)
     _assert_same(path, reference, (*_ARTICLE_PARTS, "analyses"))
+
+
+def test_crash_while_switching_embedding_models_resumes_the_switch(tmp_path: Path) -> None:
+    """Ended after each of the first commits of the run that re-embeds a store for another model (forgetting
+    the vectors and what was computed from them), the next run still re-embeds and re-clusters all of it."""
+    skip = ["analysis", "event-analysis"]
+    before, after = _settings(skip, "use-m-v3"), _settings(skip, "minilm-l6-v2")
+    source = _write_jsonl(tmp_path / "few.jsonl", _corpus(_SEED)[:40])
+    first = tmp_path / "first.db"
+    with open_store(str(first)) as store:
+        ingest(store, [str(source)], before)
+    reference = tmp_path / "reference.db"
+    shutil.copy(first, reference)
+    with open_store(str(reference)) as store:
+        assert ingest(store, [str(source)], after).reembedded
+    for crash_at in range(1, 5):
+        path = tmp_path / f"crashed-{crash_at}.db"
+        shutil.copy(first, path)
+        with _CrashingStore(path, crash_at) as store, pytest.raises(_Crash):
+            ingest(store, [str(source)], after, pipeline=Pipeline(default_stages(after), _BATCH))
+        with open_store(str(path)) as store:
+            ingest(store, [str(source)], after)
+            assert store.embedding_models() == {"minilm-l6-v2"}
+        _assert_whole(path, after)
+        _assert_same(path, reference, _ARTICLE_PARTS)
 
 
 # -- the command line, killed with SIGKILL ------------------------------------------------------------------------
