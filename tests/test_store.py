@@ -137,6 +137,22 @@ def test_store_an_article_of_an_event_without_a_record_is_refused(any_store: Sto
         store.save_stage("cluster", 1, [replace(first, event="e-unknown")], ("event",))
 
 
+def test_store_saves_a_stage_batch_with_its_entities_and_state_or_none_of_them(any_store: Store) -> None:
+    # Apart, a crash between them would leave the articles marked done and the state from before them.
+    store = any_store
+    first = make_article("The dam broke.")
+    store.add_articles([first])
+    named = [("ent-dam", "Oroville Dam", "FAC")]
+    with pytest.raises(INTEGRITY_ERRORS):
+        store.save_stage("cluster", 1, [replace(first, event="e-unknown")], ("event",), entities=named, state=b"s1")
+    assert store.load_state("cluster") is None and store.entities(["ent-dam"]) == {}
+    assert store.count_pending("cluster", 1) == 1
+    records = [StorylineRecord("s1", "Dam"), EventRecord("e1", "s1", "The dam broke.")]
+    store.save_stage("cluster", 1, [replace(first, event="e1")], ("event",), records, entities=named, state=b"s1")
+    assert store.load_state("cluster") == b"s1" and store.entities(["ent-dam"]) == {"ent-dam": ("Oroville Dam", "FAC")}
+    assert store.count_pending("cluster", 1) == 0
+
+
 def test_store_keeps_whether_a_quote_is_speech(any_store: Store) -> None:
     article = make_article("Beijing showed support for Moscow.")
     stance = Quote((Span(15, 33, "support for Moscow"),), (Span(8, 14, "showed"),), (Span(0, 7, "Beijing"),), False,

@@ -13,8 +13,6 @@ from ..errors import ConfigError
 from ..store import Store
 from .stages import EntityStage, EventStage, PrefetchingStage, RecordingStage, Stage, StatefulStage, check_order
 
-# Events analysed per transaction: a crash loses at most these.
-_EVENT_BATCH = 64
 # At most this many articles are parsed ahead of their stage (their parses wait in memory until it comes).
 _PREFETCH_ARTICLES = 2048
 
@@ -76,10 +74,16 @@ class Pipeline:
         embedding on that reads them starts again from scratch.
         """
         after_embedding = False
+        forgotten = []
         for stage in self.stages:
             after_embedding = after_embedding or isinstance(stage, EmbeddingStage)
             if after_embedding and "embedding" in (*stage.reads, *stage.writes):
-                store.reset_stage(stage.name, stage.writes)
+                forgotten.append(stage)
+        # The vectors last: until they are gone the store still says it holds another model's, so a run that
+        # ends halfway (a crash) leaves the next one to start over; the other way round, the next run would
+        # embed anew and go on clustering from the old model's state.
+        for stage in reversed(forgotten):
+            store.reset_stage(stage.name, stage.writes)
 
     def run(self, store: Store, progress: Progress | None = None) -> PipelineRun:
         """Run every stage over the articles (events) it has not processed; safe to repeat, and safe to start
@@ -106,7 +110,9 @@ class Pipeline:
         stale = sorted(self.stale_events(store, stage).items())
         if progress:
             progress.start(stage.name, len(stale))
-        chunks = [dict(stale[start : start + _EVENT_BATCH]) for start in range(0, len(stale), _EVENT_BATCH)]
+        # A batch of events per transaction, as of articles: a crash loses at most the batch in flight.
+        size = self.batch_size
+        chunks = [dict(stale[start : start + size]) for start in range(0, len(stale), size)]
         # Each chunk's articles are read as the stage asks for them (it reads a few ahead, no more).
         loaded = ((c, store.articles(events=list(c), with_annotations=True, with_embeddings=True)) for c in chunks)
         for chunk, analyses in zip(chunks, stage.map(loaded, len(stale)), strict=True):
@@ -136,13 +142,14 @@ class Pipeline:
                     # Otherwise the same batch would come back forever.
                     raise ConfigError(f"Stage '{stage.name}' must return the articles it was given, in order.")
                 records = recording.drain_records() if recording else []
-                store.save_stage(stage.name, stage.version, done, stage.writes, records)
-                if isinstance(stage, EntityStage):
-                    store.save_entities(stage.changed_entities())
-                if stateful:
-                    # After every batch: a crash loses at most the batch in flight.
-                    snapshot = stateful.snapshot()
-                    store.save_state(stage.name, snapshot)
+                entities = stage.changed_entities() if isinstance(stage, EntityStage) else []
+                # After every batch, with the batch: a crash loses at most the batch in flight, and never leaves
+                # articles marked done that the saved state has not seen (a restart would go on without them).
+                snapshot = stateful.snapshot() if stateful else None
+                store.save_stage(
+                    stage.name, stage.version, done, stage.writes, records, entities=entities, state=snapshot
+                )
+                if snapshot is not None:
                     self._saved[stage.name] = snapshot
                 run.processed[stage.name] = run.processed.get(stage.name, 0) + len(batch)
                 if progress:

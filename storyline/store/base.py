@@ -253,7 +253,13 @@ class Store(Protocol):
         articles: Sequence[Article],
         fields: Sequence[str],
         records: Sequence[ClusterRecord] = (),
-    ) -> None: ...
+        *,
+        entities: Iterable[tuple[str, str, str]] = (),
+        state: bytes | None = None,
+    ) -> None:
+        """What a stage did to a batch, in one transaction: its fields, records, new entity names and its state
+        after the batch (a stateful stage), and the articles marked done."""
+        ...
 
     def save_entities(self, entities: Iterable[tuple[str, str, str]]) -> None: ...
 

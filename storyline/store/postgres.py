@@ -193,9 +193,13 @@ class PostgresStore:
         articles: Sequence[Article],
         fields: Sequence[str],
         records: Sequence[ClusterRecord] = (),
+        *,
+        entities: Iterable[tuple[str, str, str]] = (),
+        state: bytes | None = None,
     ) -> None:
-        """Persist what ``stage`` wrote on ``articles`` and the ``records`` it made (events, storylines), and
-        mark the articles done for it."""
+        """Persist what ``stage`` wrote on ``articles``, the ``records`` it made (events, storylines), the
+        ``entities`` it named anew and its ``state`` after the batch, and mark the articles done for it: all in
+        one transaction, so that a crash never leaves the articles marked done and the state from before them."""
         columns = [WRITABLE_FIELDS[f] for f in fields if f in WRITABLE_FIELDS]
         with self._write() as db:
             # Before the articles: an article's event must exist.
@@ -226,6 +230,9 @@ class PostgresStore:
                 "ON CONFLICT (article_id, stage) DO UPDATE SET version = excluded.version",
                 [(a.id, stage, version) for a in articles],
             )
+            _write_entities(db, entities)
+            if state is not None:
+                _write_state(db, stage, state)
 
     def mark_files_seen(self, files: Iterable[SeenFile]) -> None:
         """Record files as read (or failed) as they are now, replacing what was recorded of them before."""
@@ -250,11 +257,7 @@ class PostgresStore:
     def save_entities(self, entities: Iterable[tuple[str, str, str]]) -> None:
         """Store (id, name, type) of entities whose name or type a stage decided anew."""
         with self._write() as db:
-            db.cursor().executemany(
-                "INSERT INTO entities (id, name, type) VALUES (%s, %s, %s) "
-                "ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type",
-                list(entities),
-            )
+            _write_entities(db, entities)
 
     def entities(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """The stored (name, type) of each of ``ids`` the store knows."""
@@ -377,11 +380,7 @@ class PostgresStore:
 
     def save_state(self, stage: str, data: bytes) -> None:
         with self._write() as db:
-            db.execute(
-                "INSERT INTO stage_state (stage, data) VALUES (%s, %s) ON CONFLICT (stage) DO UPDATE SET data = "
-                "excluded.data",
-                (stage, data),
-            )
+            _write_state(db, stage, data)
 
     def pending(
         self, stage: str, version: int, limit: int, with_sentences: bool = True, with_embeddings: bool = False
@@ -620,6 +619,23 @@ def _write_records(db: psycopg.Connection[Any], records: Sequence[ClusterRecord]
         elif isinstance(record, StorylineFold):
             db.execute("UPDATE events SET storyline_id = %s WHERE storyline_id = %s", (record.into, record.absorbed))
             db.execute("DELETE FROM storylines WHERE id = %s", (record.absorbed,))
+
+
+def _write_entities(db: psycopg.Connection[Any], entities: Iterable[tuple[str, str, str]]) -> None:
+    rows = list(entities)
+    if rows:
+        db.cursor().executemany(
+            "INSERT INTO entities (id, name, type) VALUES (%s, %s, %s) "
+            "ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type",
+            rows,
+        )
+
+
+def _write_state(db: psycopg.Connection[Any], stage: str, data: bytes) -> None:
+    db.execute(
+        "INSERT INTO stage_state (stage, data) VALUES (%s, %s) ON CONFLICT (stage) DO UPDATE SET data = excluded.data",
+        (stage, data),
+    )
 
 
 def _insert_sentences(db: psycopg.Connection[Any], article: Article) -> None:

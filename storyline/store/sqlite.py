@@ -220,9 +220,13 @@ class SQLiteStore:
         articles: Sequence[Article],
         fields: Sequence[str],
         records: Sequence[ClusterRecord] = (),
+        *,
+        entities: Iterable[tuple[str, str, str]] = (),
+        state: bytes | None = None,
     ) -> None:
-        """Persist what ``stage`` wrote on ``articles`` and the ``records`` it made (events, storylines), and
-        mark the articles done for it."""
+        """Persist what ``stage`` wrote on ``articles``, the ``records`` it made (events, storylines), the
+        ``entities`` it named anew and its ``state`` after the batch, and mark the articles done for it: all in
+        one transaction, so that a crash never leaves the articles marked done and the state from before them."""
         columns = [WRITABLE_FIELDS[f] for f in fields if f in WRITABLE_FIELDS]
         with self._write() as db:
             # Before the articles: an article's event must exist.
@@ -251,11 +255,14 @@ class SQLiteStore:
                     "INSERT OR REPLACE INTO stage_runs (article_id, stage, version) VALUES (?, ?, ?)",
                     (article.id, stage, version),
                 )
+            _write_entities(db, entities)
+            if state is not None:
+                _write_state(db, stage, state)
 
     def save_entities(self, entities: Iterable[tuple[str, str, str]]) -> None:
         """Store (id, name, type) of entities whose name or type a stage decided anew."""
         with self._write() as db:
-            db.executemany("INSERT OR REPLACE INTO entities (id, name, type) VALUES (?, ?, ?)", list(entities))
+            _write_entities(db, entities)
 
     def entities(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """The stored (name, type) of each of ``ids`` the store knows."""
@@ -403,7 +410,7 @@ class SQLiteStore:
 
     def save_state(self, stage: str, data: bytes) -> None:
         with self._write() as db:
-            db.execute("INSERT OR REPLACE INTO stage_state (stage, data) VALUES (?, ?)", (stage, data))
+            _write_state(db, stage, data)
 
     def pending(
         self, stage: str, version: int, limit: int, with_sentences: bool = True, with_embeddings: bool = False
@@ -663,6 +670,14 @@ def _write_records(db: sqlite3.Connection, records: Sequence[ClusterRecord]) -> 
         elif isinstance(record, StorylineFold):
             db.execute("UPDATE events SET storyline_id = ? WHERE storyline_id = ?", (record.into, record.absorbed))
             db.execute("DELETE FROM storylines WHERE id = ?", (record.absorbed,))
+
+
+def _write_entities(db: sqlite3.Connection, entities: Iterable[tuple[str, str, str]]) -> None:
+    db.executemany("INSERT OR REPLACE INTO entities (id, name, type) VALUES (?, ?, ?)", list(entities))
+
+
+def _write_state(db: sqlite3.Connection, stage: str, data: bytes) -> None:
+    db.execute("INSERT OR REPLACE INTO stage_state (stage, data) VALUES (?, ?)", (stage, data))
 
 
 def _split_sql(sql: str) -> list[str]:

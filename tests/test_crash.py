@@ -1,0 +1,438 @@
+"""Crash safety: an ingest, and watch mode, killed at random points and started again end with the store an
+uninterrupted run makes: every article once, processed once by every stage, in the same events and storylines,
+every event analysis current, the database intact."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storyline.config import Settings, load_settings
+from storyline.ingest import read_inputs
+from storyline.model import Article
+from storyline.pipeline import Pipeline, default_stages, ingest
+from storyline.store import SQLiteStore, open_store
+
+from .conftest import EXAMPLES, ROOT
+
+_SEED = 19
+# Small batches: many commits, so that kills land between them as well as inside them.
+_BATCH = 16
+# Everything but the NLP analysis (spaCy, seconds per batch): the clustering and the event analysis run.
+_SKIP = ["analysis"]
+# Generous: a slow CI machine loads the embedding model at every start. Nothing asserts how long anything took.
+_WAIT_SECONDS = 180.0
+# How often a test looks at the store while a process works on it.
+_POLL_SECONDS = 0.02
+
+# What the synthetic news is made of: summits of two leaders, in a city, about a topic, every ten days of 2023.
+_LEADERS = [
+    "Olaf Scholz", "Emmanuel Macron", "Rishi Sunak", "Giorgia Meloni", "Pedro Sanchez", "Narendra Modi",
+    "Fumio Kishida", "Lula da Silva", "Cyril Ramaphosa", "Anthony Albanese", "Justin Trudeau", "Recep Tayyip Erdogan",
+    "Yoon Suk Yeol", "Joko Widodo", "Andrzej Duda", "Mark Rutte",
+]  # fmt: skip
+_CITIES = [
+    "Berlin", "Paris", "London", "Rome", "Madrid", "New Delhi", "Tokyo", "Brasilia", "Pretoria", "Canberra", "Ottawa",
+    "Ankara", "Seoul", "Jakarta", "Warsaw", "The Hague", "Nairobi", "Hanoi", "Lima", "Oslo",
+]  # fmt: skip
+_TOPICS = [
+    ("trade", "a trade agreement cutting tariffs on steel and grain"),
+    ("energy", "a pipeline deal for liquefied natural gas"),
+    ("climate", "a pledge to phase out coal power plants by 2035"),
+    ("defence", "a joint order of air defence systems"),
+    ("migration", "a plan to process asylum claims at the border"),
+    ("health", "a vaccine production partnership"),
+    ("space", "a shared satellite launch programme"),
+    ("fisheries", "new quotas for cod and herring"),
+]
+_OUTLETS = [
+    "reuters.com", "apnews.com", "bbc.co.uk", "theguardian.com", "dw.com", "france24.com", "aljazeera.com",
+    "nytimes.com", "lemonde.fr", "elpais.com", "scmp.com", "japantimes.co.jp",
+]  # fmt: skip
+_VERBS = ["said", "told reporters", "announced", "confirmed"]
+_FIRST_DAY = datetime(2023, 1, 2)
+
+
+def _sample_sentences() -> list[str]:
+    """Sentences of the bundled sample articles, as background that reports carry beside their news."""
+    found = []
+    for path in sorted(EXAMPLES.glob("*.txt")):
+        for paragraph in path.read_text(encoding="utf-8").split("\n"):
+            for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])", paragraph):
+                if 60 < len(sentence) < 300 and "http" not in sentence and "Original url" not in sentence:
+                    found.append(sentence)
+    return found
+
+
+def _corpus(seed: int, events: int = 42) -> list[dict[str, str]]:
+    """A few hundred reports of ``events`` summits, in shuffled order: several outlets each, a few undated,
+    a few wire copies (the same text under another outlet)."""
+    rng = random.Random(seed)
+    background = _sample_sentences()
+    records: list[dict[str, str]] = []
+    for event in range(events):
+        host, guest = rng.sample(_LEADERS, 2)
+        city = rng.choice(_CITIES)
+        key, topic = rng.choice(_TOPICS)
+        held = _FIRST_DAY + timedelta(days=9 * event)
+        facts = [
+            f"{guest} arrived in {city} on {{weekday}} for talks with {host} on {topic}.",
+            f"The two leaders signed {topic}, worth {rng.randint(2, 90)} billion dollars, officials in {city} "
+            f"{rng.choice(_VERBS)}.",
+            f'"This is a new chapter for our countries," {host} {rng.choice(_VERBS)} at a press conference in {city}.',
+            f"Critics of {guest} warned that the {key} deal could cost thousands of jobs.",
+            f"{host} and {guest} agreed to meet again next year to review progress on {key}.",
+            f"Protesters gathered outside the venue in {city}, demanding more transparency on the {key} talks.",
+        ]
+        titles = [
+            f"{guest} visits {city} for {key} talks with {host}",
+            f"{host} and {guest} sign {key} deal in {city}",
+            f"{city} talks: {host}, {guest} agree on {key}",
+        ]
+        for report in range(rng.randint(3, 7)):
+            weekday = rng.choice(["Monday", "Tuesday", "Wednesday", "Thursday"])
+            body = [f.replace("{weekday}", weekday) for f in rng.sample(facts, rng.randint(2, 4))]
+            body += rng.sample(background, rng.randint(0, 2))
+            outlet = rng.choice(_OUTLETS)
+            record = {"id": f"summit{event:02d}-{report}", "title": rng.choice(titles), "outlet": outlet,
+                      "text": "\n".join(body)}  # fmt: skip
+            if rng.random() > 0.05:
+                published = held + timedelta(days=rng.randint(0, 3), hours=rng.randint(6, 22))
+                record["published"] = published.strftime("%Y-%m-%dT%H:%M:%SZ")
+            records.append(record)
+            if rng.random() < 0.05:
+                copier = rng.choice([o for o in _OUTLETS if o != outlet])
+                records.append(record | {"id": record["id"] + "-wire", "outlet": copier})
+    rng.shuffle(records)
+    return records
+
+
+def _write_jsonl(path: Path, records: list[dict[str, str]]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def _settings(skip: list[str], embedding: str = "use-m-v3") -> Settings:
+    return load_settings(overrides={"pipeline": {"skip": skip, "batch_size": _BATCH}, "embed": {"model": embedding}})
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _write_jsonl(tmp_path_factory.mktemp("crash") / "summits.jsonl", _corpus(_SEED))
+
+
+@pytest.fixture(scope="module")
+def reference(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The store of one uninterrupted ingest of the corpus."""
+    path = tmp_path_factory.mktemp("reference") / "reference.db"
+    with open_store(str(path)) as store:
+        result = ingest(store, [str(corpus)], _settings(_SKIP))
+    assert not result.failures and result.added >= 150
+    return path
+
+
+# -- what a store holds, and whether it is whole ----------------------------------------------------------------
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[sqlite3.Connection]:
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def _outcome(path: Path) -> dict[str, Any]:
+    """Everything the runs decided, as comparable values: articles and what stages wrote on them, events,
+    storylines, event analyses, the stages' saved states."""
+    with _reading(path) as db:
+
+        def rows(sql: str) -> list[tuple[Any, ...]]:
+            return sorted(db.execute(sql).fetchall())
+
+        return {
+            "articles": rows(
+                "SELECT id, lang, published, published_source, duplicate_of, event_id, not_before FROM articles"
+            ),
+            "sentences": rows('SELECT article_id, idx, start, "end", text FROM sentences'),
+            "embeddings": rows("SELECT article_id, model, vector, headline FROM embeddings"),
+            "stage_runs": rows("SELECT article_id, stage, version FROM stage_runs"),
+            "events": rows("SELECT id, title, storyline_id FROM events"),
+            "storylines": rows("SELECT id, title FROM storylines"),
+            "analyses": rows("SELECT event_id, signature, analysis FROM event_analyses"),
+            "states": rows("SELECT stage, data FROM stage_state"),
+        }
+
+
+# What a consistent store has none of: an article in no event, an event without articles or storyline, a storyline
+# without events, an article's sentences twice (or numbered with gaps).
+_BROKEN = (
+    "SELECT id FROM articles WHERE event_id IS NULL",
+    "SELECT id FROM events WHERE id NOT IN (SELECT event_id FROM articles WHERE event_id IS NOT NULL)",
+    "SELECT id FROM events WHERE storyline_id IS NULL",
+    "SELECT id FROM storylines WHERE id NOT IN (SELECT storyline_id FROM events WHERE storyline_id IS NOT NULL)",
+    "SELECT article_id FROM sentences GROUP BY article_id HAVING COUNT(*) != MAX(idx) + 1 OR MIN(idx) != 0",
+)
+
+
+def _assert_whole(path: Path, settings: Settings) -> None:
+    """The database is intact and the store consistent: nothing pending, every article in an existing event,
+    no event or storyline left empty, every event analysis current."""
+    with _reading(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        for broken in _BROKEN:
+            assert db.execute(broken).fetchall() == [], broken
+    pipeline = Pipeline(default_stages(settings), settings.pipeline.batch_size)
+    with open_store(str(path)) as store:
+        assert set(pipeline.pending(store).values()) == {0}
+        for stage in pipeline.event_stages:
+            assert pipeline.stale_events(store, stage) == {}
+            assert set(store.event_signatures()) == set(store.event_members())
+
+
+def _assert_same(crashed: Path, reference: Path, parts: tuple[str, ...]) -> None:
+    """What the crashed runs stored is what the uninterrupted one did (each part on its own, to show which)."""
+    found, expected = _outcome(crashed), _outcome(reference)
+    for part in parts:
+        missing = set(expected[part]) - set(found[part])
+        extra = set(found[part]) - set(expected[part])
+        assert not missing and not extra, (
+            f"{part}: {len(missing)} missing, {len(extra)} extra, e.g. {sorted(extra)[:3]}"
+        )
+
+
+_ARTICLE_PARTS = ("articles", "sentences", "embeddings", "stage_runs", "events", "storylines", "states")
+
+
+# -- an ingest that crashes at commits, in this process ---------------------------------------------------------
+
+
+class _Crash(BaseException):
+    """The process ending right after a commit: what a kill leaves, at each point where the store changes."""
+
+
+class _CrashingStore(SQLiteStore):
+    """A SQLite store that crashes (raises ``_Crash``) right after its ``crash_at``-th commit."""
+
+    def __init__(self, path: Path, crash_at: int) -> None:
+        # Counted from the first write after opening: the migrations' commits are not among them.
+        self.crash_at, self.commits = 0, 0
+        super().__init__(path)
+        self.crash_at, self.commits = crash_at, 0
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with super()._write() as db:
+            yield db
+        self.commits += 1
+        if self.commits == self.crash_at:
+            raise _Crash
+
+
+def test_crash_after_any_commit_resumes_to_the_uninterrupted_result(
+    corpus: Path, reference: Path, tmp_path: Path
+) -> None:
+    """Ended after a random commit, again and again, each time with a fresh pipeline (nothing kept in memory),
+    the ingest ends with what one uninterrupted ingest stores."""
+    rng = random.Random(_SEED)
+    settings = _settings(_SKIP)
+    path = tmp_path / "crashed.db"
+    crashes = 0
+    while True:
+        with _CrashingStore(path, crash_at=rng.randint(1, 12)) as store:
+            try:
+                ingest(store, [str(corpus)], settings, pipeline=Pipeline(default_stages(settings), _BATCH))
+                break
+            except _Crash:
+                crashes += 1
+    assert crashes >= 10
+    _assert_whole(path, settings)
+    _assert_same(path, reference, (*_ARTICLE_PARTS, "analyses"))
+
+
+def test_crash_while_switching_embedding_models_resumes_the_switch(tmp_path: Path) -> None:
+    """Ended after each of the first commits of the run that re-embeds a store for another model (forgetting
+    the vectors and what was computed from them), the next run still re-embeds and re-clusters all of it."""
+    skip = ["analysis", "event-analysis"]
+    before, after = _settings(skip, "use-m-v3"), _settings(skip, "minilm-l6-v2")
+    source = _write_jsonl(tmp_path / "few.jsonl", _corpus(_SEED)[:40])
+    first = tmp_path / "first.db"
+    with open_store(str(first)) as store:
+        ingest(store, [str(source)], before)
+    reference = tmp_path / "reference.db"
+    shutil.copy(first, reference)
+    with open_store(str(reference)) as store:
+        assert ingest(store, [str(source)], after).reembedded
+    for crash_at in range(1, 5):
+        path = tmp_path / f"crashed-{crash_at}.db"
+        shutil.copy(first, path)
+        with _CrashingStore(path, crash_at) as store, pytest.raises(_Crash):
+            ingest(store, [str(source)], after, pipeline=Pipeline(default_stages(after), _BATCH))
+        with open_store(str(path)) as store:
+            ingest(store, [str(source)], after)
+            assert store.embedding_models() == {"minilm-l6-v2"}
+        _assert_whole(path, after)
+        _assert_same(path, reference, _ARTICLE_PARTS)
+
+
+# -- the command line, killed with SIGKILL ------------------------------------------------------------------------
+
+
+def _config(path: Path, skip: list[str]) -> dict[str, str]:
+    """The environment of a ``storyline`` process with these settings (a settings file at ``path``)."""
+    path.write_text(f"[pipeline]\nbatch_size = {_BATCH}\nskip = {json.dumps(skip)}\n", encoding="utf-8")
+    return {**os.environ, "STORYLINE_CONFIG": str(path), "PYTHONPATH": str(ROOT)}
+
+
+def _progress(path: Path) -> tuple[int, int]:
+    """(articles marked done by a stage, events analysed) in the store so far; (0, 0) before it exists."""
+    try:
+        with _reading(path) as db:
+            marks = db.execute("SELECT COUNT(*) FROM stage_runs").fetchone()[0]
+            analysed = db.execute("SELECT COUNT(*) FROM event_analyses").fetchone()[0]
+    except sqlite3.Error:
+        return 0, 0
+    return int(marks), int(analysed)
+
+
+def _kill_when(process: subprocess.Popen[bytes], reached: Callable[[], bool], delay: float) -> bool:
+    """SIGKILL ``process`` ``delay`` seconds after ``reached()`` holds; whether it was still running then."""
+    deadline = time.monotonic() + _WAIT_SECONDS
+    while not reached() and process.poll() is None:
+        assert time.monotonic() < deadline, "the store did not get there"
+        time.sleep(_POLL_SECONDS)
+    time.sleep(delay)
+    running = process.poll() is None
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return running
+
+
+def test_crash_killed_ingest_resumes_to_the_uninterrupted_result(corpus: Path, reference: Path, tmp_path: Path) -> None:
+    """``storyline ingest`` killed with SIGKILL at random points of the article stages and of the event analysis,
+    and started again each time, ends with what one uninterrupted ingest stores."""
+    rng = random.Random(_SEED)
+    marks, analysed = _progress(reference)
+    # Each kill after the store holds a random amount of work, plus a random delay: inside a batch or between two.
+    plan = [(m, 0, rng.uniform(0, 0.3)) for m in sorted(rng.sample(range(1, marks - 2 * _BATCH), 3))]
+    plan += [(marks, a, rng.uniform(0, 0.3)) for a in sorted(rng.sample(range(analysed - 2 * _BATCH), 2))]
+    path = tmp_path / "killed.db"
+    command = [sys.executable, "-m", "storyline", "--db", str(path), "ingest", str(corpus)]
+    env = _config(tmp_path / "storyline.toml", _SKIP)
+    kills = 0
+    for marks_at, analysed_at, delay in plan:
+        with (tmp_path / "stderr.log").open("ab") as log:
+            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
+
+        def reached(marks_at: int = marks_at, analysed_at: int = analysed_at) -> bool:
+            done = _progress(path)
+            return done[0] >= marks_at and done[1] >= analysed_at
+
+        kills += _kill_when(process, reached, delay)
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=_WAIT_SECONDS, check=False)
+    assert finished.returncode == 0, finished.stderr
+    assert kills == len(plan)
+    settings = _settings(_SKIP)
+    _assert_whole(path, settings)
+    _assert_same(path, reference, (*_ARTICLE_PARTS, "analyses"))
+
+
+def _split(records: list[dict[str, str]], folder: Path, per_file: int) -> list[tuple[str, str]]:
+    """(name, JSON lines) of files of ``per_file`` records each."""
+    return [
+        (
+            f"batch-{start // per_file:02d}.jsonl",
+            "".join(json.dumps(r) + "\n" for r in records[start : start + per_file]),
+        )
+        for start in range(0, len(records), per_file)
+    ]
+
+
+def test_crash_killed_watch_reads_each_file_once(tmp_path: Path) -> None:
+    """``storyline watch`` killed with SIGKILL at random points while files arrive (and some arriving while it is
+    down), started again each time, ends with every article of every file stored and processed once, and never
+    reads again a file it reported read."""
+    rng = random.Random(_SEED)
+    skip = ["analysis", "event-analysis"]
+    settings = _settings(skip)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    files = _split(_corpus(_SEED + 1, events=20), inbox, per_file=8)
+    stages = len(Pipeline(default_stages(settings), _BATCH).stages)
+    articles = sum(text.count("\n") for _, text in files)
+    path = tmp_path / "watched.db"
+    command = [sys.executable, "-m", "storyline", "--db", str(path), "watch", "--json", str(inbox)]
+    env = _config(tmp_path / "storyline.toml", skip)
+    queue = list(files)
+
+    def drop() -> None:
+        name, text = queue.pop(0)
+        (inbox / name).write_text(text, encoding="utf-8")
+
+    reports: list[dict[str, Any]] = []
+
+    def watching(until: Callable[[], bool], delay: float | None) -> bool:
+        """Run watch mode, dropping a file every 0.1 to 0.4 s, until ``until()``: then kill it after ``delay``
+        seconds (or stop it with Ctrl-C when None); whether it was still running when killed."""
+        out = tmp_path / f"run-{len(reports)}-{time.monotonic_ns()}.jsonl"
+        with out.open("wb") as stdout, (tmp_path / "stderr.log").open("ab") as stderr:
+            process = subprocess.Popen(command, env=env, stdout=stdout, stderr=stderr)
+        deadline, next_drop = time.monotonic() + _WAIT_SECONDS, 0.0
+        while not until() and process.poll() is None:
+            assert time.monotonic() < deadline, "watch mode did not get there"
+            if queue and time.monotonic() >= next_drop:
+                drop()
+                next_drop = time.monotonic() + rng.uniform(0.1, 0.4)
+            time.sleep(_POLL_SECONDS)
+        if delay is None:
+            process.send_signal(signal.SIGINT)
+            assert process.wait(_WAIT_SECONDS) == 0
+            running = False
+        else:
+            running = _kill_when(process, lambda: True, delay)
+        reports.extend(json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line)
+        return running
+
+    kills = 0
+    for target in sorted(rng.sample(range(1, stages * articles * 3 // 4), 3)):
+        kills += watching(lambda target=target: _progress(path)[0] >= target, rng.uniform(0, 0.3))
+        # Written while watch mode is down: read on its start.
+        if queue:
+            drop()
+    seen = "SELECT COUNT(*) FROM seen_files"
+    watching(lambda: not queue and _count(path, seen) == len(files) and _progress(path)[0] == stages * articles, None)
+    assert kills == 3
+    reported = [r["path"] for r in reports]
+    assert len(reported) == len(set(reported)), "a file reported read was read again"
+    with _reading(path) as db:
+        recorded = db.execute("SELECT path, status, articles FROM seen_files ORDER BY path").fetchall()
+        stored = {row[0] for row in db.execute("SELECT id FROM articles")}
+    assert recorded == [(str(inbox.resolve() / name), "ingested", text.count("\n")) for name, text in files]
+    expected = {a.id for a in read_inputs([str(inbox)], settings.ingest) if isinstance(a, Article)}
+    assert stored == expected and len(expected) == articles
+    _assert_whole(path, settings)
+
+
+def _count(path: Path, sql: str) -> int:
+    try:
+        with _reading(path) as db:
+            return int(db.execute(sql).fetchone()[0])
+    except sqlite3.Error:
+        return 0
