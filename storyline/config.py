@@ -100,6 +100,16 @@ class PipelineSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class BackfillSettings:
+    partition_days: float
+    overlap_days: float
+    partition_articles: int
+    overlap_articles: int
+    chunk_articles: int
+    batch_size: int
+
+
+@dataclass(frozen=True, slots=True)
 class WatchSettings:
     step_ms: int
     settle_ms: int
@@ -153,6 +163,7 @@ class Settings:
     cluster: ClusterSettings
     entities: EntitySettings
     pipeline: PipelineSettings
+    backfill: BackfillSettings
     watch: WatchSettings
     report: ReportSettings
     facts: FactSettings
@@ -169,6 +180,7 @@ _SECTIONS: dict[str, type] = {
     "cluster": ClusterSettings,
     "entities": EntitySettings,
     "pipeline": PipelineSettings,
+    "backfill": BackfillSettings,
     "watch": WatchSettings,
     "report": ReportSettings,
     "facts": FactSettings,

@@ -43,6 +43,14 @@ class Errors(StrEnum):
     E020 = "[E020] {path}: cannot use the PostgreSQL database ({reason}). Is the server running, and the URL right?"
     E021 = "[E021] {path}: a PostgreSQL store needs psycopg 3. Install it: pip install 'storyline[postgresql]'."
     E022 = "[E022] {path}: no such folder: `storyline watch` watches a folder; create it first."
+    E030 = (
+        "[E030] `storyline backfill --engine ray` needs Ray Data, which is not installed ({reason}). "
+        "Install it: pip install 'storyline[ray]' (on every machine of the cluster)."
+    )
+    E031 = (
+        "[E031] {address}: cannot connect to the Ray cluster ({reason}). Is `ray start --head` running there, "
+        "and is the address its head's (host:6379)?"
+    )
 
 
 class Warnings(StrEnum):

@@ -167,6 +167,11 @@ class AnalysisStage:
         else:
             found = annotate(texts, self.settings, self.entity_settings)
         # Articles are linked in order as their share comes back, while the workers parse the rest.
+        return self.link(articles, found)
+
+    def link(self, articles: list[Article], found: Iterable[Annotations]) -> list[Article]:
+        """``articles`` with what their parses (:func:`annotate`, in order) found, entities given store-wide ids:
+        the half of a call that must run in this process, for parses made elsewhere (a backfill's Ray actors)."""
         return [self._link(article, annotations) for article, annotations in zip(articles, found, strict=True)]
 
     def _annotate_in_workers(self, texts: list[tuple[str, str | None]]) -> Iterator[Annotations]:
