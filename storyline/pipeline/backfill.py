@@ -24,9 +24,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
-from ..cluster import ClusterStage, timestamp_days
+from ..cluster import ClusterStage, DocumentFrequencies, OnlineClusterer, timestamp_days
 from ..config import BackfillSettings, ClusterSettings, EntitySettings, IngestSettings, NlpSettings, Settings
 from ..embed import EmbeddingStage, load_embedder
 from ..errors import ConfigError, Errors, InputError
@@ -36,12 +37,15 @@ from ..nlp.analysis import AnalysisStage, Annotations, annotate
 from ..nlp.dates import DateBoundStage
 from ..nlp.language import LanguageStage
 from ..nlp.sentences import SentenceStage
+from ..nlp.terms import HASH_SIZE, term_bags
 from ..store import Store
 from .runner import Pipeline, PipelineRun, Progress
 from .stages import EventStage, Stage, default_stages, preparation_stages
 
 # The stages whose work is per article and stateless, run on Ray actors in this order (those not skipped).
 RAY_STAGES = (LanguageStage.name, SentenceStage.name, DateBoundStage.name, EmbeddingStage.name)
+# The term bags whose document frequencies the clusterer keeps.
+TERM_PARTS = ("body", "title", "names")
 # Articles added to the store per transaction while reading, as ``ingest`` does.
 _ADD_BATCH = 256
 
@@ -171,6 +175,57 @@ class ClusterArguments:
 
 
 @dataclass
+class TermCounts:
+    """How many articles of a run hold each hashed term, per bag the clusterer weighs (body, title, names), sparse;
+    and how many articles: added up in stream order, the document frequencies the clusterer has at a point."""
+
+    keys: dict[str, npt.NDArray[np.int64]]
+    counts: dict[str, npt.NDArray[np.int64]]
+    documents: int
+
+    @classmethod
+    def of(cls, articles: Sequence[Article]) -> TermCounts:
+        dense = {part: np.zeros(HASH_SIZE, np.int64) for part in TERM_PARTS}
+        for article in articles:
+            bags = term_bags(article.title, article.text, article.lang)
+            for part in TERM_PARTS:
+                dense[part][getattr(bags, part).keys] += 1
+        return cls.sparse(dense, len(articles))
+
+    @classmethod
+    def sparse(cls, dense: dict[str, npt.NDArray[np.int64]], documents: int) -> TermCounts:
+        keys = {part: np.flatnonzero(counts) for part, counts in dense.items()}
+        return cls(keys, {part: dense[part][keys[part]] for part in dense}, documents)
+
+    def add_to(self, dense: dict[str, npt.NDArray[np.int64]]) -> None:
+        for part in TERM_PARTS:
+            dense[part][self.keys[part]] += self.counts[part]
+
+
+def count_terms(articles: list[Article]) -> TermCounts:
+    """Ray task: the term counts of a partition's own articles."""
+    return TermCounts.of(articles)
+
+
+def _frequencies(clusterer: OnlineClusterer) -> dict[str, DocumentFrequencies]:
+    return {"body": clusterer.df_body, "title": clusterer.df_title, "names": clusterer.df_names}
+
+
+def _seed(clusterer: OnlineClusterer, before: TermCounts, replay: Sequence[Article], tick: int) -> None:
+    """Give a fresh clusterer the document frequencies and the article count that one clusterer running the whole
+    stream has where ``replay`` begins: those of every article before the partition (``before``) less the replay's,
+    which the replay adds back."""
+    replayed = TermCounts.of(replay)
+    for part, frequencies in _frequencies(clusterer).items():
+        # In place: the storyline linker holds the same name frequencies.
+        frequencies.counts[:] = 0
+        frequencies.counts[before.keys[part]] = before.counts[part]
+        frequencies.counts[replayed.keys[part]] -= replayed.counts[part].astype(frequencies.counts.dtype)
+        frequencies.documents = before.documents - replayed.documents
+    clusterer.clock.tick = tick
+
+
+@dataclass
 class ClusteredPartition:
     """A partition clustered on its own: the event of each replayed article, the records the replay made, the
     partition's own articles in batches with their records, and the clusterer's state at its end."""
@@ -182,16 +237,26 @@ class ClusteredPartition:
 
 
 def cluster_partition(
-    arguments: ClusterArguments, state: bytes | None, replay: list[Article], own: list[Article], batch_size: int
+    arguments: ClusterArguments,
+    start: bytes | TermCounts,
+    replay: list[Article],
+    own: list[Article],
+    batch_size: int,
+    tick: int,
 ) -> ClusteredPartition:
-    """Ray task: the cluster stage over ``replay`` then ``own`` (in time order), from ``state`` or from nothing."""
+    """Ray task: the cluster stage over ``replay`` then ``own`` (in time order), from a saved state (the first
+    partition, from the store), else from nothing but the term counts of every article before (``start``) and the
+    number of articles before the replay (``tick``): what a single clusterer would know of them besides events."""
     stage = ClusterStage(arguments.settings, arguments.embedding, arguments.dimensions, arguments.languages)
-    stage.restore(state)
+    if isinstance(start, TermCounts):
+        _seed(stage.clusterer, start, replay, tick)
+    else:
+        stage.restore(start or None)
     replayed = {article.id: article.event or "" for article in stage(replay)}
     replay_records = stage.drain_records()
     batches = []
-    for start in range(0, len(own), batch_size):
-        placed = stage(own[start : start + batch_size])
+    for first in range(0, len(own), batch_size):
+        placed = stage(own[first : first + batch_size])
         # Only what the cluster stage writes goes back to the driver.
         slim = [replace(a, text="", sentences=(), embedding=None, headline_embedding=None) for a in placed]
         batches.append((slim, stage.drain_records()))
@@ -453,13 +518,23 @@ def _cluster(ray: Any, store: Store, stage: ClusterStage, settings: Settings) ->
     embedder = load_embedder(settings.embed)
     arguments = ray.put(ClusterArguments(stage.settings, embedder.name, stage.dimensions, stage.languages))
     state = store.load_state(stage.name)
+    stage.restore(state)
+    # What one clusterer would know where each partition begins, but for events: the document frequencies of every
+    # article before it, added up from the counts of each partition's own articles (counted in parallel).
+    counted = [ray.remote(count_terms).remote(articles[p.start : p.end]) for p in plan[:-1]]
+    before = {part: frequencies.counts.astype(np.int64) for part, frequencies in _frequencies(stage.clusterer).items()}
+    documents, ticks = stage.clusterer.df_body.documents, stage.clusterer.clock.tick
     task = ray.remote(cluster_partition)
-    # The first partition goes on from the stored state; the others start from nothing and replay.
-    running = [
-        task.remote(arguments, state if i == 0 else None, articles[p.replay : p.start], articles[p.start : p.end],
-                    settings.pipeline.batch_size)
-        for i, p in enumerate(plan)
-    ]  # fmt: skip
+    running = []
+    for i, p in enumerate(plan):
+        # The first partition goes on from the stored state; the others start afresh and replay.
+        start: bytes | TermCounts = (state or b"") if i == 0 else TermCounts.sparse(before, documents)
+        running.append(task.remote(arguments, start, articles[p.replay : p.start], articles[p.start : p.end],
+                                   settings.pipeline.batch_size, ticks + p.replay))  # fmt: skip
+        if i < len(counted):
+            own: TermCounts = ray.get(counted[i])
+            own.add_to(before)
+            documents += own.documents
     del articles
     merge = PartitionMerge({e.id: e.storyline for e in store.events() if e.storyline} if state else None)
     for future in running:
