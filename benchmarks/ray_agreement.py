@@ -29,9 +29,13 @@ from storyline.store import Store, open_store
 FILES = ("basil", "allsides", "mmds-dev")
 
 
-def _events(store: Store) -> dict[str, tuple[str | None, str]]:
-    """Each article's (external id, event)."""
-    return {a.id: (a.external_id, a.event or "") for a in store.articles(with_sentences=False)}
+def _events(store: Store) -> dict[str, tuple[str | None, str, str]]:
+    """Each article's (external id, event, storyline)."""
+    storylines = {e.id: e.storyline or "" for e in store.events()}
+    return {
+        a.id: (a.external_id, a.event or "", storylines.get(a.event or "", ""))
+        for a in store.articles(with_sentences=False)
+    }
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -66,12 +70,14 @@ def compare(path: Path, settings: Settings, folder: Path) -> dict[str, Any]:
     scored = [i for i in ids if single[i][0] in labels]
     gold = [labels[single[i][0] or ""] for i in scored]
     agreement = bcubed([single[i][1] for i in ids], [on_ray[i][1] for i in ids])
+    storylines = bcubed([single[i][2] for i in ids], [on_ray[i][2] for i in ids])
     return {
         "file": path.name,
         "articles": len(ids),
         "partitions": result.partitions,
         "agreement_bcubed": {"precision": round(agreement.precision, 4), "recall": round(agreement.recall, 4),
                              "f1": round(agreement.f1, 4)},
+        "storyline_agreement_bcubed_f1": round(storylines.f1, 4),
         "events": {"single": len({single[i][1] for i in ids}), "ray": len({on_ray[i][1] for i in ids})},
         "gold_bcubed_f1": {"single": round(bcubed(gold, [single[i][1] for i in scored]).f1, 4),
                            "ray": round(bcubed(gold, [on_ray[i][1] for i in scored]).f1, 4)},

@@ -76,7 +76,12 @@ def local_ray() -> Iterator[Any]:
 
 
 def partitioned_settings() -> Settings:
-    return load_settings(overrides={"backfill": {"partition_days": 10.0, "overlap_days": 5.0, "batch_size": 8}})
+    """Ten-day partitions; the single machine parses in its own process (worker processes take seconds to start
+    for two dozen articles)."""
+    return load_settings(
+        overrides={"backfill": {"partition_days": 10.0, "overlap_days": 5.0, "batch_size": 8},
+                   "nlp": {"spacy_processes": 1}}
+    )  # fmt: skip
 
 
 def store_contents(store: Store) -> dict[str, Any]:

@@ -318,6 +318,10 @@ class PartitionMerge:
 
     def storyline_of(self, event: str) -> str | None:
         storyline = self.event_storylines.get(event)
+        return self.resolved(storyline) if storyline is not None else None
+
+    def resolved(self, storyline: str) -> str:
+        """The storyline that ``storyline`` is now, after the folds so far."""
         while storyline in self._folded:
             storyline = self._folded[storyline]
         return storyline
@@ -337,23 +341,42 @@ class PartitionMerge:
             if mine is not None and theirs is not None:
                 storyline_votes.setdefault(mine, Counter())[theirs] += 1
         storylines = {mine: counts.most_common(1)[0][0] for mine, counts in storyline_votes.items()}
-        # A storyline the replay began that continues none: the partition's own events need its row.
-        replay_titles = {r.id: r.title for r in part.replay_records if isinstance(r, StorylineRecord)}
-        pending = {s: t for s, t in replay_titles.items() if s not in storylines}
+        # A storyline the replay began that continues none: the partition's own events may need its row.
+        unwritten = {r.id: r.title for r in part.replay_records
+                     if isinstance(r, StorylineRecord) and r.id not in storylines}  # fmt: skip
         batches: list[ClusteredBatch] = []
         for articles, records in part.batches:
-            renamed = [r for r in (_renamed(r, events, storylines) for r in records) if r is not None]
-            needed = {r.storyline for r in renamed if isinstance(r, EventRecord)} & set(pending)
-            renamed = [StorylineRecord(s, pending.pop(s)) for s in sorted(needed)] + renamed
-            self._record(renamed)
-            placed = [
-                replace(a, event=events.get(a.event or "", a.event),
-                        storyline=storylines.get(a.storyline or "", a.storyline))
-                for a in articles
-            ]  # fmt: skip
+            renamed: list[ClusterRecord] = []
+            for record in records:
+                needs = record.storyline if isinstance(record, EventRecord) else getattr(record, "into", None)
+                if needs in unwritten:
+                    renamed.append(StorylineRecord(self.resolved(needs), unwritten.pop(needs)))
+                    self._record(renamed[-1:])
+                made = self._renamed(record, events, storylines)
+                if made is not None:
+                    renamed.append(made)
+                    # At once: a later record of the batch may name a storyline this one folded away.
+                    self._record([made])
+            placed = [replace(a, event=events.get(a.event or "", a.event)) for a in articles]
             self.article_events.update((a.id, a.event or "") for a in placed)
             batches.append((placed, renamed))
         return batches, events, storylines
+
+    def _renamed(
+        self, record: ClusterRecord, events: dict[str, str], storylines: dict[str, str]
+    ) -> ClusterRecord | None:
+        """``record`` in the merged ids, storylines as they are after the folds so far; None for a fold of a
+        storyline into itself."""
+
+        def storyline(local: str) -> str:
+            return self.resolved(storylines.get(local, local))
+
+        if isinstance(record, StorylineRecord):
+            return StorylineRecord(storyline(record.id), record.title)
+        if isinstance(record, EventRecord):
+            return EventRecord(events.get(record.id, record.id), storyline(record.storyline), record.title)
+        absorbed, into = storyline(record.absorbed), storyline(record.into)
+        return StorylineFold(absorbed, into) if absorbed != into else None
 
     def _record(self, records: Sequence[ClusterRecord]) -> None:
         for record in records:
@@ -361,17 +384,6 @@ class PartitionMerge:
                 self.event_storylines[record.id] = record.storyline
             elif isinstance(record, StorylineFold):
                 self._folded[record.absorbed] = record.into
-
-
-def _renamed(record: ClusterRecord, events: dict[str, str], storylines: dict[str, str]) -> ClusterRecord | None:
-    """``record`` in the merged ids; None for a fold of a storyline into itself."""
-    if isinstance(record, StorylineRecord):
-        return StorylineRecord(storylines.get(record.id, record.id), record.title)
-    if isinstance(record, EventRecord):
-        return EventRecord(events.get(record.id, record.id), storylines.get(record.storyline, record.storyline),
-                           record.title)  # fmt: skip
-    absorbed, into = storylines.get(record.absorbed, record.absorbed), storylines.get(record.into, record.into)
-    return StorylineFold(absorbed, into) if absorbed != into else None
 
 
 # -- the driver -------------------------------------------------------------------------------------------------------
