@@ -116,15 +116,16 @@ def main() -> None:
     args.out.write_text(json.dumps({"options": options, "files": rows}, indent=2) + "\n", encoding="utf-8")
     print(
         "| file | articles | partitions | agreement BCubed F1 (P / R) | events single / ray | "
-        "gold BCubed F1 single / ray | seconds single / ray |"
+        "gold BCubed F1 single / ray | storylines agreement F1 | seconds single / ray |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         a, s = r["agreement_bcubed"], r["seconds"]
         print(
             f"| {r['file']} | {r['articles']} | {r['partitions']} | {a['f1']:.4f} ({a['precision']:.4f} / "
             f"{a['recall']:.4f}) | {r['events']['single']} / {r['events']['ray']} | "
-            f"{r['gold_bcubed_f1']['single']:.4f} / {r['gold_bcubed_f1']['ray']:.4f} | {s['single']} / {s['ray']} |"
+            f"{r['gold_bcubed_f1']['single']:.4f} / {r['gold_bcubed_f1']['ray']:.4f} | "
+            f"{r['storyline_agreement_bcubed_f1']:.4f} | {s['single']} / {s['ray']} |"
         )
 
 
