@@ -103,6 +103,16 @@ class PipelineSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class BackfillSettings:
+    partition_days: float
+    overlap_days: float
+    partition_articles: int
+    overlap_articles: int
+    chunk_articles: int
+    batch_size: int
+
+
+@dataclass(frozen=True, slots=True)
 class WatchSettings:
     step_ms: int
     settle_ms: int
@@ -156,6 +166,7 @@ class Settings:
     cluster: ClusterSettings
     entities: EntitySettings
     pipeline: PipelineSettings
+    backfill: BackfillSettings
     watch: WatchSettings
     report: ReportSettings
     facts: FactSettings
@@ -172,6 +183,7 @@ _SECTIONS: dict[str, type] = {
     "cluster": ClusterSettings,
     "entities": EntitySettings,
     "pipeline": PipelineSettings,
+    "backfill": BackfillSettings,
     "watch": WatchSettings,
     "report": ReportSettings,
     "facts": FactSettings,

@@ -57,6 +57,14 @@ class Errors(StrEnum):
         "[E025] {path}: another process kept the database locked for over {seconds:g} s ({reason}). "
         "Nothing of this write was stored: run the command again when the other one is done."
     )
+    E026 = (
+        "[E026] `storyline backfill --engine ray` needs Ray Data, which is not installed ({reason}). "
+        "Install it: pip install 'storyline[ray]' (on every machine of the cluster)."
+    )
+    E027 = (
+        "[E027] {address}: cannot connect to the Ray cluster ({reason}). Is `ray start --head` running there, "
+        "and is the address its head's (host:6379)?"
+    )
 
 
 class Warnings(StrEnum):

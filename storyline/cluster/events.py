@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -313,7 +314,9 @@ class OnlineClusterer:
         for key in stale_keys(self.events, self.clock.now, window, limit):
             removed = self.events.pop(key)
             self.event_index.remove(key)
-            self.event_keys.pop(removed.id, None)
+            # After a rename two events may share an id: the id stays with the other.
+            if self.event_keys.get(removed.id) == key:
+                del self.event_keys[removed.id]
             self._unfile_names(removed)
         self.storylines.evict()
 
@@ -330,6 +333,18 @@ class OnlineClusterer:
         self.event_index.upsert(event.key, event.unit_centroid)
         for term in event.posted.tolist():
             self.name_postings.setdefault(term, set()).add(event.key)
+
+    def rename(self, events: Mapping[str, str], storylines: Mapping[str, str]) -> None:
+        """Call events and storylines by other ids: a backfill's partition, clustered apart, by the ids the merge
+        gave them. Two events (or storylines) given one id stay apart in memory, found by that id alike."""
+        for event in self.events.values():
+            event.id = events.get(event.id, event.id)
+            event.storyline = storylines.get(event.storyline, event.storyline)
+        self.event_keys = {}
+        for key in sorted(self.events):
+            self.event_keys.setdefault(self.events[key].id, key)
+        self.article_events = OrderedDict((a, events.get(e, e)) for a, e in self.article_events.items())
+        self.storylines.rename(events, storylines)
 
     # -- persistence ---------------------------------------------------------------
 

@@ -6,7 +6,7 @@ A storyline links events weeks or years apart by the same principal actors and t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -188,5 +188,17 @@ class StorylineLinker:
         """Forget storylines that are too old or too many: memory stays bounded."""
         window, limit = self.settings.storyline_window_days, self.settings.max_active_storylines
         for key in stale_keys(self.active, self.clock.now, window, limit):
-            self.keys.pop(self.active.pop(key).id, None)
+            removed = self.active.pop(key)
+            # After a rename two storylines may share an id: the id stays with the other.
+            if self.keys.get(removed.id) == key:
+                del self.keys[removed.id]
             self.index.remove(key)
+
+    def rename(self, events: Mapping[str, str], storylines: Mapping[str, str]) -> None:
+        """Call storylines (and the events they are titled after) by other ids: see ``OnlineClusterer.rename``."""
+        for storyline in self.active.values():
+            storyline.id = storylines.get(storyline.id, storyline.id)
+            storyline.title_event = events.get(storyline.title_event, storyline.title_event)
+        self.keys = {}
+        for key in sorted(self.active):
+            self.keys.setdefault(self.active[key].id, key)

@@ -16,7 +16,7 @@ from .html import read_html
 from .jsonl import read_jsonl
 from .text import read_text
 
-__all__ = ["READERS", "Notice", "read_inputs"]
+__all__ = ["READERS", "STDIN", "Notice", "input_files", "read_file", "read_inputs"]
 
 STDIN = "-"
 STDIN_LABEL = "<stdin>"
@@ -141,3 +141,23 @@ def read_inputs(path_args: Iterable[str], settings: IngestSettings) -> Iterator[
                 yield from _read_one(item, settings)
             else:
                 yield item
+
+
+def input_files(path_args: Iterable[str]) -> Iterator[str | InputError | Notice]:
+    """The files the arguments name, each once, in the order ``read_inputs`` reads them, with the errors and
+    notices of the arguments themselves: for a reader elsewhere (a backfill's Ray tasks) to read each."""
+    seen: set[str] = set()
+    for path_arg in path_args:
+        for item in _expand(path_arg):
+            if isinstance(item, str):
+                if item not in seen:
+                    seen.add(item)
+                    yield item
+            else:
+                yield item
+
+
+def read_file(path: str, settings: IngestSettings) -> Iterator[Article | InputError | Notice]:
+    """The articles of one file that ``input_files`` named (``STDIN``: standard input), errors and warnings in
+    place."""
+    return _read_one(path, settings)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
@@ -182,6 +182,11 @@ class AnalysisStage:
             for place, article in enumerate(dated[start : start + len(share)]):
                 self._ahead[article.id] = (article.published, parses, place)
             start += len(share)
+
+    def link(self, articles: list[Article], found: Iterable[Annotations]) -> list[Article]:
+        """``articles`` with what their parses (:func:`annotate`, in order) found, entities given store-wide ids:
+        the half of a call that must run in this process, for parses made elsewhere (a backfill's Ray actors)."""
+        return [self._link(article, annotations) for article, annotations in zip(articles, found, strict=True)]
 
     def __call__(self, articles: list[Article]) -> list[Article]:
         ahead = {a.id: self._ahead.pop(a.id) for a in articles if a.id in self._ahead}

@@ -158,6 +158,60 @@ def _print_problems(failures: Sequence[InputError], notices: Sequence[Notice]) -
 
 
 @cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="ray",
+    show_default=True,
+    help="ray: reading, the per-article stages and the NLP parse on Ray, clustering in time partitions in parallel; "
+    "local: as `ingest`.",
+)
+@click.option(
+    "--address",
+    metavar="ADDR",
+    help="The Ray cluster to join (its head: host:6379, as `ray start --head` prints); default: a Ray started here.",
+)
+@_db_option
+@click.pass_obj
+def backfill(obj: Context, paths: tuple[str, ...], engine: str, address: str | None) -> None:
+    """Read a large archive from PATHS and process it, spread over a Ray cluster.
+
+    The store ends as `ingest` leaves it: the same tables, the same report.
+    With a cluster, install storyline (with the `ray` extra) on every machine;
+    the driver, where this runs, alone writes the store (--db: a SQLite file
+    here, or a postgresql:// URL that the web app reads while it fills).
+    """
+    if engine == "local":
+        click.get_current_context().invoke(ingest, paths=paths)
+        return
+    from ..ingest import Notice
+    from ..pipeline.backfill import backfill as run_backfill
+    from .terminal import err, escape, out
+
+    def show(item: InputError | Notice) -> None:
+        colour, kind = ("yellow", "warning") if isinstance(item, Notice) else ("red", "error")
+        err.print(f"[{colour}]{kind}[/] {escape(item.message)}")
+
+    settings = obj.settings
+    with obj.store() as store, _progress("backfill", settings) as progress:
+        result = run_backfill(store, paths, settings, address, show, progress)
+        total, shown = store.count_articles(), store.path
+    read, added, failures = result.read, result.added, result.failures
+    if read == 0 and not failures:
+        err.print(f"[red]error[/] no articles found in {escape(', '.join(paths))}.")
+        sys.exit(1)
+    phases = ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in result.seconds.items())
+    out.print(
+        f"Read {read} article{'s' * (read != 1)}: {added} new, {read - added} already stored; "
+        f"{len(failures)} input{'s' * (len(failures) != 1)} failed; clustered in {result.partitions} "
+        f"partition{'s' * (result.partitions != 1)} ({phases}). The store {escape(shown)} holds {total}."
+    )
+    if failures:
+        sys.exit(1)
+
+
+@cli.command()
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option(
     "--skip",
