@@ -44,7 +44,7 @@ def dump(clusterer: OnlineClusterer) -> bytes:
     # (vectors hardly compress, and compressing took 25x the time of writing).
     bags: dict[str, Any] = {}
     for part, df in _frequencies(clusterer).items():
-        keys = np.flatnonzero(df.counts)
+        keys = df.nonzero()
         bags[f"df_{part}_keys"], bags[f"df_{part}_counts"] = keys, df.counts[keys]
     bags |= _packed([e.body for e in active], "event_body")
     bags |= _packed([e.title for e in active], "event_title")
@@ -75,9 +75,10 @@ def load(clusterer: OnlineClusterer, data: bytes) -> None:
     meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
     for row, (part, df) in enumerate(_frequencies(clusterer).items()):
         if "df" in arrays:  # older snapshots saved the dense arrays
-            df.counts = arrays["df"][row].copy()
+            df.counts[:] = arrays["df"][row]
+            df.recount()
         else:
-            df.counts[arrays[f"df_{part}_keys"]] = arrays[f"df_{part}_counts"]
+            df.assign(arrays[f"df_{part}_keys"], arrays[f"df_{part}_counts"])
     for df, documents in zip(_frequencies(clusterer).values(), meta["documents"], strict=True):
         df.documents = documents
     clock = clusterer.clock
