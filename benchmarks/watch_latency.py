@@ -151,13 +151,18 @@ def main() -> None:
             "without_nlp": run_mode(texts[: args.warmup + args.files], args.warmup, args.interval, WITHOUT_NLP, config)
         }
         if not args.no_nlp_only:
-            modes["with_nlp"] = run_mode(texts[: args.warmup + args.nlp_files], args.warmup, args.nlp_interval, [], config)
+            with_nlp = texts[: args.warmup + args.nlp_files]
+            modes["with_nlp"] = run_mode(with_nlp, args.warmup, args.nlp_interval, [], config)
     result = {
         "benchmark": "watch_latency",
         "data": str(args.data.name),
         "embed_threads": args.embed_threads,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_average": load_before,
-                    "load_average_after": os.getloadavg()},  # fmt: skip
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average": load_before,
+            "load_average_after": os.getloadavg(),
+        },
         "modes": modes,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
