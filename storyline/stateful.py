@@ -63,7 +63,7 @@ def pack_arrays(arrays: Mapping[str, npt.NDArray[Any]]) -> bytes:
         chunks.append(bytes(-offset % _ALIGN))
         offset += len(chunks[-1])
         entries.append({"name": name, "dtype": data.dtype.str, "shape": data.shape, "offset": offset})
-        chunks.append(memoryview(data.reshape(-1).view(np.uint8)))
+        chunks.append(data.reshape(-1).view(np.uint8).data)
         offset += data.nbytes
     header = json.dumps(entries).encode("utf-8")
     start = len(_PACKED) + 8 + len(header)
