@@ -138,22 +138,31 @@ def main() -> None:
         default=1,
         help="embed.threads for the watcher: one file at a time encodes fastest on one thread (0: one per core).",
     )
+    parser.add_argument("--no-nlp-only", action="store_true", help="Time only the mode without the NLP stages.")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "watch_latency.json")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     texts = articles(args.data, args.warmup + max(args.files, args.nlp_files), args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "storyline.toml"
         config.write_text(f"[embed]\nthreads = {args.embed_threads}\n", encoding="utf-8")
         modes = {
-            "without_nlp": run_mode(texts[: args.warmup + args.files], args.warmup, args.interval, WITHOUT_NLP, config),
-            "with_nlp": run_mode(texts[: args.warmup + args.nlp_files], args.warmup, args.nlp_interval, [], config),
+            "without_nlp": run_mode(texts[: args.warmup + args.files], args.warmup, args.interval, WITHOUT_NLP, config)
         }
+        if not args.no_nlp_only:
+            with_nlp = texts[: args.warmup + args.nlp_files]
+            modes["with_nlp"] = run_mode(with_nlp, args.warmup, args.nlp_interval, [], config)
     result = {
         "benchmark": "watch_latency",
         "data": str(args.data.name),
         "embed_threads": args.embed_threads,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_average": os.getloadavg()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average": load_before,
+            "load_average_after": os.getloadavg(),
+        },
         "modes": modes,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

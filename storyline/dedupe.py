@@ -9,7 +9,6 @@ original; later copies point to it with ``duplicate_of``.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 import zlib
@@ -21,7 +20,7 @@ from datasketch import MinHash, MinHashLSH
 
 from .config import DedupeSettings
 from .model import Article, normalize_text
-from .stateful import Resuming
+from .stateful import Resuming, pack_arrays, unpack_arrays
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SEED = 1
@@ -106,20 +105,19 @@ class Deduplicator:
 
     def snapshot(self) -> bytes:
         ids = list(self.signatures)
-        buffer = io.BytesIO()
         # Not compressed: hash values hardly compress, and this runs every batch.
-        np.savez(
-            buffer,
-            meta=np.frombuffer(
-                json.dumps({"ids": ids, "exact": list(self.exact.items()), "hash": _SHINGLE_HASH}).encode(),
-                dtype=np.uint8,
-            ),
-            hashvalues=np.stack([self.signatures[i].hashvalues for i in ids]) if ids else np.zeros((0, 1)),
+        return pack_arrays(
+            {
+                "meta": np.frombuffer(
+                    json.dumps({"ids": ids, "exact": list(self.exact.items()), "hash": _SHINGLE_HASH}).encode(),
+                    dtype=np.uint8,
+                ),
+                "hashvalues": np.stack([self.signatures[i].hashvalues for i in ids]) if ids else np.zeros((0, 1)),
+            }
         )
-        return buffer.getvalue()
 
     def restore(self, data: bytes) -> None:
-        arrays = np.load(io.BytesIO(data))
+        arrays = unpack_arrays(data)
         meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
         self.exact = OrderedDict((k, v) for k, v in meta["exact"])
         if meta.get("hash", "sha1") != _SHINGLE_HASH:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -18,14 +19,16 @@ from storyline.cluster import (
     load_clustering_model,
     timestamp_days,
 )
+from storyline.cluster.similarity import DocumentFrequencies
 from storyline.config import Settings
 from storyline.dedupe import Deduplicator
 from storyline.embed import load_embedder
 from storyline.evaluate.metrics import bcubed, pairwise
 from storyline.model import Article, EventRecord, StorylineFold, StorylineRecord
 from storyline.nlp.dates import date_from_own_text, date_mentions, lower_bound
-from storyline.nlp.terms import TermBag, term_id, words
+from storyline.nlp.terms import HASH_SIZE, TermBag, term_id, words
 from storyline.serve.cli import cli
+from storyline.stateful import unpack_arrays
 
 from .conftest import FIXTURES
 
@@ -62,6 +65,13 @@ def test_dedupe_state_survives_a_restart(settings: Settings) -> None:
     second = Deduplicator(settings.dedupe)
     second.restore(first.snapshot())
     assert second.original_of(article(LONG, outlet="b.com")) == original.id
+    # And from a state saved as a numpy .npz file, as before the states were packed.
+    older = io.BytesIO()
+    np.savez(older, **unpack_arrays(first.snapshot()))
+    third = Deduplicator(settings.dedupe)
+    third.restore(older.getvalue())
+    assert third.snapshot() == first.snapshot()
+    assert third.original_of(article(LONG, outlet="c.com")) == original.id
 
 
 def test_dedupe_memory_is_bounded(settings: Settings) -> None:
@@ -229,6 +239,33 @@ def test_cluster_restart_from_snapshot_decides_the_same(settings: Settings) -> N
     resumed.restore(first.snapshot())
     got += [resumed.assign(a)[0] for a in stream[3:]]
     assert got == expected
+    # The resumed clusterer saves what the uninterrupted one does, byte for byte.
+    assert resumed.snapshot() == whole.snapshot()
+    # A state saved before the snapshots were packed (a numpy .npz file) resumes the same.
+    older = io.BytesIO()
+    np.savez(older, **unpack_arrays(first.snapshot()))
+    from_older = _clusterer(settings)
+    from_older.restore(older.getvalue())
+    assert [from_older.assign(a)[0] for a in stream[3:]] == expected[3:]
+    assert from_older.snapshot() == whole.snapshot()
+
+
+def test_cluster_document_frequencies_list_their_non_zero_terms() -> None:
+    frequencies = DocumentFrequencies()
+    rng = np.random.default_rng(0)
+    for i in range(50):
+        keys = np.unique(rng.integers(0, 3000 if i % 2 else HASH_SIZE, size=rng.integers(0, 80)))
+        frequencies.add(TermBag(keys, np.ones(len(keys), np.int64)))
+        assert np.array_equal(frequencies.nonzero(), np.flatnonzero(frequencies.counts))
+    # Counts written directly (a backfill's replay takes some back, to zero and below), then found anew.
+    frequencies.counts[np.arange(0, 3000, 7)] -= 1
+    frequencies.recount()
+    frequencies.add(TermBag(np.arange(0, 3000, 5, dtype=np.int64), np.ones(600, np.int64)))
+    assert np.array_equal(frequencies.nonzero(), np.flatnonzero(frequencies.counts))
+    copy = DocumentFrequencies()
+    copy.assign(frequencies.nonzero(), frequencies.counts[frequencies.nonzero()])
+    assert np.array_equal(copy.counts, frequencies.counts)
+    assert np.array_equal(copy.nonzero(), frequencies.nonzero())
 
 
 def test_cluster_active_events_are_bounded(settings: Settings) -> None:

@@ -153,6 +153,24 @@ def test_store_saves_a_stage_batch_with_its_entities_and_state_or_none_of_them(a
     assert store.count_pending("cluster", 1) == 0
 
 
+def test_store_loads_the_state_another_connection_saved_last(store_location: str) -> None:
+    # A store may keep the state it saved in memory (watch mode's runs would otherwise read it back per file).
+    with open_store(store_location) as first, open_store(store_location) as second:
+        first.save_state("cluster", b"first")
+        assert first.load_state("cluster") == b"first" and second.load_state("cluster") == b"first"
+        second.save_state("cluster", b"second")
+        assert first.load_state("cluster") == b"second"
+        article = make_article("The dam held.")
+        first.add_articles([article])
+        first.save_stage("cluster", 1, [article], (), state=b"third")
+        assert second.load_state("cluster") == b"third" and first.load_state("cluster") == b"third"
+        second.reset_stage("cluster", ())
+        assert first.load_state("cluster") is None
+        first.save_state("cluster", b"fourth")
+        first.reset_stage("cluster", ())
+        assert first.load_state("cluster") is None
+
+
 def test_store_keeps_whether_a_quote_is_speech(any_store: Store) -> None:
     article = make_article("Beijing showed support for Moscow.")
     stance = Quote((Span(15, 33, "support for Moscow"),), (Span(8, 14, "showed"),), (Span(0, 7, "Beijing"),), False,

@@ -16,10 +16,35 @@ class DocumentFrequencies:
     def __init__(self) -> None:
         self.counts = np.zeros(HASH_SIZE, dtype=np.int32)
         self.documents = 0
+        # Every term whose count may be non-zero, ascending: the snapshot after each batch saves the non-zero
+        # counts, and finding them among these is far quicker than scanning the whole hashed space for them.
+        self._terms = np.zeros(0, np.int64)
 
     def add(self, bag: TermBag) -> None:
+        new = bag.keys[self.counts[bag.keys] == 0]
+        if len(new):
+            new = np.unique(new.astype(np.int64))
+            at = np.searchsorted(self._terms, new)
+            # A term can be listed at zero (a backfill's replay counts down to it): it is not listed twice.
+            listed = self._terms[np.minimum(at, len(self._terms) - 1)] == new if len(self._terms) else at < 0
+            self._terms = np.insert(self._terms, at[~listed], new[~listed])
         self.counts[bag.keys] += 1
         self.documents += 1
+
+    def nonzero(self) -> npt.NDArray[np.int64]:
+        """The terms with a non-zero count, ascending (as ``np.flatnonzero(self.counts)``)."""
+        self._terms = self._terms[self.counts[self._terms] != 0]
+        return self._terms
+
+    def recount(self) -> None:
+        """Find the non-zero terms anew: after ``counts`` was written other than through :meth:`add`."""
+        self._terms = np.flatnonzero(self.counts).astype(np.int64)
+
+    def assign(self, terms: npt.NDArray[np.int64], counts: npt.NDArray[np.integer]) -> None:
+        """Set the counts to ``counts`` at ``terms`` (ascending, distinct) and to zero elsewhere."""
+        self.counts[:] = 0
+        self.counts[terms] = counts
+        self._terms = np.asarray(terms, np.int64)
 
     def cosines(self, article: Weighted, bags: list[TermBag]) -> npt.NDArray[np.float64]:
         """TF-IDF cosine of ``article`` to each bag: one pass over all their terms, not a loop per bag."""

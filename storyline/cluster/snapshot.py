@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
@@ -11,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..nlp.terms import TermBag
+from ..stateful import pack_arrays, unpack_arrays
 from .similarity import DocumentFrequencies
 from .state import ActiveEvent, ActiveStoryline
 
@@ -37,22 +37,20 @@ def dump(clusterer: OnlineClusterer) -> bytes:
     meta = {"events": events, "storylines": storylines, "article_events": list(clusterer.article_events.items()),
             "next_key": clock.next_key, "tick": clock.tick, "now": clock.now,
             "documents": [df.documents for df in _frequencies(clusterer).values()]}  # fmt: skip
-    buffer = io.BytesIO()
     empty = np.zeros((0, clusterer.dimensions), np.float32)
     # This runs every batch: document frequencies are saved sparse (most of the hashed space is zero),
     # term bags as flat arrays, which numpy writes far faster than JSON, and nothing is compressed
-    # (vectors hardly compress, and compressing took 25x the time of writing).
+    # (vectors hardly compress, and compressing took 25x the time of writing), nor put in a zip archive.
     bags: dict[str, Any] = {}
     for part, df in _frequencies(clusterer).items():
-        keys = np.flatnonzero(df.counts)
+        keys = df.nonzero()
         bags[f"df_{part}_keys"], bags[f"df_{part}_counts"] = keys, df.counts[keys]
     bags |= _packed([e.body for e in active], "event_body")
     bags |= _packed([e.title for e in active], "event_title")
     bags |= _packed([e.names for e in active], "event_names")
     bags |= _packed([s.names for s in storyline_pool], "storyline_names")
     bags |= _packed([s.event_names for s in storyline_pool], "storyline_event_names")
-    np.savez(
-        buffer,
+    return pack_arrays(dict(
         meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
         **bags,
         centroids=np.stack([e.centroid for e in active]) if events else empty,
@@ -65,19 +63,19 @@ def dump(clusterer: OnlineClusterer) -> bytes:
             s.title_centre if s.title_centre is not None else np.zeros(clusterer.dimensions, np.float32)
             for s in storyline_pool
         ]) if storylines else empty,
-    )  # fmt: skip
-    return buffer.getvalue()
+    ))  # fmt: skip
 
 
 def load(clusterer: OnlineClusterer, data: bytes) -> None:
     """Resume ``clusterer``, fresh, from the bytes :func:`dump` made."""
-    arrays = np.load(io.BytesIO(data))
+    arrays = unpack_arrays(data)
     meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
     for row, (part, df) in enumerate(_frequencies(clusterer).items()):
         if "df" in arrays:  # older snapshots saved the dense arrays
-            df.counts = arrays["df"][row].copy()
+            df.counts[:] = arrays["df"][row]
+            df.recount()
         else:
-            df.counts[arrays[f"df_{part}_keys"]] = arrays[f"df_{part}_counts"]
+            df.assign(arrays[f"df_{part}_keys"], arrays[f"df_{part}_counts"])
     for df, documents in zip(_frequencies(clusterer).values(), meta["documents"], strict=True):
         df.documents = documents
     clock = clusterer.clock

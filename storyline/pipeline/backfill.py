@@ -218,9 +218,9 @@ def _seed(clusterer: OnlineClusterer, before: TermCounts, replay: Sequence[Artic
     replayed = TermCounts.of(replay)
     for part, frequencies in _frequencies(clusterer).items():
         # In place: the storyline linker holds the same name frequencies.
-        frequencies.counts[:] = 0
-        frequencies.counts[before.keys[part]] = before.counts[part]
+        frequencies.assign(before.keys[part], before.counts[part])
         frequencies.counts[replayed.keys[part]] -= replayed.counts[part].astype(frequencies.counts.dtype)
+        frequencies.recount()
         frequencies.documents = before.documents - replayed.documents
     clusterer.clock.tick = tick
 

@@ -45,6 +45,12 @@ class Pipeline:
         self.stages: list[Stage] = [s for s in stages if not isinstance(s, EventStage)]
         self.event_stages = [s for s in stages if isinstance(s, EventStage)]
         self.batch_size = batch_size
+        # What each stage is, found once: an isinstance check against a runtime protocol inspects the class's
+        # attributes every time, and watch mode runs the pipeline once per file.
+        self._prefetching = [s for s in self.stages if isinstance(s, PrefetchingStage)]
+        self._stateful = {s.name: s for s in self.stages if isinstance(s, StatefulStage)}
+        self._recording = {s.name: s for s in self.stages if isinstance(s, RecordingStage)}
+        self._entities = {s.name: s for s in self.stages if isinstance(s, EntityStage)}
         # The state each stateful stage last saved, while its in-memory state is still that one: a later run
         # that finds the same bytes in the store goes on from memory instead of restoring (watch mode runs
         # the pipeline once per arriving file, and restoring costs more than the file's own work).
@@ -96,9 +102,8 @@ class Pipeline:
             if progress:
                 for name, count in self.pending(store).items():
                     progress.start(name, count)
-            for stage in self.stages:
-                if isinstance(stage, PrefetchingStage):
-                    stage.prefetch(store.pending(stage.name, stage.version, _PREFETCH_ARTICLES, False, False))
+            for stage in self._prefetching:
+                stage.prefetch(store.pending(stage.name, stage.version, _PREFETCH_ARTICLES, False, False))
             self._run_article_stages(store, run, progress)
             store.prune_events()
             for event_stage in self.event_stages:
@@ -127,8 +132,9 @@ class Pipeline:
         for stage in self.stages:
             needs_sentences = "sentences" in stage.reads
             needs_embeddings = "embedding" in stage.reads
-            stateful = stage if isinstance(stage, StatefulStage) else None
-            recording = stage if isinstance(stage, RecordingStage) else None
+            stateful = self._stateful.get(stage.name)
+            recording = self._recording.get(stage.name)
+            entity = self._entities.get(stage.name)
             started = time.perf_counter()
             if stateful:
                 saved = store.load_state(stage.name)
@@ -142,7 +148,7 @@ class Pipeline:
                     # Otherwise the same batch would come back forever.
                     raise ConfigError(f"Stage '{stage.name}' must return the articles it was given, in order.")
                 records = recording.drain_records() if recording else []
-                entities = stage.changed_entities() if isinstance(stage, EntityStage) else []
+                entities = entity.changed_entities() if entity else []
                 # After every batch, with the batch: a crash loses at most the batch in flight, and never leaves
                 # articles marked done that the saved state has not seen (a restart would go on without them).
                 snapshot = stateful.snapshot() if stateful else None

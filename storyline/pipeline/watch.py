@@ -27,7 +27,7 @@ from ..ingest import READERS, Notice
 from ..model import SeenFile
 from ..store import Store
 from .ingest import ingest
-from .runner import Pipeline
+from .runner import Pipeline, PipelineRun
 from .stages import default_stages
 
 if TYPE_CHECKING:
@@ -110,6 +110,8 @@ class Watcher:
         self.seen = store.files_seen()
         # Files found that are still being written: looked at again every watch.poll_ms.
         self.waiting: set[str] = set()
+        # What the pipeline did for the last file(s) ingested: each stage's time, for profiling.
+        self.last_run = PipelineRun()
 
     def wanted(self, path: str) -> bool:
         """Whether ``path`` is a file watch mode reads: a supported type, not hidden (nor in a hidden folder)."""
@@ -154,6 +156,7 @@ class Watcher:
 
         # No progress report: counting what each stage has pending reads the whole store.
         result = ingest(self.store, list(ready), self.settings, None, note, self.pipeline)
+        self.last_run = result.run
         done = time.time()
         assigned = result.run.finished.get(ClusterStage.name)
         added = set(result.new)

@@ -94,6 +94,10 @@ class SQLiteStore:
         # Answers of whole-store aggregates, kept while the database is unchanged (see cached).
         self._cache: dict[Any, tuple[tuple[int, int], Any]] = {}
         self._writes = 0
+        # The state this connection last saved for each stage, with the database's data_version then: while no
+        # other connection has committed since, the table still holds it, and a run (watch mode's, once per file)
+        # need not read it back (megabytes, with many active events) only to find it unchanged.
+        self._states: dict[str, tuple[int, bytes]] = {}
         self._migrate()
 
     def _use_wal(self) -> None:
@@ -165,7 +169,7 @@ class SQLiteStore:
     def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()``, reused until the database changes: a commit by this connection, or by any other
         (SQLite's data_version tells). For aggregates that every page shows: keep the answers immutable."""
-        version = (int(self._db.execute("PRAGMA data_version").fetchone()[0]), self._writes)
+        version = (self._data_version(), self._writes)
         hit = self._cache.get(key)
         if hit is not None and hit[0] == version:
             return hit[1]
@@ -257,7 +261,12 @@ class SQLiteStore:
                 )
             _write_entities(db, entities)
             if state is not None:
+                self._states.pop(stage, None)
                 _write_state(db, stage, state)
+                # Inside the transaction: no other connection can commit between this and the commit.
+                version = self._data_version()
+        if state is not None:
+            self._states[stage] = (version, state)
 
     def save_entities(self, entities: Iterable[tuple[str, str, str]]) -> None:
         """Store (id, name, type) of entities whose name or type a stage decided anew."""
@@ -381,6 +390,7 @@ class SQLiteStore:
         """Forget what ``stage`` did, so the next run redoes it from scratch (e.g. with a new model)."""
         # A publication date is only the stage's own when the stage inferred it.
         columns = [WRITABLE_FIELDS[f] for f in fields if f in WRITABLE_FIELDS and not f.startswith("published")]
+        self._states.pop(stage, None)
         with self._write() as db:
             db.execute("DELETE FROM stage_runs WHERE stage = ?", (stage,))
             db.execute("DELETE FROM stage_state WHERE stage = ?", (stage,))
@@ -405,12 +415,22 @@ class SQLiteStore:
 
     def load_state(self, stage: str) -> bytes | None:
         """The saved state of a stateful stage, if any."""
+        known = self._states.get(stage)
+        if known is not None and known[0] == self._data_version():
+            return known[1]
         row = self._db.execute("SELECT data FROM stage_state WHERE stage = ?", (stage,)).fetchone()
         return bytes(row[0]) if row else None
 
     def save_state(self, stage: str, data: bytes) -> None:
+        self._states.pop(stage, None)
         with self._write() as db:
             _write_state(db, stage, data)
+            version = self._data_version()
+        self._states[stage] = (version, data)
+
+    def _data_version(self) -> int:
+        """A number that changes when another connection commits (this one's commits leave it)."""
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
     def pending(
         self, stage: str, version: int, limit: int, with_sentences: bool = True, with_embeddings: bool = False
