@@ -6,6 +6,7 @@ within its total deadline, however steadily it drips."""
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import socket
 import time
@@ -17,7 +18,7 @@ import pytest
 
 from storyline.web import create_app
 
-from .conftest import web_settings
+from .conftest import ROOT, web_settings
 from .test_attacks import LEAKS, _start
 
 TOKEN = "limits-token-0123456789"
@@ -28,6 +29,8 @@ BODY_IDLE_S = 1.0
 BODY_TIMEOUT_S = 2.0
 # A byte this often: never idle for body_idle_s, never whole before body_timeout_s.
 DRIP_EVERY_S = 0.2
+SUMMARY = ROOT / "test-artifacts" / "limits.json"
+FIGURES: dict[str, object] = {}
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +43,8 @@ def base_url(served_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     yield url
     server.should_exit = True
     thread.join(10)
+    SUMMARY.parent.mkdir(parents=True, exist_ok=True)
+    SUMMARY.write_text(json.dumps({"max_connections": MAX_CONNECTIONS, **FIGURES}, indent=1) + "\n")
 
 
 def _connect(base_url: str) -> socket.socket:
@@ -77,6 +82,9 @@ def test_a_flood_of_idle_connections_does_not_lock_a_client_out(base_url: str) -
     closed = sum(_closed_by_server(c, 0.5 if n < len(flood) - MAX_CONNECTIONS else 0.05) for n, c in enumerate(flood))
     for connection in flood:
         connection.close()
+    FIGURES["flood"] = {"idle_connections": len(flood), "closed_to_make_room": closed, "requests": len(answers),
+                        "answered_200": sum(s == 200 for s, _ in answers),
+                        "slowest_s": round(max(t for _, t in answers), 3)}  # fmt: skip
     assert all(status == 200 for status, _ in answers), answers
     assert max(seconds for _, seconds in answers) < 1.0, answers
     # Long before their head deadline, all but the newest were closed to make room.
@@ -123,6 +131,10 @@ def test_bodies_dripped_slowly_are_cut_and_the_excess_answered_503(base_url: str
     answers = _drip(drippers, body[1:], started, 4 * BODY_TIMEOUT_S)
     for connection in drippers:
         connection.close()
+    cuts = [cut for _, cut, _ in answers]
+    FIGURES["drip"] = {"bodies": len(drippers), "answered_408": sum(s == 408 for s, _, _ in answers),
+                       "cut_after_s": [round(min(cuts), 2), round(max(cuts), 2)],
+                       "excess_status": excess, "excess_s": round(seconds, 3)}  # fmt: skip
     assert excess == 503 and seconds < 1.0, (excess, seconds)
     assert [status for status, _, _ in answers] == [408] * len(drippers), answers
     # Cut at the total deadline (counted from each head), though a byte came every DRIP_EVERY_S.
