@@ -120,6 +120,15 @@ class WatchSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ServeSettings:
+    max_connections: int
+    header_timeout_s: float
+    body_idle_s: float
+    body_timeout_s: float
+    keep_alive_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class ReportSettings:
     quote_variant_similarity: float
     quote_min_words: int
@@ -168,6 +177,7 @@ class Settings:
     pipeline: PipelineSettings
     backfill: BackfillSettings
     watch: WatchSettings
+    serve: ServeSettings
     report: ReportSettings
     facts: FactSettings
     summary: SummarySettings
@@ -185,6 +195,7 @@ _SECTIONS: dict[str, type] = {
     "pipeline": PipelineSettings,
     "backfill": BackfillSettings,
     "watch": WatchSettings,
+    "serve": ServeSettings,
     "report": ReportSettings,
     "facts": FactSettings,
     "summary": SummarySettings,

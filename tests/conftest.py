@@ -77,10 +77,10 @@ def served_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def web_settings(db: Path) -> Settings:
-    """Settings over ``db`` with the web fixtures' outlet table."""
+def web_settings(db: Path, serve: dict[str, float] | None = None) -> Settings:
+    """Settings over ``db`` with the web fixtures' outlet table (and these [serve] settings)."""
     table = str(FIXTURES / "web" / "outlets.csv")
-    return load_settings(overrides={"store": {"path": str(db)}, "outlets": {"table": table}})
+    return load_settings(overrides={"store": {"path": str(db)}, "outlets": {"table": table}, "serve": serve or {}})
 
 
 # -- stores of every backend ------------------------------------------------------------------------------

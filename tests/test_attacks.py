@@ -32,7 +32,7 @@ from starlette.routing import Mount
 
 from storyline.web import api, create_app
 from storyline.web.app import MAX_BODY_BYTES
-from storyline.web.server import MAX_HEAD_BYTES, GuardedHttpProtocol, server_options
+from storyline.web.server import MAX_HEAD_BYTES, server_options
 
 from .conftest import ROOT, web_settings
 
@@ -78,10 +78,6 @@ REFUSALS = {200, 400, 404, 422}
 # -- the server ----------------------------------------------------------------------------------------------
 
 
-class QuickProtocol(GuardedHttpProtocol):
-    header_timeout = HEAD_TIMEOUT_S
-
-
 @pytest.fixture(scope="module")
 def attacked_db(served_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     copy = tmp_path_factory.mktemp("attacked") / "attacked.db"
@@ -95,7 +91,7 @@ def _start(app: FastAPI) -> tuple[uvicorn.Server, threading.Thread, str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, **{**server_options(), "http": QuickProtocol})
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, **server_options(app.state.settings.serve))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -108,7 +104,8 @@ def _start(app: FastAPI) -> tuple[uvicorn.Server, threading.Thread, str]:
 
 @pytest.fixture(scope="module")
 def app(attacked_db: Path) -> FastAPI:
-    return create_app(web_settings(attacked_db), token=TOKEN, body_idle_s=BODY_IDLE_S)
+    serve = {"header_timeout_s": HEAD_TIMEOUT_S, "body_idle_s": BODY_IDLE_S}
+    return create_app(web_settings(attacked_db, serve), token=TOKEN)
 
 
 @pytest.fixture(scope="module")

@@ -149,16 +149,27 @@ def reference(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 # -- what a store holds, and whether it is whole ----------------------------------------------------------------
 
 
+def _on_postgres(location: Path | str) -> bool:
+    return str(location).startswith("postgresql://")
+
+
 @contextmanager
-def _reading(path: Path) -> Iterator[sqlite3.Connection]:
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+def _reading(location: Path | str) -> Iterator[Any]:
+    """A connection to read the store at ``location`` (a SQLite file, read-only; a PostgreSQL URL)."""
+    if _on_postgres(location):
+        import psycopg
+
+        with psycopg.connect(str(location), autocommit=True) as pg:
+            yield pg
+        return
+    db = sqlite3.connect(f"file:{location}?mode=ro", uri=True)
     try:
         yield db
     finally:
         db.close()
 
 
-def _outcome(path: Path) -> dict[str, Any]:
+def _outcome(path: Path | str) -> dict[str, Any]:
     """Everything the runs decided, as comparable values: articles and what stages wrote on them, events,
     storylines, event analyses, the stages' saved states."""
     with _reading(path) as db:
@@ -191,12 +202,13 @@ _BROKEN = (
 )
 
 
-def _assert_whole(path: Path, settings: Settings) -> None:
+def _assert_whole(path: Path | str, settings: Settings) -> None:
     """The database is intact and the store consistent: nothing pending, every article in an existing event,
     no event or storyline left empty, every event analysis current."""
     with _reading(path) as db:
-        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        if not _on_postgres(path):  # PostgreSQL checks its pages and foreign keys as it writes
+            assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+            assert db.execute("PRAGMA foreign_key_check").fetchall() == []
         for broken in _BROKEN:
             assert db.execute(broken).fetchall() == [], broken
     pipeline = Pipeline(default_stages(settings), settings.pipeline.batch_size)
@@ -207,7 +219,7 @@ def _assert_whole(path: Path, settings: Settings) -> None:
             assert set(store.event_signatures()) == set(store.event_members())
 
 
-def _assert_same(crashed: Path, reference: Path, parts: tuple[str, ...]) -> None:
+def _assert_same(crashed: Path | str, reference: Path | str, parts: tuple[str, ...]) -> None:
     """What the crashed runs stored is what the uninterrupted one did (each part on its own, to show which)."""
     found, expected = _outcome(crashed), _outcome(reference)
     for part in parts:
@@ -219,6 +231,12 @@ def _assert_same(crashed: Path, reference: Path, parts: tuple[str, ...]) -> None
 
 
 _ARTICLE_PARTS = ("articles", "sentences", "embeddings", "stage_runs", "events", "storylines", "states")
+try:
+    import psycopg
+
+    _PG_ERRORS: tuple[type[Exception], ...] = (psycopg.Error,)
+except ImportError:  # pragma: no cover - psycopg is a dev dependency
+    _PG_ERRORS = ()
 
 
 # -- an ingest that crashes at commits, in this process ---------------------------------------------------------
@@ -301,13 +319,13 @@ def _config(path: Path, skip: list[str]) -> dict[str, str]:
     return {**os.environ, "STORYLINE_CONFIG": str(path), "PYTHONPATH": str(ROOT)}
 
 
-def _progress(path: Path) -> tuple[int, int]:
+def _progress(path: Path | str) -> tuple[int, int]:
     """(articles marked done by a stage, events analysed) in the store so far; (0, 0) before it exists."""
     try:
         with _reading(path) as db:
             marks = db.execute("SELECT COUNT(*) FROM stage_runs").fetchone()[0]
             analysed = db.execute("SELECT COUNT(*) FROM event_analyses").fetchone()[0]
-    except sqlite3.Error:
+    except (sqlite3.Error, *_PG_ERRORS):
         return 0, 0
     return int(marks), int(analysed)
 
@@ -334,24 +352,60 @@ def test_crash_killed_ingest_resumes_to_the_uninterrupted_result(corpus: Path, r
     plan = [(m, 0, rng.uniform(0, 0.3)) for m in sorted(rng.sample(range(1, marks - 2 * _BATCH), 3))]
     plan += [(marks, a, rng.uniform(0, 0.3)) for a in sorted(rng.sample(range(analysed - 2 * _BATCH), 2))]
     path = tmp_path / "killed.db"
-    command = [sys.executable, "-m", "storyline", "--db", str(path), "ingest", str(corpus)]
+    assert _kill_and_restart(path, corpus, plan, tmp_path) == len(plan)
+    settings = _settings(_SKIP)
+    _assert_whole(path, settings)
+    _assert_same(path, reference, (*_ARTICLE_PARTS, "analyses"))
+
+
+def _kill_and_restart(location: Path | str, corpus: Path, plan: list[tuple[int, int, float]], tmp_path: Path) -> int:
+    """``storyline ingest`` of ``corpus`` into ``location``, killed with SIGKILL as ``plan`` says (a kill each:
+    ``delay`` seconds after the store holds ``marks`` stage marks and ``analysed`` event analyses), started again
+    after each, then run to its end; how many kills found it running."""
+    command = [sys.executable, "-m", "storyline", "--db", str(location), "ingest", str(corpus)]
     env = _config(tmp_path / "storyline.toml", _SKIP)
-    kills = 0
+    hit = 0
     for marks_at, analysed_at, delay in plan:
         with (tmp_path / "stderr.log").open("ab") as log:
             process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
 
         def reached(marks_at: int = marks_at, analysed_at: int = analysed_at) -> bool:
-            done = _progress(path)
+            done = _progress(location)
             return done[0] >= marks_at and done[1] >= analysed_at
 
-        kills += _kill_when(process, reached, delay)
+        hit += _kill_when(process, reached, delay)
     finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=_WAIT_SECONDS, check=False)
     assert finished.returncode == 0, finished.stderr
-    assert kills == len(plan)
-    settings = _settings(_SKIP)
-    _assert_whole(path, settings)
-    _assert_same(path, reference, (*_ARTICLE_PARTS, "analyses"))
+    return hit
+
+
+def test_crash_killed_ingest_on_postgresql_resumes_to_the_uninterrupted_result(
+    postgres_server: str, postgres_url: str, tmp_path: Path
+) -> None:
+    """The same against a PostgreSQL store (a smaller stream): every kill leaves what a restart completes into
+    the store one uninterrupted ingest makes, in another database of the same server."""
+    import psycopg
+
+    corpus = _write_jsonl(tmp_path / "summits.jsonl", _corpus(_SEED + 2, events=12))
+    reference = postgres_url + "_reference"
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {reference.rsplit('/', 1)[1]}")
+    try:
+        with open_store(reference) as store:
+            result = ingest(store, [str(corpus)], _settings(_SKIP))
+        assert not result.failures and result.added >= 50
+        rng = random.Random(_SEED)
+        marks, _ = _progress(reference)
+        # Two kills at random points of the article stages, one as the event analysis begins.
+        plan = [(m, 0, rng.uniform(0, 0.3)) for m in sorted(rng.sample(range(1, marks - 2 * _BATCH), 2))]
+        plan.append((marks, 0, rng.uniform(0, 0.2)))
+        assert _kill_and_restart(postgres_url, corpus, plan, tmp_path) == len(plan)
+        settings = _settings(_SKIP)
+        _assert_whole(postgres_url, settings)
+        _assert_same(postgres_url, reference, (*_ARTICLE_PARTS, "analyses"))
+    finally:
+        with psycopg.connect(postgres_server, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {reference.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
 def _split(records: list[dict[str, str]], folder: Path, per_file: int) -> list[tuple[str, str]]:

@@ -4,8 +4,8 @@ CLI, an API upload, watch mode and a backfill all call."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from ..config import Settings
 from ..errors import InputError
@@ -44,16 +44,21 @@ def ingest(
     progress: Progress | None = None,
     report: Callable[[InputError | Notice], None] | None = None,
     pipeline: Pipeline | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> IngestResult:
     """Store the articles read from ``paths`` that are new, then process everything pending.
 
     An input that cannot be read is recorded (and passed to ``report`` as it happens) and the rest goes on;
     re-running on the same inputs stores nothing twice. ``pipeline`` is the settings' one when not given: a
-    caller that ingests again and again (watch mode) passes its own, to keep the models loaded.
+    caller that ingests again and again (watch mode) passes its own, to keep the models loaded. ``names``: the
+    name to store and report a file of ``paths`` under (an upload's file as sent, not the server's temporary
+    copy of it, which is gone once the upload is answered).
     """
     result = IngestResult()
     batch: list[Article] = []
     for item in read_inputs(paths, settings.ingest):
+        if names:
+            item = _renamed(item, names)
         if isinstance(item, Article):
             result.read += 1
             result.articles.setdefault(_WITHIN_FILE.sub("", item.path or ""), []).append(item.id)
@@ -79,3 +84,16 @@ def ingest(
             pipeline.reembed(store)
         result.run = pipeline.run(store, progress)
     return result
+
+
+def _renamed(item: Article | InputError | Notice, names: Mapping[str, str]) -> Article | InputError | Notice:
+    """``item`` with the paths of ``names`` written as their names (in its path, and in its message)."""
+    if isinstance(item, Article):
+        path = item.path or ""
+        file = _WITHIN_FILE.sub("", path)
+        return replace(item, path=names[file] + path[len(file) :]) if file in names else item
+    message, path = item.message, item.path
+    # Longest first: no path is replaced inside a longer one that begins with it.
+    for original in sorted(names, key=len, reverse=True):
+        message, path = message.replace(original, names[original]), path.replace(original, names[original])
+    return Notice(path, message) if isinstance(item, Notice) else InputError(path, message)

@@ -847,14 +847,14 @@ def serve(obj: Context, host: str, port: int, workers: int) -> None:
     shown = shown_location(settings.store.path)
     click.echo(f"storyline: serving {shown} at http://{host}:{port}/ (API docs: /api/docs)", err=True)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, **server_options())
+        uvicorn.run(create_app(settings), host=host, port=port, **server_options(settings.serve))
         return
     # Worker processes build the app themselves, from the environment: the same settings file and database.
     os.environ[DB_ENV] = settings.store.path
     if obj.config:
         os.environ["STORYLINE_CONFIG"] = obj.config
     uvicorn.run("storyline.web.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                **server_options())  # fmt: skip
+                **server_options(settings.serve))  # fmt: skip
 
 
 @cli.group(name="export")

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, File, Header, HTTPException, Query, Requ
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from ..errors import InputError, Notice
 from ..model import EventQuery
 from ..store import Store as AnyStore
 from ..store import open_store
@@ -221,25 +222,37 @@ def post_article_files(
 
 
 def _ingest(request: Request, paths: list[str], names: dict[str, str]) -> dict[str, Any]:
-    """Run the ingest runner on ``paths``, one upload at a time; errors name the uploaded file, not the
-    temporary copy."""
+    """Run the ingest runner on ``paths``, one upload at a time; articles are stored, and problems named, under
+    the uploaded file's name, not the temporary copy's path."""
     from ..pipeline import ingest  # the pipeline loads models: only uploads pay for it
 
     stores = request.app.state.stores
     with stores.write_lock, open_store(stores.path) as store:
-        result = ingest(store, paths, request.app.state.settings)
-
-    def named(message: str) -> str:
-        for path, name in names.items():
-            message = message.replace(path, name)
-        return message
-
+        result = ingest(store, paths, request.app.state.settings, names=names)
+    failed, notices = [f.message for f in result.failures], [n.message for n in result.notices]
     return {
         "read": result.read,
         "added": result.added,
-        "failed": [named(str(f)) for f in result.failures],
-        "notices": [named(str(n)) for n in result.notices],
+        "failed": failed,
+        "notices": notices,
+        "summary": _problem_summary(result.failures, result.notices),
         "processed": result.run.processed,
+    }
+
+
+def _problem_summary(failures: list[InputError], notices: list[Notice]) -> dict[str, Any]:
+    """What was skipped (E codes) and stored with a warning (W codes), by code: how many inputs had each, and
+    the first of them; the table `storyline ingest` ends with."""
+    by_code: dict[str, list[str]] = {}
+    problems: list[InputError | Notice] = [*failures, *notices]
+    for problem in problems:
+        by_code.setdefault(problem.code, []).append(problem.message)
+    return {
+        "skipped": len(failures),
+        "warnings": len(notices),
+        "by_code": [
+            {"code": code, "inputs": len(messages), "first": messages[0]} for code, messages in sorted(by_code.items())
+        ],
     }
 
 

@@ -31,9 +31,6 @@ TOKEN_ENV = "STORYLINE_TOKEN"
 DB_ENV = "STORYLINE_DB"
 # Request bodies larger than this are refused before they are read (uploads of articles included).
 MAX_BODY_BYTES = 20 * 1024 * 1024
-# A request body whose next part does not arrive within this many seconds is refused (a client trickling an upload
-# would otherwise hold its connection and its worker for as long as it likes).
-BODY_IDLE_S = 30.0
 _log = logging.getLogger(__name__)
 # A body refused halfway: the rest of it is unread, so the connection cannot serve another request.
 _CLOSE = {"Connection": "close"}
@@ -59,12 +56,15 @@ class Stores:
 
 class BodyLimit:
     """Refuses a request body over ``limit`` bytes (413), whether it declares its length or streams it in chunks
-    with none, and one whose next part does not come within ``idle_s`` seconds (408)."""
+    with none, one whose next part does not come within ``idle_s`` seconds, and one not whole ``total_s``
+    seconds after its request's head (408): a client trickling an upload would otherwise hold its connection and
+    its worker for as long as it likes."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, idle_s: float = BODY_IDLE_S) -> None:
+    def __init__(self, app: ASGIApp, idle_s: float, total_s: float, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
         self.limit = limit
         self.idle_s = idle_s
+        self.total_s = total_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,17 +76,21 @@ class BodyLimit:
             return
         received = 0
         complete = False
+        deadline = asyncio.get_running_loop().time() + self.total_s
 
         async def limited() -> Message:
             nonlocal received, complete
             if complete:  # the body is in: what follows is the wait for a disconnect, which may be long
                 return await receive()
+            left = deadline - asyncio.get_running_loop().time()
             try:
-                message = await asyncio.wait_for(receive(), self.idle_s)
+                message = await asyncio.wait_for(receive(), max(0.0, min(self.idle_s, left)))
             except TimeoutError:
-                raise HTTPException(
-                    408, f"the request body stalled: nothing came for {self.idle_s:g} s", _CLOSE
-                ) from None
+                if left <= self.idle_s:
+                    reason = f"the request body was not whole within {self.total_s:g} s"
+                else:
+                    reason = f"the request body stalled: nothing came for {self.idle_s:g} s"
+                raise HTTPException(408, reason, _CLOSE) from None
             complete = message["type"] != "http.request" or not message.get("more_body", False)
             received += len(message.get("body", b""))
             if received > self.limit:
@@ -132,9 +136,9 @@ def _error(
     return HTMLResponse(render("error.html.j2", Links(), status=status, message=message), status, headers)
 
 
-def create_app(settings: Settings, token: str | None = None, body_idle_s: float = BODY_IDLE_S) -> FastAPI:
+def create_app(settings: Settings, token: str | None = None) -> FastAPI:
     """The app over the store of ``settings``; uploads need ``token`` (default: $STORYLINE_TOKEN; none set:
-    uploads are refused); a request body that stalls for ``body_idle_s`` seconds is refused."""
+    uploads are refused); request bodies are held to the deadlines of ``settings.serve``."""
     # FastAPIOffline: the OpenAPI docs page with Swagger UI's files served from the package, not a CDN.
     app = FastAPIOffline(
         title="storyline",
@@ -151,7 +155,7 @@ def create_app(settings: Settings, token: str | None = None, body_idle_s: float 
 
     # The last added is the outermost: the body is counted before anything reads it, and every answer, a refusal
     # of a body included, gets the headers.
-    app.add_middleware(BodyLimit, idle_s=body_idle_s)
+    app.add_middleware(BodyLimit, idle_s=settings.serve.body_idle_s, total_s=settings.serve.body_timeout_s)
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(StorylineError)
