@@ -5,7 +5,6 @@ event's analysis current. Runs are counted in test-artifacts/concurrency.json (b
 
 from __future__ import annotations
 
-import io
 import json
 import multiprocessing
 import os
@@ -17,7 +16,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -25,6 +23,7 @@ from storyline.config import load_settings
 from storyline.errors import StoreError
 from storyline.model import Article
 from storyline.pipeline import Pipeline, default_stages
+from storyline.stateful import unpack_arrays
 from storyline.store import open_store
 from storyline.store import sqlite as sqlite_store
 from storyline.web import create_app
@@ -105,7 +104,7 @@ def _assert_complete(location: str, expected: set[str], config: Path | None = No
         # two runs at once would each save a state missing the other's articles.
         saved = store.load_state("cluster")
         assert saved is not None
-        meta = json.loads(np.load(io.BytesIO(saved))["meta"].tobytes())
+        meta = json.loads(unpack_arrays(saved)["meta"].tobytes())
         stored_events = {a.id: a.event for a in store.articles()}
         assert dict(meta["article_events"]) == stored_events
         return {"articles": len(stored), "events": len(members)}
