@@ -95,6 +95,9 @@ bench: $(VENV)/.installed-bench wrk
 		--out benchmarks/results/web_load_c4.json
 	$(BIN)/python benchmarks/cli_startup.py
 	$(BIN)/python benchmarks/watch_latency.py --data $(DATA)/clustering
+	$(BIN)/python benchmarks/watch_profile.py --data $(DATA)/clustering --out benchmarks/results/watch_profile.json
+	$(BIN)/python benchmarks/ray_agreement.py --data $(DATA)/clustering --partition-days 7 --overlap-days 14 \
+		--partition-articles 50 --overlap-articles 100
 
 clean:
 	rm -rf $(VENV) test-artifacts $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm report.json report.md report.html .pytest_cache .mypy_cache .ruff_cache
