@@ -84,11 +84,16 @@ def annotate(texts: list[tuple[str, str | None]], nlp: NlpSettings, entities: En
     # Beyond spacy_max_chars only the opening is parsed: spaCy refuses texts over its max_length, and a
     # parse needs memory in proportion to the text.
     parsed = (text[: nlp.spacy_max_chars] for text, _ in texts)
-    docs = list(load_spacy(nlp.spacy_model).pipe(parsed, batch_size=nlp.spacy_batch_size))
-    parse = (time.perf_counter() - started) / max(len(texts), 1)
-    return [
-        _annotate(doc, text, published, entities, parse) for doc, (text, published) in zip(docs, texts, strict=True)
-    ]
+    model = load_spacy(nlp.spacy_model)
+    # Every new word a parse meets stays in the model's string store for good, so a process that parses a stream
+    # (a worker, watch mode) would grow without end: spaCy frees what a memory zone added when it closes. Nothing
+    # of a parse outlives the zone (annotations hold plain strings and offsets).
+    with model.memory_zone():
+        docs = list(model.pipe(parsed, batch_size=nlp.spacy_batch_size))
+        parse = (time.perf_counter() - started) / max(len(texts), 1)
+        return [
+            _annotate(doc, text, published, entities, parse) for doc, (text, published) in zip(docs, texts, strict=True)
+        ]
 
 
 def _annotate(doc: Doc, text: str, published: str | None, entities: EntitySettings, parse: float) -> Annotations:
