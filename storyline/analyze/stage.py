@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import weakref
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import asdict
-from multiprocessing import get_context
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +31,7 @@ from ..model import (
     content_id,
     from_data,
 )
+from ..workers import WorkerPool
 from .citations import cite
 from .conflicts import checked_facts
 from .coverage import event_coverage
@@ -56,7 +55,7 @@ class EventAnalysisStage:
         self._embedder: Embedder | None = None
         self._scorer: ParaphraseScorer | None = None
         self.processes = settings.pipeline.event_processes or os.cpu_count() or 1
-        self._workers: ProcessPoolExecutor | None = None
+        self._workers = WorkerPool(self.processes, _start_worker, (settings,))
         # What else decides the output: a change of these analyses every event again.
         self._fingerprint = json.dumps(
             [
@@ -94,7 +93,7 @@ class EventAnalysisStage:
             for stale, articles in chunks:
                 yield self(stale, articles)
             return
-        workers = self._start_workers()
+        workers = self._workers.executor()
         pending: deque[Future[list[EventAnalysis]]] = deque()
         for stale, articles in chunks:
             pending.append(workers.submit(_analyse_in_worker, stale, articles))
@@ -105,21 +104,7 @@ class EventAnalysisStage:
 
     def close(self) -> None:
         """Stop the worker processes, if any were started."""
-        if self._workers is not None:
-            self._workers.shutdown()
-            self._workers = None
-
-    def _start_workers(self) -> ProcessPoolExecutor:
-        if self._workers is None:
-            # "spawn": the parent holds onnxruntime and faiss thread pools that fork would copy mid-state.
-            self._workers = ProcessPoolExecutor(
-                self.processes,
-                mp_context=get_context("spawn"),
-                initializer=_start_worker,
-                initargs=(self.settings,),
-            )
-            weakref.finalize(self, self._workers.shutdown)
-        return self._workers
+        self._workers.close()
 
     def __call__(self, events: dict[str, str], articles: list[Article]) -> list[EventAnalysis]:
         """The analysis of each of ``events`` (id -> signature) from its ``articles``."""

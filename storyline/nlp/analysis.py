@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import os
 import time
-import weakref
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import date
-from multiprocessing import get_context
 
 from spacy.tokens import Doc
 from threadpoolctl import threadpool_limits
 
 from ..config import EntitySettings, NlpSettings
 from ..model import Article, Mention, Quote, TimeRef
+from ..workers import WorkerPool
 from .entities import EntityLinker, find_mentions, normalize_name
 from .quotes import find_quotes, unattributed_quotes
 from .spacy_pipeline import PARSED_LANGUAGES, load_spacy
@@ -147,7 +146,7 @@ class AnalysisStage:
         self.entity_settings = entities
         self.linker = EntityLinker(entities)
         self.processes = nlp.spacy_processes or os.cpu_count() or 1
-        self._workers: ProcessPoolExecutor | None = None
+        self._workers = WorkerPool(self.processes, _one_thread_per_worker)
         # Parses started ahead (``prefetch``): by article id, the date it was parsed with, its share's parses
         # to come and its place in that share.
         self._ahead: dict[str, tuple[str | None, Future[list[Annotations]], int]] = {}
@@ -166,9 +165,7 @@ class AnalysisStage:
 
     def close(self) -> None:
         """Stop the worker processes, if any were started."""
-        if self._workers is not None:
-            self._workers.shutdown()
-            self._workers = None
+        self._workers.close()
 
     def prefetch(self, articles: Sequence[Article]) -> None:
         """Start parsing, in the worker processes, articles this stage will be given later in the run, so that
@@ -178,7 +175,7 @@ class AnalysisStage:
         dated = [a for a in articles if a.published]
         if not self._uses_workers(len(dated)):
             return
-        workers = self._start_workers()
+        workers = self._workers.executor()
         # Shares of a few articles each: the first are ready soon, and none is left finishing alone at the end.
         count = max(4 * self.processes, -(-len(dated) // _AHEAD_SHARE_ARTICLES))
         start = 0
@@ -216,17 +213,8 @@ class AnalysisStage:
     def _uses_workers(self, articles: int) -> bool:
         return self.processes > 1 and articles >= self.processes * self.settings.spacy_worker_min_articles
 
-    def _start_workers(self) -> ProcessPoolExecutor:
-        if self._workers is None:
-            # "spawn": the parent holds onnxruntime and faiss thread pools that fork would copy mid-state.
-            self._workers = ProcessPoolExecutor(
-                self.processes, mp_context=get_context("spawn"), initializer=_one_thread_per_worker
-            )
-            weakref.finalize(self, self._workers.shutdown)
-        return self._workers
-
     def _annotate_in_workers(self, texts: list[tuple[str, str | None]]) -> Iterator[Annotations]:
-        workers = self._start_workers()
+        workers = self._workers.executor()
         # Four tasks per worker, of about equal length: none is left finishing a long share alone at the end.
         chunks = balanced_chunks(texts, 4 * self.processes)
         settings = [self.settings] * len(chunks), [self.entity_settings] * len(chunks)
