@@ -77,6 +77,14 @@ def served_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def copy_store(source: Path, target: Path) -> Path:
+    """A copy of a SQLite store that a test may write, its write-ahead log folded in first."""
+    with sqlite3.connect(source) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(source, target)
+    return target
+
+
 def web_settings(db: Path, serve: dict[str, float] | None = None) -> Settings:
     """Settings over ``db`` with the web fixtures' outlet table (and these [serve] settings)."""
     table = str(FIXTURES / "web" / "outlets.csv")
@@ -110,7 +118,8 @@ def _postgres_binaries() -> Path | None:
     return next((Path(f) for f in folders if (Path(f) / "initdb").exists()), None)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port no one listens on now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -128,7 +137,7 @@ class PostgresServer:
         # As root, in /tmp: $TMPDIR may lie under a folder that nobody cannot enter.
         self.folder = Path(tempfile.mkdtemp(prefix="storyline-pg-", dir="/tmp" if root else None))
         self.data = self.folder / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.as_user: list[str] = []
         if root:
             nobody = pwd.getpwnam("nobody")

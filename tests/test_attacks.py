@@ -12,7 +12,6 @@ import hashlib
 import html
 import inspect
 import json
-import shutil
 import socket
 import sqlite3
 import threading
@@ -34,7 +33,7 @@ from storyline.web import api, create_app
 from storyline.web.app import MAX_BODY_BYTES
 from storyline.web.server import MAX_HEAD_BYTES, server_options
 
-from .conftest import ROOT, web_settings
+from .conftest import ROOT, copy_store, free_port, web_settings
 
 TOKEN = "attack-token-0123456789"
 # The server's deadline for a request's head, shortened so that slow clients are cut within the test's time.
@@ -80,17 +79,11 @@ REFUSALS = {200, 400, 404, 422}
 
 @pytest.fixture(scope="module")
 def attacked_db(served_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    copy = tmp_path_factory.mktemp("attacked") / "attacked.db"
-    with sqlite3.connect(served_db) as db:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    shutil.copy(served_db, copy)
-    return copy
+    return copy_store(served_db, tmp_path_factory.mktemp("attacked") / "attacked.db")
 
 
 def _start(app: FastAPI) -> tuple[uvicorn.Server, threading.Thread, str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, **server_options(app.state.settings.serve))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

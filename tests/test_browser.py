@@ -4,7 +4,6 @@ story. Screenshots land in test-artifacts/browser/ for a person to look at."""
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from storyline.web import create_app
 
-from .conftest import ROOT, web_settings
+from .conftest import ROOT, free_port, web_settings
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -24,9 +23,7 @@ ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
 @pytest.fixture(scope="module")
 def base_url(served_db: Path) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(web_settings(served_db)), host="127.0.0.1", port=port,
                                            log_level="warning"))  # fmt: skip
     thread = threading.Thread(target=server.run, daemon=True)

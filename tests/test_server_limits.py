@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ import pytest
 
 from storyline.web import create_app
 
-from .conftest import ROOT, web_settings
+from .conftest import ROOT, copy_store, web_settings
 from .test_attacks import LEAKS, _start
 
 TOKEN = "limits-token-0123456789"
@@ -35,8 +34,7 @@ FIGURES: dict[str, object] = {}
 
 @pytest.fixture(scope="module")
 def base_url(served_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    copy = tmp_path_factory.mktemp("limits") / "limits.db"
-    shutil.copy(served_db, copy)
+    copy = copy_store(served_db, tmp_path_factory.mktemp("limits") / "limits.db")
     serve = {"max_connections": MAX_CONNECTIONS, "header_timeout_s": HEADER_TIMEOUT_S, "body_idle_s": BODY_IDLE_S,
              "body_timeout_s": BODY_TIMEOUT_S}  # fmt: skip
     server, thread, url = _start(create_app(web_settings(copy, serve), token=TOKEN))

@@ -25,7 +25,7 @@ from storyline.store import open_store
 from storyline.web import create_app
 from storyline.web.app import MAX_BODY_BYTES
 
-from .conftest import EXAMPLES, ROOT, web_settings
+from .conftest import EXAMPLES, ROOT, copy_store, web_settings
 from .test_attacks import LEAKS, _start
 from .test_bad_inputs import BAD, EXPECTED, STORED, make
 
@@ -48,11 +48,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def uploaded_db(served_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    copy = tmp_path_factory.mktemp("uploaded") / "uploaded.db"
-    with sqlite3.connect(served_db) as db:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    shutil.copy(served_db, copy)
-    return copy
+    return copy_store(served_db, tmp_path_factory.mktemp("uploaded") / "uploaded.db")
 
 
 @pytest.fixture(scope="module")

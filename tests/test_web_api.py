@@ -3,8 +3,6 @@ uploads behind a token, and what it refuses."""
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +12,7 @@ from fastapi.testclient import TestClient
 from storyline.report import validate_report
 from storyline.web import create_app
 
-from .conftest import web_settings
+from .conftest import copy_store, web_settings
 
 TOKEN = "s3cret-token"
 
@@ -161,10 +159,7 @@ def _auth() -> dict[str, str]:
 
 
 def test_upload_runs_the_pipeline_and_is_idempotent(served_db: Path, tmp_path: Path) -> None:
-    copy = tmp_path / "upload.db"
-    with sqlite3.connect(served_db) as db:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    shutil.copy(served_db, copy)
+    copy = copy_store(served_db, tmp_path / "upload.db")
     client = TestClient(create_app(web_settings(copy), token=TOKEN))
     articles_before = sum(e["articles"] for e in _events(client))
     article = {
