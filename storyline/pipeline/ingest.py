@@ -77,12 +77,8 @@ def ingest(
     result.added = len(result.new)
     if pipeline is None:
         pipeline = Pipeline(default_stages(settings), settings.pipeline.batch_size)
-    # One turn for both: another process's run must not embed with the old model in between.
-    with store.serialized():
-        if pipeline.stale_embeddings(store):
-            result.reembedded = True
-            pipeline.reembed(store)
-        result.run = pipeline.run(store, progress)
+    result.run = pipeline.run(store, progress)
+    result.reembedded = result.run.reembedded
     return result
 
 

@@ -28,11 +28,12 @@ class Progress(Protocol):
 @dataclass
 class PipelineRun:
     """What one run did: articles (or events) processed, seconds spent and when it was done (seconds since the
-    epoch), per stage."""
+    epoch), per stage; and whether it first forgot another embedding model's vectors."""
 
     processed: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     finished: dict[str, float] = field(default_factory=dict)
+    reembedded: bool = False
 
 
 class Pipeline:
@@ -98,6 +99,7 @@ class Pipeline:
         run = PipelineRun()
         with store.serialized():
             if self.stale_embeddings(store):
+                run.reembedded = True
                 self.reembed(store)
             if progress:
                 for name, count in self.pending(store).items():
