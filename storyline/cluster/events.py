@@ -71,7 +71,7 @@ class OnlineClusterer:
         # Name term -> keys of the active events filed under it: candidates the embedding does not find
         # (an event in another language shares an article's names, not its vector).
         self.name_postings: dict[int, set[int]] = {}
-        self.storylines = StorylineLinker(settings, dimensions, self.df_names, self.clock)
+        self.storylines = StorylineLinker(settings, dimensions, self.df_names, self.df_body, self.clock)
         self.article_events: OrderedDict[str, str] = OrderedDict()
 
     # -- features ------------------------------------------------------------------
