@@ -26,6 +26,7 @@ from .clustering import ingest_file
 from .records import read_records
 
 _NUMBER = re.compile(r"(?<![\w.,-])\d{1,3}(?:,\d{3})+(?![\w,-])|(?<![\w.,-])\d+(?![\w.,%-])")
+_NAME_GOES_ON = re.compile(r"\s+[A-Z]")
 _DAY = re.compile(
     r"\b(January|February|March|April|May|June|July|August|September|October|November|December) (\d{1,2})\b"
 )
@@ -101,7 +102,10 @@ def _perturb(
         changed = value + max(1, round(value * 0.4)) + 1
         options.append(("number", text, f"{changed:,}" if "," in text else str(changed)))
     for person in people:
-        if person in sentence and " " in person:
+        at = sentence.find(person)
+        # A whole name, not the start of a longer one: "Special Agent" in "Special Agent Strzok" (a title the
+        # tagger took for a name) would make "Glenn Beck Strzok", which no outlet would write.
+        if at >= 0 and " " in person and not _NAME_GOES_ON.match(sentence, at + len(person)):
             replacement = next((o for o in others if o != person and o not in sentence), None)
             if replacement:
                 options.append(("person", person, replacement))
