@@ -83,7 +83,7 @@ def _followed_by_period(word: str, text: str, dots: list[int]) -> bool:
 
 # The loop above is pysbd 0.3.4's: another version keeps its own.
 if pysbd.__version__ == "0.3.4":
-    AbbreviationReplacer.search_for_abbreviations_in_string = _search_abbreviations  # type: ignore[method-assign]
+    AbbreviationReplacer.search_for_abbreviations_in_string = _search_abbreviations
 
 
 @lru_cache(maxsize=32)
