@@ -13,6 +13,8 @@ from functools import lru_cache
 import pysbd
 from pysbd.abbreviation_replacer import AbbreviationReplacer
 from pysbd.languages import LANGUAGE_CODES
+from pysbd.segmenter import Segmenter
+from pysbd.utils import TextSpan
 
 from ..config import NlpSettings
 from ..model import Article, Sentence
@@ -81,9 +83,42 @@ def _followed_by_period(word: str, text: str, dots: list[int]) -> bool:
     return False
 
 
-# The loop above is pysbd 0.3.4's: another version keeps its own.
+_SENTENCES_WITH_CHAR_SPANS = Segmenter.sentences_with_char_spans
+
+
+def _sentences_with_char_spans(segmenter: Segmenter, sentences: list[str]) -> list[TextSpan]:
+    r"""pysbd's placing of its sentences in the text, without a regular expression per sentence.
+
+    pysbd finds each sentence (with the spaces after it) by compiling it, escaped, into a pattern of its own: a
+    new pattern for every sentence of every article, a millisecond or more each to compile (most of the time
+    spent splitting a long article, in a stream), which also pushed pysbd's own rules out of the re module's cache.
+    A pattern that is the sentence then ``\s*`` matches where the sentence's text is, with the run of whitespace
+    (``str.isspace``, as ``\s``) after it; the matches are found left to right without overlapping, and the first
+    that ends after the sentence before is taken: the same here with ``str.find``.
+    """
+    if not all(sentences):  # an empty sentence's pattern matches everywhere: pysbd's own way
+        return list(_SENTENCES_WITH_CHAR_SPANS(segmenter, sentences))
+    text: str = segmenter.original_text
+    spans: list[TextSpan] = []
+    prior_end = 0
+    for sentence in sentences:
+        at = text.find(sentence)
+        while at >= 0:
+            end = at + len(sentence)
+            while end < len(text) and text[end].isspace():
+                end += 1
+            if end > prior_end:
+                spans.append(TextSpan(text[at:end], at, end))
+                prior_end = end
+                break
+            at = text.find(sentence, end)
+    return spans
+
+
+# The loops above are pysbd 0.3.4's: another version keeps its own.
 if pysbd.__version__ == "0.3.4":
     AbbreviationReplacer.search_for_abbreviations_in_string = _search_abbreviations
+    Segmenter.sentences_with_char_spans = _sentences_with_char_spans
 
 
 @lru_cache(maxsize=32)
