@@ -409,3 +409,36 @@ def test_store_postgres_is_chosen_by_the_cli_db_option(postgres_url: str) -> Non
     assert shown.exit_code == 0 and "The dam broke in the valley" in shown.output
     found = CliRunner().invoke(cli, ["search", "dam", "--db", postgres_url], catch_exceptions=False)
     assert found.exit_code == 0 and "example.com" in found.output
+
+
+def test_store_pending_is_what_no_run_has_done_as_runs_come_and_go(store_location: str) -> None:
+    # A store may look only at articles added since all before them were done (watch mode asks per file).
+    with open_store(store_location) as store, open_store(store_location) as other:
+        first = [make_article(f"The dam broke, report {i}.") for i in range(3)]
+        store.add_articles(first)
+
+        def pending(version: int = 1) -> list[str]:
+            return sorted(a.id for a in store.pending("dedupe", version, 10, with_sentences=False))
+
+        assert pending() == sorted(a.id for a in first)
+        store.save_stage("dedupe", 1, first[:2], ())
+        assert pending() == [first[2].id]
+        store.save_stage("dedupe", 1, first[2:], ())
+        assert pending() == []
+        later = make_article("The dam held after all.")
+        store.add_articles([later])
+        assert pending() == [later.id]
+        store.save_stage("dedupe", 1, [later], ())
+        assert pending() == []
+        store.save_stage("dedupe", 2, first[:1], ())  # another version's mark replaces the first one's
+        assert pending() == [first[0].id]
+        assert pending(2) == sorted(a.id for a in [*first[1:], later])
+        store.save_stage("dedupe", 1, first[:1], ())
+        assert pending() == []
+        other.reset_stage("dedupe", ())  # another connection
+        assert len(pending()) == 4
+        store.save_stage("dedupe", 1, [*first, later], ())
+        assert pending() == []
+        store.reset_stage("dedupe", ())
+        assert len(pending()) == 4
+        assert len(store.pending("dedupe", 1, 2, with_sentences=False)) == 2

@@ -99,6 +99,11 @@ class SQLiteStore:
         # other connection has committed since, the table still holds it, and a run (watch mode's, once per file)
         # need not read it back (megabytes, with many active events) only to find it unchanged.
         self._states: dict[str, tuple[int, SavedState]] = {}
+        # Per stage, the data_version, the stage's version and an ingest number (seq) below which every article was
+        # done by the stage at that version when this connection last looked: while no other connection has
+        # committed since (articles added later come above it), ``pending`` looks only above it, not through every
+        # article stored (watch mode asks each stage once or twice per file).
+        self._done_below: dict[str, tuple[int, int, int]] = {}
         self._migrate()
 
     def _use_wal(self) -> None:
@@ -236,6 +241,9 @@ class SQLiteStore:
         marked done and the state from before them."""
         columns = [WRITABLE_FIELDS[f] for f in fields if f in WRITABLE_FIELDS]
         saved: SavedState | None = None
+        if (self._done_below.get(stage) or (0, version))[1] != version:
+            # Marks of this version replace those of the one looked at: its done articles may be pending again.
+            self._done_below.pop(stage, None)
         with self._write() as db:
             # Before the articles: an article's event must exist.
             _write_records(db, records)
@@ -402,6 +410,7 @@ class SQLiteStore:
         # A publication date is only the stage's own when the stage inferred it.
         columns = [WRITABLE_FIELDS[f] for f in fields if f in WRITABLE_FIELDS and not f.startswith("published")]
         self._states.pop(stage, None)
+        self._done_below.clear()
         with self._write() as db:
             db.execute("DELETE FROM stage_runs WHERE stage = ?", (stage,))
             db.execute("DELETE FROM stage_state WHERE stage = ?", (stage,))
@@ -456,16 +465,26 @@ class SQLiteStore:
         self, stage: str, version: int, limit: int, with_sentences: bool = True, with_embeddings: bool = False
     ) -> list[Article]:
         """Articles ``stage`` (at ``version``) has not processed yet, oldest first."""
+        data_version = self._data_version()
+        known = self._done_below.get(stage)
+        floor = known[2] if known is not None and known[:2] == (data_version, version) else 0
         rows = self._db.execute(
-            f"SELECT {', '.join('a.' + c for c in ARTICLE_COLUMNS)} FROM articles a "
+            f"SELECT {', '.join('a.' + c for c in ARTICLE_COLUMNS)}, a.seq AS seq FROM articles a "
             "LEFT JOIN stage_runs r ON r.article_id = a.id AND r.stage = ? AND r.version = ? "
-            "WHERE r.article_id IS NULL ORDER BY a.published IS NULL, a.published, a.seq LIMIT ?",
-            (stage, version, limit),
+            "WHERE a.seq >= ? AND r.article_id IS NULL ORDER BY a.published IS NULL, a.published, a.seq LIMIT ?",
+            (stage, version, floor, limit),
         ).fetchall()
+        if len(rows) < limit:  # every pending article is here: those below the first of them are done
+            lowest = min(row["seq"] for row in rows) if rows else self._next_seq()
+            self._done_below[stage] = (data_version, version, lowest)
         articles = [article_from_row(row) for row in rows]
         if with_embeddings:
             articles = _with_embeddings(self._db, articles)
         return _with_sentences(self._db, articles) if with_sentences else articles
+
+    def _next_seq(self) -> int:
+        """The ingest number above every stored article's."""
+        return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM articles").fetchone()[0])
 
     def count_pending(self, stage: str, version: int) -> int:
         return int(
