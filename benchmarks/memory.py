@@ -1,6 +1,6 @@
 """Memory as the stream grows: RSS after 1k, 10k, 100k articles of a synthetic stream.
 
-    python benchmarks/memory.py [--sizes 1000,10000,100000] [--cache .cache/eval]
+    python benchmarks/memory.py [--sizes 1000,10000,100000,1000000] [--cache .cache/eval]
 
 The stream is resampled from the clustering dev files: each synthetic article joins the
 first half of one real article to the second half of another (so it is new text, not a
@@ -34,9 +34,10 @@ FILES = ("basil", "allsides", "mmds-dev")
 ARTICLES_PER_HOUR = 100
 
 
-def rss_mib() -> float:
+def rss_mib(field: str = "VmRSS") -> float:
+    """This process's resident memory now (``VmRSS``) or at its peak so far (``VmHWM``), in MiB."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -95,6 +96,7 @@ def main() -> None:
             row = {
                 "articles": index + 1,
                 "rss_mib": round(rss_mib(), 1),
+                "peak_rss_mib": round(rss_mib("VmHWM"), 1),
                 "active_events": len(clusterer.events),
                 "active_storylines": len(clusterer.storylines),
                 "remembered_articles": len(deduplicator.signatures),

@@ -78,6 +78,9 @@ class ClusterSettings:
     storyline_principal_share: float
     storyline_principal_idf: float
     storyline_principal_after: int
+    storyline_theme_keywords: int
+    storyline_theme_share: float
+    storyline_theme_idf: float
     storyline_window_days: float
     max_active_storylines: int
     remembered_articles: int

@@ -73,6 +73,18 @@ def test_facts_pair_features_are_named_and_symmetric() -> None:
     assert named["figures_conflict"] == 1.0 and named["negation_mismatch"] == 0.0
 
 
+def test_facts_pair_features_see_an_added_clause_and_a_contained_sentence() -> None:
+    vector = np.ones(4, dtype=np.float32) / 2
+    short = SentenceView("Yucaipa sold the chain to Safeway in 1998.", vector, "en")
+    added = SentenceView("Yucaipa sold the chain to Safeway in 1998, and bought Dominick's for $693 million.", vector)
+    reworded = SentenceView("In 1998 Yucaipa sold the chain to Safeway.", vector, "en")
+    with_clause = dict(zip(PAIR_FEATURES, pair_features(short, added), strict=True))
+    reordered = dict(zip(PAIR_FEATURES, pair_features(short, reworded), strict=True))
+    assert with_clause["chars_partial"] > 0.95 and with_clause["ngrams4_max"] == 1.0
+    assert with_clause["insertion_longest"] > reordered["insertion_longest"]
+    assert with_clause["ngrams1_min"] < reordered["ngrams1_min"] == 1.0
+
+
 def test_facts_paraphrase_scores_high_a_different_fact_low(settings: Settings) -> None:
     model = load_paraphrase_model(settings.embed.model)
     arrived, same, left = views(settings, [(ARRIVED, "en"), (SAME, "en"), (LEFT, "en")])

@@ -66,11 +66,13 @@ def _run(path: Path, settings: Settings, changes: int, share: float) -> tuple[_S
         return recorder, {a.id: a.event for a in store.articles()}
 
 
-@pytest.mark.parametrize("share", [1000.0, 0.5])
+@pytest.mark.parametrize(("share", "theme"), [(1000.0, 0), (0.5, 8)])
 def test_stateful_changes_merge_to_the_whole_state_and_resume_alike(
-    settings: Settings, tmp_path: Path, share: float
+    settings: Settings, tmp_path: Path, share: float, theme: int
 ) -> None:
+    # Changes after every batch, or mixed with whole states; storylines with and without themes.
     settings = _small(settings)
+    settings = replace(settings, cluster=replace(settings.cluster, storyline_theme_keywords=theme))
     articles = _articles(tmp_path, settings)
     first, later = articles[:120], articles[120:]
     # The stages before the stateful ones, once: both stores start from the same embedded articles.

@@ -137,3 +137,39 @@ def test_storylines_articles_without_worded_names_are_linked_by_closeness(settin
     _, english, _ = clusterer.assign(_named(3, _turned(4), "Xi and Putin"))
     assert second == first  # close, and no worded name to compare
     assert english != first  # worded names, none of them principal (rare) in the storyline
+
+
+def _worded(number: int, degrees: float, text: str, day: int = 1) -> Article:
+    embedding = np.array(_turned(degrees), dtype=np.float32)
+    return Article(id=Article.make_id(text, None, None, str(number)), text=text, published=f"2024-05-{day:02d}",
+                   embedding=embedding)  # fmt: skip
+
+
+def test_storylines_need_a_shared_theme_word_and_keep_it_across_a_restart(settings: Settings) -> None:
+    """Close in vector space is not enough: a new event joins a storyline only when it mentions a word most of
+    the storyline's events are about ("infrastructure"), and the storyline keeps its theme through a snapshot."""
+
+    def stream(keywords: int) -> tuple[str, str, str, str]:
+        cluster = replace(settings.cluster, storyline_threshold=0.5, storyline_sibling_threshold=0.5,
+                          storyline_principal_idf=0.0, storyline_theme_keywords=keywords,
+                          storyline_theme_share=0.5)  # fmt: skip
+        clusterer = OnlineClusterer(_never_joining(settings), cluster, DIMENSIONS)
+        stories = [
+            "Senators in Washington debate the infrastructure bill for bridges and roads.",
+            "The infrastructure deal in Washington pays for roads and bridges.",
+            "Vaccine doses from Washington are shipped abroad as the pandemic goes on.",
+            "A vote in Washington on infrastructure money is set for next week.",
+        ]
+        _, roads, _ = clusterer.assign(_worded(1, 0, stories[0]))
+        _, more, _ = clusterer.assign(_worded(2, 3, stories[1], day=2))
+        resumed = OnlineClusterer(_never_joining(settings), cluster, DIMENSIONS)
+        resumed.restore(clusterer.snapshot())
+        _, doses, _ = resumed.assign(_worded(3, 5, stories[2], day=3))
+        _, vote, _ = resumed.assign(_worded(4, 4, stories[3], day=4))
+        return roads, more, doses, vote
+
+    roads, more, doses, vote = stream(keywords=5)
+    assert more == roads and vote == roads  # they share "infrastructure" with the storyline's events
+    assert doses != roads  # as close, but about something else
+    roads, _, doses, _ = stream(keywords=0)
+    assert doses == roads  # without the requirement, closeness alone links it

@@ -1,10 +1,11 @@
 """Whether two news sentences say the same thing: cheap pair features and a learned scorer.
 
-A pair is read through its embedding cosine (vectors the caller already has) and through what the
-two texts share: content words, word stems, bigrams, character n-grams, names, figures (numbers and
-dates), and whether one is negated and the other not. Everything per sentence is computed once
-and cached, so scoring a few thousand candidate pairs of an event costs set operations, not model
-runs.
+A pair is read through its embedding vectors (which the caller already has: their cosine, and a
+learned score of their element-wise difference and product) and through what the two texts share:
+content words, word stems, n-grams as machine-translation metrics count them, character n-grams,
+edits, names, figures (numbers and dates), and whether one is negated and the other not. Everything
+per sentence is computed once and cached, so scoring a few thousand candidate pairs of an event
+costs set operations and one matrix product, not model runs.
 
 A pair of two languages is judged by a second model over the features that carry across languages
 (the cosine of a multilingual embedding, figures, length): the words of a Russian paraphrase share
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
@@ -29,6 +31,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from ..cluster.judges import LinearModel
 from ..errors import ConfigError
@@ -38,16 +42,20 @@ from ..shipped import check_embedding, read_model_file
 __all__ = [
     "CROSS_FEATURES",
     "PAIR_FEATURES",
+    "SCORED_FEATURES",
     "Figure",
     "FigureComparison",
     "ParaphraseModel",
     "SentenceView",
+    "VectorModel",
     "compare_figures",
     "figures",
     "file_digest",
     "load_paraphrase_model",
     "pair_features",
     "pair_rows",
+    "pair_vectors",
+    "vector_pair_rows",
 ]
 
 PAIR_FEATURES = (
@@ -71,7 +79,32 @@ PAIR_FEATURES = (
     "length_ratio",
     "negation_mismatch",
     "log_tokens",
+    # Machine-translation metrics read as paraphrase evidence (Madnani et al. 2012): clipped n-gram precision
+    # of each sentence against the other (BLEU's counts), the lower and the higher of the two, n = 1..4.
+    "ngrams1_min",
+    "ngrams1_max",
+    "ngrams2_min",
+    "ngrams2_max",
+    "ngrams3_min",
+    "ngrams3_max",
+    "ngrams4_min",
+    "ngrams4_max",
+    "edit_distance",  # word-level Levenshtein over the longer sentence (TER without shifts)
+    "chars_ratio",  # rapidfuzz's character ratio of the lower-cased texts
+    "tokens_set_ratio",
+    "chars_partial",  # the best character match of the shorter text inside the longer: one contains the other
+    "words_unmatched_min",  # log(1 + content words missing), the smaller side
+    "length_gap",  # |difference in tokens| over the longer
+    "stems_unmatched",  # log(1 + stems only one sentence has)
+    # Text one sentence adds that the other lacks, from the same token alignment as ``sequence``: an added
+    # clause ("..., and sold it to Safeway in 1998") is a longer insertion than a few words said otherwise.
+    "insertion_longest",
+    "insertion_shortest",
+    "inserted_tokens",
+    "edits",
 )
+# What the pair model reads: PAIR_FEATURES and the vector model's score of the pair (see VectorModel).
+SCORED_FEATURES = (*PAIR_FEATURES, "vector_score")
 # What a pair of two languages is judged by: its words, stems, n-grams and names (in another script) share
 # nothing even when it says the same thing.
 CROSS_FEATURES = ("cosine", "figures_shared", "figures_unmatched", "figures_conflict", "length_ratio")
@@ -277,6 +310,29 @@ def _kinds_in_conflict(a: frozenset[tuple[str, float]], b: frozenset[tuple[str, 
     return bool({k for k, _ in a - b} & {k for k, _ in b - a})
 
 
+def _ngram_precision(first: tuple[str, ...], second: tuple[str, ...], n: int) -> float:
+    """The share of ``first``'s n-grams that ``second`` has, each counted at most as often as ``second`` has it."""
+    own = Counter(zip(*(first[i:] for i in range(n)), strict=False))
+    total = sum(own.values())
+    if not total:
+        return 0.0
+    other = Counter(zip(*(second[i:] for i in range(n)), strict=False))
+    return sum(min(count, other[gram]) for gram, count in own.items()) / total
+
+
+def _insertions(blocks: Sequence[Any]) -> tuple[list[int], list[int]]:
+    """The lengths of the token runs each sentence has between two matched blocks (what it adds or says otherwise)."""
+    first: list[int] = []
+    second: list[int] = []
+    i = j = 0
+    for block in blocks:
+        if block.a > i or block.b > j:
+            first.append(block.a - i)
+            second.append(block.b - j)
+        i, j = block.a + block.size, block.b + block.size
+    return first, second
+
+
 def pair_features(a: SentenceView, b: SentenceView) -> list[float]:
     """The pair's features, named by PAIR_FEATURES; the same whichever sentence comes first."""
     x, y = _read(a.text, a.lang), _read(b.text, b.lang)
@@ -288,6 +344,13 @@ def pair_features(a: SentenceView, b: SentenceView) -> list[float]:
     longer = max(len(x.tokens), len(y.tokens), 1)
     blocks = SequenceMatcher(None, x.tokens, y.tokens, autojunk=False).get_matching_blocks()
     matched = sum(block.size for block in blocks)
+    precisions = []
+    for n in range(1, 5):
+        forward, backward = _ngram_precision(x.tokens, y.tokens, n), _ngram_precision(y.tokens, x.tokens, n)
+        precisions += [min(forward, backward), max(forward, backward)]
+    inserted_first, inserted_second = _insertions(blocks)
+    longest_first, longest_second = max(inserted_first, default=0), max(inserted_second, default=0)
+    lowered_a, lowered_b = a.text.lower(), b.text.lower()
     return [
         float(np.dot(a.vector, b.vector)),
         words_jaccard,
@@ -309,6 +372,18 @@ def pair_features(a: SentenceView, b: SentenceView) -> list[float]:
         min(len(x.tokens), len(y.tokens)) / longer,
         float(x.negated != y.negated),
         math.log1p(len(x.tokens) + len(y.tokens)),
+        *precisions,
+        Levenshtein.normalized_distance(x.tokens, y.tokens),
+        fuzz.ratio(lowered_a, lowered_b) / 100.0,
+        fuzz.token_set_ratio(a.text, b.text) / 100.0,
+        fuzz.partial_ratio(lowered_a, lowered_b) / 100.0,
+        math.log1p(min(len(x.words - y.words), len(y.words - x.words))),
+        abs(len(x.tokens) - len(y.tokens)) / longer,
+        math.log1p(len(x.stems ^ y.stems)),
+        math.log1p(max(longest_first, longest_second)),
+        math.log1p(min(longest_first, longest_second)),
+        math.log1p(sum(inserted_first) + sum(inserted_second)),
+        float(len(inserted_first)),
     ]
 
 
@@ -322,14 +397,64 @@ def pair_rows(pairs: Sequence[tuple[SentenceView, SentenceView]]) -> npt.NDArray
     return np.array([pair_features(a, b) for a, b in pairs], dtype=np.float64).reshape(-1, len(PAIR_FEATURES))
 
 
+def pair_vectors(
+    pairs: Sequence[tuple[SentenceView, SentenceView]],
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """The two sides' vectors of ``pairs``, one row a pair: what :class:`VectorModel` scores."""
+    if not pairs:
+        return np.zeros((0, 0), dtype=np.float32), np.zeros((0, 0), dtype=np.float32)
+    first = np.stack([np.asarray(a.vector, dtype=np.float32) for a, _ in pairs])
+    second = np.stack([np.asarray(b.vector, dtype=np.float32) for _, b in pairs])
+    return first, second
+
+
+def vector_pair_rows(first: npt.NDArray[np.float32], second: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Each pair's vectors read as |u - v| and u * v (Tai et al. 2015): what is the same in either order."""
+    return np.hstack([np.abs(first - second), first * second])
+
+
 def _logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
 
 @dataclass(frozen=True, slots=True)
+class VectorModel:
+    """A logistic regression over a pair's vectors read as |u - v| and u * v: which dimensions two sentences
+    that say the same thing agree on. Its log-odds are one feature of the pair model (``vector_score``)."""
+
+    weights: tuple[float, ...]
+    bias: float
+
+    # Pairs scored per matrix product: |u - v| and u * v of 2,048 pairs of 512-d vectors are 8 MB.
+    _CHUNK = 2048
+
+    def score(self, first: npt.NDArray[np.float32], second: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """The log-odds of each pair (rows of ``first`` and ``second``)."""
+        weights = np.asarray(self.weights, dtype=np.float32)
+        if first.shape[1:] != (len(weights) // 2,):
+            raise ConfigError(
+                f"[E013] paraphrase model: its vector model reads {len(weights) // 2}-d vectors, "
+                f"these are {first.shape[1:]}; retrain it for this embedding."
+            )
+        scores = np.empty(len(first), dtype=np.float64)
+        for start in range(0, len(first), self._CHUNK):
+            chunk = slice(start, start + self._CHUNK)
+            scores[chunk] = vector_pair_rows(first[chunk], second[chunk]) @ weights + self.bias
+        return scores
+
+    def to_json(self) -> dict[str, Any]:
+        return {"weights": [round(w, 6) for w in self.weights], "bias": self.bias}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> VectorModel:
+        return cls(tuple(float(w) for w in data["weights"]), float(data["bias"]))
+
+
+@dataclass(frozen=True, slots=True)
 class ParaphraseModel:
     """Logistic regressions over pair features: one for pairs in one language (``same``), one for pairs of
-    two (``cross``), with the decision threshold chosen on the training files and what they were."""
+    two (``cross``), with the decision threshold chosen on the training files and what they were. ``vector``
+    gives the ``vector_score`` feature that ``same`` reads."""
 
     same: LinearModel
     cross: LinearModel
@@ -340,38 +465,51 @@ class ParaphraseModel:
     trained_on: tuple[str, ...] = ()
     # Content digests of the training files (``file_digest``): an evaluation never scores a file it learned from.
     trained_digests: tuple[str, ...] = ()
+    vector: VectorModel | None = None
 
     def probability(self, pairs: Sequence[tuple[SentenceView, SentenceView]]) -> npt.NDArray[np.float64]:
         """Each pair's probability of saying the same thing."""
-        return self.probability_of_rows(pair_rows(pairs), np.array([cross_language(a, b) for a, b in pairs]))
+        cross = np.array([cross_language(a, b) for a, b in pairs], dtype=bool)
+        return self.probability_of_rows(self.scored_rows(pair_rows(pairs), *pair_vectors(pairs)), cross)
+
+    def scored_rows(
+        self, rows: npt.NDArray[np.float64], first: npt.NDArray[np.float32], second: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float64]:
+        """PAIR_FEATURES rows with the vector model's score of each pair added: SCORED_FEATURES rows."""
+        scores = self.vector.score(first, second) if self.vector is not None and len(rows) else np.zeros(len(rows))
+        return np.hstack([rows, scores[:, None]])
 
     def probability_of_rows(
         self, rows: npt.NDArray[np.float64], cross: npt.NDArray[np.bool_] | None = None
     ) -> npt.NDArray[np.float64]:
-        """Probabilities of PAIR_FEATURES rows; ``cross`` marks the rows of two-language pairs."""
+        """Probabilities of SCORED_FEATURES rows; ``cross`` marks the rows of two-language pairs."""
         scores = np.zeros(len(rows))
         cross = np.zeros(len(rows), dtype=bool) if cross is None else cross
         for model, chosen in ((self.same, ~cross), (self.cross, cross)):
             if chosen.any():
-                scores[chosen] = model.probability(rows[chosen][:, [PAIR_FEATURES.index(f) for f in model.features]])
+                scores[chosen] = model.probability(rows[chosen][:, [SCORED_FEATURES.index(f) for f in model.features]])
         return scores
 
     def to_json(self) -> dict[str, Any]:
         return {"same": self.same.to_json(), "cross": self.cross.to_json(), "threshold": self.threshold,
                 "embedding": self.embedding, "trained_on": list(self.trained_on),
-                "trained_digests": list(self.trained_digests)}  # fmt: skip
+                "trained_digests": list(self.trained_digests),
+                "vector": self.vector.to_json() if self.vector is not None else None}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ParaphraseModel:
         try:
             same, cross = LinearModel.from_json(data["same"]), LinearModel.from_json(data["cross"])
             threshold = float(data["threshold"])
+            vector = VectorModel.from_json(data["vector"]) if data.get("vector") is not None else None
         except (KeyError, TypeError, ValueError) as error:
             raise ConfigError(f"[E013] paraphrase model: not a paraphrase model ({error!r}); retrain it.") from None
-        if not set(same.features) | set(cross.features) <= set(PAIR_FEATURES):
+        if not set(same.features) | set(cross.features) <= set(SCORED_FEATURES):
             raise ConfigError("[E013] paraphrase model: its features do not match this version of storyline.")
+        if "vector_score" in same.features + cross.features and vector is None:
+            raise ConfigError("[E013] paraphrase model: it reads vector_score but has no vector model; retrain it.")
         return cls(same, cross, threshold, str(data.get("embedding", "")), tuple(data.get("trained_on", ())),
-                   tuple(data.get("trained_digests", ())))  # fmt: skip
+                   tuple(data.get("trained_digests", ())), vector)  # fmt: skip
 
 
 def with_cross_threshold(model: ParaphraseModel, cross_threshold: float) -> ParaphraseModel:

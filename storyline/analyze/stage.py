@@ -53,7 +53,9 @@ class EventAnalysisStage:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._embedder: Embedder | None = None
-        self._scorer: ParaphraseScorer | None = None
+        # Loaded now (a small JSON file): a retrained pair model changes the facts, so it is part of what the
+        # analyses are computed from.
+        self._scorer = ParaphraseScorer(load_paraphrase_model(settings.embed.model))
         self.processes = settings.pipeline.event_processes or os.cpu_count() or 1
         self._workers = WorkerPool(self.processes, _start_worker, (settings,))
         # What else decides the output: a change of these analyses every event again.
@@ -64,6 +66,7 @@ class EventAnalysisStage:
                 asdict(settings.summary),
                 asdict(settings.outlets),
                 settings.embed.model,
+                self._scorer.model.to_json(),
             ],
             sort_keys=True,
         )
@@ -76,8 +79,6 @@ class EventAnalysisStage:
 
     @property
     def scorer(self) -> ParaphraseScorer:
-        if self._scorer is None:
-            self._scorer = ParaphraseScorer(load_paraphrase_model(self.settings.embed.model))
         return self._scorer
 
     def signature(self, articles: Sequence[str], article_stages: Sequence[tuple[str, int]]) -> str:

@@ -275,12 +275,16 @@ def event_summary(
     fill: bool = False,
 ) -> list[SummarySentence]:
     """The event's summary over the sentences its facts were aligned on (rows of ``vectors``), each line
-    corroborated by its fact's independent outlets."""
+    corroborated by its fact's independent outlets, or by the other outlets' sentences that say nearly the same
+    thing (:func:`corroborate`) where those are more: the aligner's facts are the stricter reading (one statement),
+    a summary line's support is what the other outlets also say."""
     row = {(s.article, s.sentence): k for k, s in enumerate(sentences)}
     candidates = [c for c in summary_candidates(articles, settings) if (c.article, c.sentence) in row]
     if not candidates:
         return []
     chosen = vectors[[row[(c.article, c.sentence)] for c in candidates]]
     budget = settings.budget_words if budget_words is None else budget_words
-    corroboration = fact_corroboration(candidates, facts, articles)
+    aligned = fact_corroboration(candidates, facts, articles)
+    near = corroborate(candidates, chosen, settings)
+    corroboration = [a if a.outlets >= b.outlets else b for a, b in zip(aligned, near, strict=True)]
     return summarize(candidates, chosen, budget, settings, corroboration, fill=fill)

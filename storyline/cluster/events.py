@@ -72,7 +72,7 @@ class OnlineClusterer:
         # Name term -> keys of the active events filed under it: candidates the embedding does not find
         # (an event in another language shares an article's names, not its vector).
         self.name_postings: dict[int, set[int]] = {}
-        self.storylines = StorylineLinker(settings, dimensions, self.df_names, self.clock, self.journal)
+        self.storylines = StorylineLinker(settings, dimensions, self.df_names, self.df_body, self.clock, self.journal)
         self.article_events: OrderedDict[str, str] = OrderedDict()
 
     # -- features ------------------------------------------------------------------

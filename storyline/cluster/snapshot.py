@@ -157,6 +157,7 @@ def _encode(contents: Contents, extra: Mapping[str, Any] | None = None) -> bytes
     bags |= _packed([e.names for e in active], "event_names")
     bags |= _packed([s.names for s in storyline_pool], "storyline_names")
     bags |= _packed([s.event_names for s in storyline_pool], "storyline_event_names")
+    bags |= _packed([s.event_words for s in storyline_pool], "storyline_event_words")
     return pack_arrays(dict(
         meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
         **bags,
@@ -210,6 +211,11 @@ def _decode_with_meta(data: bytes) -> tuple[Contents, dict[str, Any]]:
         if "storyline_event_names_sizes" in arrays
         else [TermBag.empty() for _ in meta["storylines"]]
     )
+    event_words = (
+        _unpacked(arrays, meta["storylines"], "event_words", owner="storyline")
+        if "storyline_event_words_sizes" in arrays
+        else [TermBag.empty() for _ in meta["storylines"]]
+    )
     for i, item in enumerate(meta["storylines"]):
         centre = arrays["storyline_title_centres"][i] if "storyline_title_centres" in arrays else None
         contents.storylines[item["key"]] = ActiveStoryline(
@@ -224,6 +230,7 @@ def _decode_with_meta(data: bytes) -> tuple[Contents, dict[str, Any]]:
             title_centre=centre if centre is not None and centre.any() else None,
             events=item.get("events", 0),
             event_names=event_names[i],
+            event_words=event_words[i],
         )
     return contents, meta
 

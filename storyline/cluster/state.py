@@ -156,6 +156,8 @@ class ActiveStoryline:
     # its principal names are those in a large share of its events.
     events: int = 0
     event_names: TermBag = field(default_factory=TermBag.empty)
+    # In how many of its events each word is among the most distinctive (its theme: what it is about).
+    event_words: TermBag = field(default_factory=TermBag.empty)
 
     @property
     def unit_centroid(self) -> Vector:

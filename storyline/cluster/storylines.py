@@ -1,7 +1,8 @@
 """Storylines: which storyline a new event joins, and when two storylines fold into one.
 
 A storyline links events weeks or years apart by the same principal actors and theme
-(its running centre and names), and by the events an article nearly joined.
+(its running centre and names), and by the events an article nearly joined. A new event joins only a
+storyline whose reason it shows: a principal name of the storyline, and a word of its theme.
 """
 
 from __future__ import annotations
@@ -22,12 +23,20 @@ class StorylineLinker:
     """The active storylines, by id: links new events to them, folds them together, forgets old ones."""
 
     def __init__(
-        self, settings: ClusterSettings, dimensions: int, df_names: DocumentFrequencies, clock: Clock, journal: Journal
+        self,
+        settings: ClusterSettings,
+        dimensions: int,
+        df_names: DocumentFrequencies,
+        df_words: DocumentFrequencies,
+        clock: Clock,
+        journal: Journal,
     ) -> None:
         self.settings = settings
         self.dimensions = dimensions
-        # The clusterer's own name frequencies, clock and journal: storylines are scored, aged and saved as events.
+        # The clusterer's own name and word frequencies, clock and journal: storylines are scored, aged and saved
+        # as events are.
         self.df_names = df_names
+        self.df_words = df_words
         self.clock = clock
         self.journal = journal
         self.active: dict[int, ActiveStoryline] = {}
@@ -66,6 +75,7 @@ class StorylineLinker:
         article or one event between two stories does not chain them (single linkage would). The storylines
         of the nearest events and of ``sibling`` (an event the article nearly joined) are candidates; the
         sibling's needs only ``storyline_sibling_threshold``, as the pair model already vouched for the step.
+        Only storylines whose principal name and theme word the event shares are candidates at all.
         """
         weighted = self.df_names.weights(bags.names)
         candidates = {
@@ -77,11 +87,14 @@ class StorylineLinker:
             candidates[nominated.key] = nominated
         pool = list(candidates.values())
         names = self.df_names.cosines(weighted, [c.names for c in pool])
+        mentioned = np.union1d(bags.body.keys, bags.title.keys)
         best: ActiveStoryline | None = None
         best_margin = 0.0
         for storyline, names_cosine in zip(pool, names, strict=True):
             # An article whose names are numbers alone (a script without capitals) cannot show a shared name.
-            if bags.worded and not self.shares_principal_name(storyline, bags.names.keys):
+            if bags.worded and not (
+                self.shares_principal_name(storyline, bags.names.keys) and self.shares_theme(storyline, mentioned)
+            ):
                 continue
             closeness = self.closeness(embedding, storyline) if covered else 0.0
             needed = self.settings.storyline_threshold
@@ -103,6 +116,8 @@ class StorylineLinker:
         self.journal.storylines.add(best.key)
         present = TermBag(bags.names.keys, np.ones(len(bags.names), np.int64))
         best.event_names = best.event_names.merged(present, EVENT_BAG_TERMS)
+        keywords = self.keywords(bags)
+        best.event_words = best.event_words.merged(TermBag(keywords, np.ones(len(keywords), np.int64)), EVENT_BAG_TERMS)
         self.grow(best, embedding, bags, when)
         return best.id, created
 
@@ -126,6 +141,38 @@ class StorylineLinker:
             return False
         return bool(self.df_names.idf(shared).max() >= self.settings.storyline_principal_idf)
 
+    def keywords(self, bags: TermBags) -> npt.NDArray[np.int64]:
+        """An article's most distinctive words, names left out: the ``storyline_theme_keywords`` words of its
+        title and body with the highest TF-IDF in the stream, ascending by term id."""
+        both = TermBag.summed(np.concatenate([bags.body.keys, bags.title.keys]),
+                              np.concatenate([bags.body.counts, bags.title.counts]))  # fmt: skip
+        plain = TermBag(*(part[~np.isin(both.keys, bags.names.keys)] for part in (both.keys, both.counts)))
+        values = self.df_words.weights(plain).values
+        # Ties go to the lower term id: the same article gives the same words in any run.
+        top = np.lexsort((plain.keys, -values))[: max(0, self.settings.storyline_theme_keywords)]
+        return np.sort(plain.keys[top])
+
+    def theme(self, storyline: ActiveStoryline) -> npt.NDArray[np.int64]:
+        """A storyline's theme: the words among the most distinctive of at least ``storyline_theme_share`` of
+        its events."""
+        needed = max(1.0, self.settings.storyline_theme_share * storyline.events)
+        return storyline.event_words.keys[storyline.event_words.counts >= needed]
+
+    def shares_theme(self, storyline: ActiveStoryline, words: npt.NDArray[np.int64]) -> bool:
+        """Whether ``words`` (ascending, distinct) hold a word of the storyline's theme, one at least
+        ``storyline_theme_idf`` rare in the stream once it holds ``storyline_principal_after`` articles.
+
+        A storyline whose events spread over many things ("Biden" on the climate, a hate-crimes bill and a vaccine
+        pause) has no word in a large share of them, and takes no more events: a blend stops growing, and a
+        storyline about one thing ("vaccine", "withdrawal") keeps taking its next steps. Unlike names, this
+        holds from the first article: a handful of articles is enough to say which words stand out."""
+        if self.settings.storyline_theme_keywords <= 0:
+            return True
+        shared = np.intersect1d(self.theme(storyline), words, assume_unique=True)
+        if self.df_words.documents < self.settings.storyline_principal_after:
+            return bool(len(shared))
+        return bool(len(shared)) and bool(self.df_words.idf(shared).max() >= self.settings.storyline_theme_idf)
+
     @staticmethod
     def closeness(vector: Vector, storyline: ActiveStoryline) -> float:
         """How close ``vector`` is to a storyline: to its centre, and no less to the event it is titled after
@@ -148,8 +195,10 @@ class StorylineLinker:
         # stories together.
         names = float(self.df_names.cosines(self.df_names.weights(gone.names), [survivor.names])[0])
         closeness = self.score(float(gone.unit_centroid @ survivor.unit_centroid), names)
-        if closeness < self.settings.storyline_threshold or not self.shares_principal_name(
-            survivor, self.principal_names(gone)
+        if (
+            closeness < self.settings.storyline_threshold
+            or not self.shares_principal_name(survivor, self.principal_names(gone))
+            or not self.shares_theme(survivor, self.theme(gone))
         ):
             return False
         del self.active[self.keys.pop(absorbed)]
@@ -159,6 +208,7 @@ class StorylineLinker:
         survivor.centroid = survivor.centroid + gone.centroid
         survivor.names = survivor.names.merged(gone.names, EVENT_BAG_TERMS)
         survivor.event_names = survivor.event_names.merged(gone.event_names, EVENT_BAG_TERMS)
+        survivor.event_words = survivor.event_words.merged(gone.event_words, EVENT_BAG_TERMS)
         survivor.events += gone.events
         if gone.last is not None:
             survivor.last = gone.last if survivor.last is None else max(survivor.last, gone.last)

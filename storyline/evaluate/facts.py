@@ -21,14 +21,17 @@ import numpy.typing as npt
 
 from ..analyze.paraphrase import (
     CROSS_FEATURES,
-    PAIR_FEATURES,
+    SCORED_FEATURES,
     ParaphraseModel,
     SentenceView,
+    VectorModel,
     compare_figures,
     cross_language,
     file_digest,
     load_paraphrase_model,
     pair_rows,
+    pair_vectors,
+    vector_pair_rows,
     with_cross_threshold,
 )
 from ..cluster.judges import LinearModel
@@ -40,12 +43,14 @@ from .records import read_records
 __all__ = ["FactScores", "evaluate_facts", "fit_paraphrase_model", "format_facts", "train_facts"]
 
 # The features of the same-language model, chosen by cross-validation on msrp-train (benchmarks/RESULTS.md).
-SAME_FEATURES = PAIR_FEATURES
+SAME_FEATURES = SCORED_FEATURES
 # Thresholds tried on the training pairs; the one with the best accuracy + F1 is kept.
 _THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.2, 0.81, 0.01))
 # Regularization of the logistic regressions (sklearn's C); features are standardized first.
 _C = 1.0
 _FOLD_SEED = 0
+# Folds within the training pairs that give each one a vector score from a model that did not learn from it.
+_VECTOR_FOLDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +138,7 @@ def _best_threshold(gold: npt.NDArray[np.bool_], probability: npt.NDArray[np.flo
 def _fit(rows: npt.NDArray[np.float64], gold: npt.NDArray[np.bool_], features: tuple[str, ...]) -> LinearModel:
     from sklearn.linear_model import LogisticRegression  # training-only dependency
 
-    chosen = rows[:, [PAIR_FEATURES.index(f) for f in features]]
+    chosen = rows[:, [SCORED_FEATURES.index(f) for f in features]]
     mean = chosen.mean(axis=0)
     scale = chosen.std(axis=0)
     scale[scale == 0] = 1.0
@@ -142,22 +147,44 @@ def _fit(rows: npt.NDArray[np.float64], gold: npt.NDArray[np.bool_], features: t
                        tuple(float(m) for m in mean), tuple(float(s) for s in scale))  # fmt: skip
 
 
+def _fit_vectors(vector_rows: npt.NDArray[np.float32], gold: npt.NDArray[np.bool_]) -> VectorModel:
+    from sklearn.linear_model import LogisticRegression  # training-only dependency
+
+    fitted = LogisticRegression(C=_C, max_iter=3000).fit(vector_rows, gold.astype(int))
+    return VectorModel(tuple(float(w) for w in fitted.coef_[0]), float(fitted.intercept_[0]))
+
+
 def fit_paraphrase_model(
     rows: npt.NDArray[np.float64],
+    first: npt.NDArray[np.float32],
+    second: npt.NDArray[np.float32],
     gold: npt.NDArray[np.bool_],
     embedding: str,
     trained_on: tuple[str, ...] = (),
     digests: tuple[str, ...] = (),
 ) -> ParaphraseModel:
-    """Both scorers fitted on PAIR_FEATURES rows, each with its threshold chosen on the same rows; the cross
-    scorer learns from the same pairs, read through the features that carry across languages."""
+    """Both scorers fitted on PAIR_FEATURES rows and the pairs' vectors (``first``, ``second``), each with its
+    threshold chosen on the same rows; the cross scorer learns from the same pairs, read through the features
+    that carry across languages. The vector model is stacked: the pair model learns from scores that each
+    training pair got from a vector model fitted without it, as it will see scores of pairs it never saw."""
     if len(set(gold.tolist())) < 2:
         raise StorylineError("[E019] Training needs pairs that say the same thing and pairs that do not.")
-    same, cross = _fit(rows, gold, SAME_FEATURES), _fit(rows, gold, CROSS_FEATURES)
-    model = ParaphraseModel(same, cross, 0.5, embedding, trained_on, digests)
-    threshold = _best_threshold(gold, model.probability_of_rows(rows))
-    cross_threshold = _best_threshold(gold, model.probability_of_rows(rows, np.ones(len(rows), dtype=bool)))
-    model = ParaphraseModel(same, cross, threshold, embedding, trained_on, digests)
+    vector_rows = vector_pair_rows(first, second)
+    held_out_scores = np.zeros(len(rows))
+    for held_out in _folds(len(rows), min(_VECTOR_FOLDS, len(rows))):
+        training = np.setdiff1d(np.arange(len(rows)), held_out)
+        if len(set(gold[training].tolist())) < 2:
+            continue
+        held_out_scores[held_out] = _fit_vectors(vector_rows[training], gold[training]).score(
+            first[held_out], second[held_out]
+        )
+    scored = np.hstack([rows, held_out_scores[:, None]])
+    same, cross = _fit(scored, gold, SAME_FEATURES), _fit(scored, gold, CROSS_FEATURES)
+    vector = _fit_vectors(vector_rows, gold)
+    model = ParaphraseModel(same, cross, 0.5, embedding, trained_on, digests, vector)
+    threshold = _best_threshold(gold, model.probability_of_rows(scored))
+    cross_threshold = _best_threshold(gold, model.probability_of_rows(scored, np.ones(len(rows), dtype=bool)))
+    model = ParaphraseModel(same, cross, threshold, embedding, trained_on, digests, vector)
     return with_cross_threshold(model, cross_threshold)
 
 
@@ -166,8 +193,8 @@ def train_facts(paths: Sequence[str], settings: Settings) -> ParaphraseModel:
     pairs = [p for path in paths for p in read_pairs(Path(path))]
     views, _ = _views(pairs, settings)
     gold = np.array([p.paraphrase for p in pairs], dtype=bool)
-    return fit_paraphrase_model(pair_rows(views), gold, settings.embed.model, tuple(Path(p).name for p in paths),
-                                tuple(file_digest(p) for p in paths))  # fmt: skip
+    return fit_paraphrase_model(pair_rows(views), *pair_vectors(views), gold, settings.embed.model,
+                                tuple(Path(p).name for p in paths), tuple(file_digest(p) for p in paths))  # fmt: skip
 
 
 def _folds(count: int, folds: int) -> list[npt.NDArray[np.int64]]:
@@ -186,7 +213,8 @@ def evaluate_facts(path: Path, settings: Settings, model_path: str = "", folds: 
     cross = np.array([cross_language(a, b) for a, b in views], dtype=bool)
     started = time.perf_counter()
     rows = pair_rows(views)
-    probability = model.probability_of_rows(rows, cross)
+    first, second = pair_vectors(views)
+    probability = model.probability_of_rows(model.scored_rows(rows, first, second), cross)
     scoring_seconds = time.perf_counter() - started
     learned = file_digest(path) in model.trained_digests
     if learned:
@@ -196,8 +224,11 @@ def evaluate_facts(path: Path, settings: Settings, model_path: str = "", folds: 
         thresholds = []
         for held_out in _folds(len(pairs), folds):
             training = np.setdiff1d(np.arange(len(pairs)), held_out)
-            fold_model = fit_paraphrase_model(rows[training], gold[training], model.embedding)
-            said[held_out] = fold_model.probability_of_rows(rows[held_out], cross[held_out]) >= fold_model.threshold
+            fold_model = fit_paraphrase_model(
+                rows[training], first[training], second[training], gold[training], model.embedding
+            )
+            scored = fold_model.scored_rows(rows[held_out], first[held_out], second[held_out])
+            said[held_out] = fold_model.probability_of_rows(scored, cross[held_out]) >= fold_model.threshold
             thresholds.append(fold_model.threshold)
         threshold = float(np.mean(thresholds))
     else:
