@@ -8,7 +8,9 @@ files are a warm-up (models load on the first file) and are left out. Run twice:
 event analysis (``--skip analysis --skip event-analysis``), then with every stage.
 
 The articles are the titles and texts of the dev clustering file (read in place, never copied into the repo),
-shuffled with a fixed seed.
+shuffled with a fixed seed. With ``--prefill N``, the store first holds N other articles of those files (ingested
+as they are, with their dates, without the NLP stages): a watcher that has run for a while, whose stages carry the
+state of the stream so far (at steady state it is the deduplicator's and the clusterer's saved state that grows).
 
     python benchmarks/watch_latency.py --data ../shared/data/clustering
 """
@@ -27,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +37,37 @@ ROOT = Path(__file__).resolve().parent.parent
 WITHOUT_NLP = ["--skip", "analysis", "--skip", "event-analysis"]
 
 
-def articles(data: Path, count: int, seed: int) -> list[str]:
-    """``count`` article texts (title line, blank line, body) from the clustering files, shuffled."""
+def records(data: Path, seed: int) -> list[dict[str, Any]]:
+    """The articles of the clustering files with a title and a text, shuffled."""
     rows = [json.loads(line) for path in sorted(data.glob("*.jsonl")) for line in path.open(encoding="utf-8")]
     rows = [r for r in rows if r.get("text") and r.get("title")]
     random.Random(seed).shuffle(rows)
-    return [f"{r['title']}\n\n{r['text']}\n" for r in rows[:count]]
+    return rows
+
+
+def articles(data: Path, count: int, seed: int) -> list[str]:
+    """``count`` article texts (title line, blank line, body) from the clustering files, shuffled."""
+    return [f"{r['title']}\n\n{r['text']}\n" for r in records(data, seed)[:count]]
+
+
+def prefill(db: Path, data: Path, skip: int, count: int, seed: int, embed_threads: int) -> None:
+    """Ingest ``count`` articles of the clustering files (those after the first ``skip`` timed ones) into the
+    store at ``db``, without the NLP stages, as a watcher that ran before would have."""
+    if count <= 0:
+        return
+    from storyline.config import load_settings
+    from storyline.pipeline import ingest
+    from storyline.store import open_store
+
+    source = db.parent / "prefill.jsonl"
+    rows = records(data, seed)[skip : skip + count]
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    skipped = [a for a in WITHOUT_NLP if a != "--skip"]
+    settings = load_settings(
+        overrides={"store": {"path": str(db)}, "pipeline": {"skip": skipped}, "embed": {"threads": embed_threads}}
+    )
+    with open_store(str(db)) as store:
+        ingest(store, [str(source)], settings)
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -56,11 +84,20 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def run_mode(texts: list[str], warmup: int, interval: float, extra: list[str], config: Path) -> dict[str, Any]:
-    """Watch a fresh folder, write ``texts`` into it every ``interval`` seconds, and time each file."""
+def run_mode(
+    texts: list[str],
+    warmup: int,
+    interval: float,
+    extra: list[str],
+    config: Path,
+    fill: Callable[[Path], None] = lambda db: None,
+) -> dict[str, Any]:
+    """Watch a fresh folder, write ``texts`` into it every ``interval`` seconds, and time each file; ``fill``
+    puts what the store holds before the watcher starts."""
     with tempfile.TemporaryDirectory() as tmp:
         inbox, db = Path(tmp) / "inbox", Path(tmp) / "watch.db"
         inbox.mkdir()
+        fill(db)
         command = [sys.executable, "-m", "storyline", "--config", str(config), "--db", str(db),
                    "watch", str(inbox), "--json", *extra]  # fmt: skip
         env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
@@ -139,24 +176,32 @@ def main() -> None:
         help="embed.threads for the watcher: one file at a time encodes fastest on one thread (0: one per core).",
     )
     parser.add_argument("--no-nlp-only", action="store_true", help="Time only the mode without the NLP stages.")
+    parser.add_argument(
+        "--prefill", type=int, default=0, help="Articles in the store before the watcher starts (other ones)."
+    )
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "watch_latency.json")
     args = parser.parse_args()
     load_before = os.getloadavg()
-    texts = articles(args.data, args.warmup + max(args.files, args.nlp_files), args.seed)
+    timed = args.warmup + max(args.files, args.nlp_files)
+    texts = articles(args.data, timed, args.seed)
+
+    def fill(db: Path) -> None:
+        prefill(db, args.data, timed, args.prefill, args.seed, args.embed_threads)
+
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "storyline.toml"
         config.write_text(f"[embed]\nthreads = {args.embed_threads}\n", encoding="utf-8")
-        modes = {
-            "without_nlp": run_mode(texts[: args.warmup + args.files], args.warmup, args.interval, WITHOUT_NLP, config)
-        }
+        without_nlp = texts[: args.warmup + args.files]
+        modes = {"without_nlp": run_mode(without_nlp, args.warmup, args.interval, WITHOUT_NLP, config, fill)}
         if not args.no_nlp_only:
             with_nlp = texts[: args.warmup + args.nlp_files]
-            modes["with_nlp"] = run_mode(with_nlp, args.warmup, args.nlp_interval, [], config)
+            modes["with_nlp"] = run_mode(with_nlp, args.warmup, args.nlp_interval, [], config, fill)
     result = {
         "benchmark": "watch_latency",
         "data": str(args.data.name),
         "embed_threads": args.embed_threads,
+        "prefill_articles": args.prefill,
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),

@@ -103,6 +103,8 @@ class PipelineSettings:
     progress_min_articles: int
     progress_every_seconds: float
     skip: tuple[str, ...]
+    state_changes: int
+    state_changes_share: float
 
 
 @dataclass(frozen=True, slots=True)

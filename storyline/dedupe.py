@@ -13,9 +13,12 @@ import json
 import re
 import zlib
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from datasketch import MinHash, MinHashLSH
 
 from .config import DedupeSettings
@@ -61,6 +64,8 @@ class Deduplicator:
         self.signatures: OrderedDict[str, MinHash] = OrderedDict()
         self.arrival: dict[str, int] = {}
         self.count = 0
+        # What was remembered since the state was last saved (``changes``): each article's id and exact key.
+        self._remembered: list[tuple[str, str]] = []
         # Drawn from the seed once: every signature uses the same permutations.
         self.permutations = MinHash(num_perm=settings.permutations, seed=_SEED, scheme=_SCHEME).permutations
 
@@ -92,6 +97,7 @@ class Deduplicator:
             self.arrival[article.id] = self.count
             self.count += 1
             self.lsh.insert(article.id, signature)
+            self._remembered.append((article.id, key))
             self._forget()
         return found if found != article.id else None
 
@@ -104,19 +110,38 @@ class Deduplicator:
             self.exact.popitem(last=False)
 
     def snapshot(self) -> bytes:
-        ids = list(self.signatures)
-        # Not compressed: hash values hardly compress, and this runs every batch.
-        return pack_arrays(
-            {
-                "meta": np.frombuffer(
-                    json.dumps({"ids": ids, "exact": list(self.exact.items()), "hash": _SHINGLE_HASH}).encode(),
-                    dtype=np.uint8,
-                ),
-                "hashvalues": np.stack([self.signatures[i].hashvalues for i in ids]) if ids else np.zeros((0, 1)),
-            }
-        )
+        self._remembered.clear()
+        return _packed(list(self.exact.items()), {i: s.hashvalues for i, s in self.signatures.items()})
+
+    def changes(self) -> bytes:
+        """The articles remembered since the state was last saved, in order: replayed on the saved state, they
+        remember and forget what this deduplicator did (``merged``)."""
+        remembered, self._remembered = self._remembered, []
+        # An article remembered and forgotten again since (more in a batch than it remembers) is forgotten again
+        # in the replay too, at the same point: any signature stands in for its own.
+        forgotten = np.zeros(self.settings.permutations, np.uint64)
+        values = [self.signatures[i].hashvalues if i in self.signatures else forgotten for i, _ in remembered]
+        meta = {"remembered": remembered}
+        return pack_arrays({"meta": _json_bytes(meta), "hashvalues": _stacked(values)})
+
+    def merged(self, data: bytes, changes: Sequence[bytes]) -> bytes:
+        exact, signatures = _unpacked(data)
+        limit = self.settings.remembered_articles
+        for change in changes:
+            arrays = unpack_arrays(change)
+            meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+            # What ``original_of`` and ``_forget`` do as each article comes, without the index.
+            for (article_id, key), values in zip(meta["remembered"], arrays["hashvalues"], strict=True):
+                exact.setdefault(key, article_id)
+                signatures[article_id] = values
+                while len(signatures) > limit:
+                    signatures.popitem(last=False)
+                while len(exact) > limit:
+                    exact.popitem(last=False)
+        return _packed(list(exact.items()), signatures)
 
     def restore(self, data: bytes) -> None:
+        self._remembered.clear()
         arrays = unpack_arrays(data)
         meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
         self.exact = OrderedDict((k, v) for k, v in meta["exact"])
@@ -136,6 +161,31 @@ class Deduplicator:
             self.arrival[article_id] = self.count
             self.count += 1
             self.lsh.insert(article_id, signature)
+
+
+def _json_bytes(meta: object) -> npt.NDArray[np.uint8]:
+    return np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+
+
+def _stacked(values: Sequence[npt.NDArray[np.uint64]]) -> npt.NDArray[Any]:
+    return np.stack(values) if values else np.zeros((0, 1))
+
+
+def _packed(exact: list[tuple[str, str]], signatures: Mapping[str, npt.NDArray[np.uint64]]) -> bytes:
+    """The state as bytes: the exact keys, and each remembered article's signature, oldest first."""
+    meta = {"ids": list(signatures), "exact": exact, "hash": _SHINGLE_HASH}
+    # Not compressed: hash values hardly compress, and this runs every batch.
+    return pack_arrays({"meta": _json_bytes(meta), "hashvalues": _stacked(list(signatures.values()))})
+
+
+def _unpacked(data: bytes) -> tuple[OrderedDict[str, str], OrderedDict[str, npt.NDArray[np.uint64]]]:
+    """The exact keys and the signatures (hash values) of a state :func:`_packed` made."""
+    arrays = unpack_arrays(data)
+    meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+    exact = OrderedDict((k, v) for k, v in meta["exact"])
+    if meta.get("hash", "sha1") != _SHINGLE_HASH:
+        return exact, OrderedDict()  # as ``restore``: signatures of another hash are dropped
+    return exact, OrderedDict(zip(meta["ids"], arrays["hashvalues"], strict=True))
 
 
 class DedupeStage(Resuming[Deduplicator]):

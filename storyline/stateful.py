@@ -1,9 +1,10 @@
-"""What a stage that carries state across batches and runs has in common: start fresh, resume, save."""
+"""What a stage that carries state across batches and runs has in common: start fresh, resume, save (whole, or
+only what changed since it was last saved)."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
@@ -14,11 +15,22 @@ _PACKED = b"SLA2"
 
 
 class Resumable(Protocol):
-    """State that can be saved as bytes and resumed from them (the clusterer, the deduplicator)."""
+    """State that can be saved as bytes and resumed from them (the clusterer, the deduplicator); and saved in part:
+    what changed since it was last saved (``snapshot``, ``changes``) or restored, which ``merged`` folds into a
+    whole state again, the same bytes as ``snapshot`` would have given then."""
 
     def snapshot(self) -> bytes: ...
 
     def restore(self, data: bytes) -> None: ...
+
+    def changes(self) -> bytes | None:
+        """What changed since the last ``snapshot``, ``changes`` or ``restore``; None when only a whole snapshot
+        can say (the state was rewritten other than batch by batch)."""
+        ...
+
+    def merged(self, data: bytes, changes: Sequence[bytes]) -> bytes:
+        """The whole state ``data`` with ``changes`` (of ``changes``, in order) applied."""
+        ...
 
 
 StateT = TypeVar("StateT", bound=Resumable)
@@ -41,6 +53,14 @@ class Resuming(Generic[StateT]):
     def snapshot(self) -> bytes:
         """The state as bytes, to resume from in a later run."""
         return self.state.snapshot()
+
+    def changes(self) -> bytes | None:
+        """What changed since the state was last saved or restored (None: save a whole ``snapshot``)."""
+        return self.state.changes()
+
+    def merged(self, state: bytes, changes: Sequence[bytes]) -> bytes:
+        """A saved state with the changes saved after it: the whole state to ``restore``."""
+        return self.state.merged(state, changes) if changes else state
 
 
 def pack_arrays(arrays: Mapping[str, npt.NDArray[Any]]) -> bytes:

@@ -102,7 +102,8 @@ def _assert_complete(location: str, expected: set[str], config: Path | None = No
             assert set(store.event_analyses()) == set(members)
         # The clusterer's saved state (what the next run resumes from) knows every article, in its stored event:
         # two runs at once would each save a state missing the other's articles.
-        saved = store.load_state("cluster")
+        (cluster,) = [stage for stage in pipeline.stages if stage.name == "cluster"]
+        saved = Pipeline.whole_state(cluster, store.load_state("cluster"))  # type: ignore[arg-type]
         assert saved is not None
         meta = json.loads(unpack_arrays(saved)["meta"].tobytes())
         stored_events = {a.id: a.event for a in store.articles()}

@@ -4,6 +4,7 @@ every event analysis current, the database intact."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -25,7 +26,7 @@ import pytest
 from storyline.config import Settings, load_settings
 from storyline.ingest import read_inputs
 from storyline.model import Article
-from storyline.pipeline import Pipeline, default_stages, ingest
+from storyline.pipeline import Pipeline, clustering_stages, default_stages, ingest
 from storyline.store import SQLiteStore, open_store
 
 from .conftest import EXAMPLES, ROOT
@@ -187,8 +188,20 @@ def _outcome(path: Path | str) -> dict[str, Any]:
             "events": rows("SELECT id, title, storyline_id FROM events"),
             "storylines": rows("SELECT id, title FROM storylines"),
             "analyses": rows("SELECT event_id, signature, analysis FROM event_analyses"),
-            "states": rows("SELECT stage, data FROM stage_state"),
+            "states": _whole_states(path, [row[0] for row in rows("SELECT stage FROM stage_state")]),
         }
+
+
+@functools.cache
+def _stateful_stages() -> dict[str, Any]:
+    return {stage.name: stage for stage in clustering_stages(load_settings())}
+
+
+def _whole_states(path: Path | str, stages: list[str]) -> list[tuple[str, bytes | None]]:
+    """Each stage's saved state as a run resumes from it: the whole state with the changes saved after it applied
+    (which batches saved their changes, and which the whole state, depends on where the runs before ended)."""
+    with open_store(str(path)) as store:
+        return [(name, Pipeline.whole_state(_stateful_stages()[name], store.load_state(name))) for name in stages]
 
 
 # What a consistent store has none of: an article in no event, an event without articles or storyline, a storyline

@@ -14,7 +14,7 @@ import pytest
 from storyline.config import Settings
 from storyline.errors import ConfigError, StoreError
 from storyline.model import Article, EventQuery, EventRecord, Quote, Sentence, Span, StorylineFold, StorylineRecord
-from storyline.store import SQLiteStore, Store, open_store
+from storyline.store import SavedState, SQLiteStore, Store, open_store
 from storyline.store.sqlite import _migrations, schema_version
 
 from .conftest import INTEGRITY_ERRORS
@@ -149,21 +149,46 @@ def test_store_saves_a_stage_batch_with_its_entities_and_state_or_none_of_them(a
     assert store.count_pending("cluster", 1) == 1
     records = [StorylineRecord("s1", "Dam"), EventRecord("e1", "s1", "The dam broke.")]
     store.save_stage("cluster", 1, [replace(first, event="e1")], ("event",), records, entities=named, state=b"s1")
-    assert store.load_state("cluster") == b"s1" and store.entities(["ent-dam"]) == {"ent-dam": ("Oroville Dam", "FAC")}
+    assert store.load_state("cluster") == SavedState(b"s1")
+    assert store.entities(["ent-dam"]) == {"ent-dam": ("Oroville Dam", "FAC")}
     assert store.count_pending("cluster", 1) == 0
+
+
+def test_store_keeps_state_changes_after_the_whole_state_until_it_is_saved_again(any_store: Store) -> None:
+    # What each batch changed comes back after the whole state, in order, or with its batch not at all.
+    store = any_store
+    articles = [make_article(f"The dam broke, day {day}.") for day in range(4)]
+    store.add_articles(articles)
+    store.save_stage("dedupe", 1, articles[:1], (), state=b"whole")
+    store.save_stage("dedupe", 1, articles[1:2], (), state_change=b"c1")
+    store.save_stage("dedupe", 1, articles[2:3], (), state_change=b"c2")
+    with pytest.raises(INTEGRITY_ERRORS):
+        store.save_stage("dedupe", 1, [replace(articles[3], event="e-unknown")], ("event",), state_change=b"c3")
+    assert store.load_state("dedupe") == SavedState(b"whole", (b"c1", b"c2"))
+    assert store.load_state("cluster") is None and store.count_pending("dedupe", 1) == 1
+    store.save_stage("dedupe", 1, articles[3:], (), state=b"whole again")
+    store.save_stage("cluster", 1, articles[:1], (), state=b"other")
+    assert store.load_state("dedupe") == SavedState(b"whole again")
+    store.save_stage("dedupe", 1, [], (), state_change=b"c4")
+    store.reset_stage("dedupe", ())
+    assert store.load_state("dedupe") is None and store.load_state("cluster") == SavedState(b"other")
 
 
 def test_store_loads_the_state_another_connection_saved_last(store_location: str) -> None:
     # A store may keep the state it saved in memory (watch mode's runs would otherwise read it back per file).
     with open_store(store_location) as first, open_store(store_location) as second:
         first.save_state("cluster", b"first")
-        assert first.load_state("cluster") == b"first" and second.load_state("cluster") == b"first"
+        assert first.load_state("cluster") == second.load_state("cluster") == SavedState(b"first")
         second.save_state("cluster", b"second")
-        assert first.load_state("cluster") == b"second"
-        article = make_article("The dam held.")
-        first.add_articles([article])
+        assert first.load_state("cluster") == SavedState(b"second")
+        article, later = make_article("The dam held."), make_article("The dam broke.")
+        first.add_articles([article, later])
         first.save_stage("cluster", 1, [article], (), state=b"third")
-        assert second.load_state("cluster") == b"third" and first.load_state("cluster") == b"third"
+        assert second.load_state("cluster") == first.load_state("cluster") == SavedState(b"third")
+        second.save_stage("cluster", 1, [later], (), state_change=b"change")
+        assert first.load_state("cluster") == SavedState(b"third", (b"change",))
+        first.save_stage("cluster", 1, [], (), state_change=b"more")
+        assert second.load_state("cluster") == first.load_state("cluster") == SavedState(b"third", (b"change", b"more"))
         second.reset_stage("cluster", ())
         assert first.load_state("cluster") is None
         first.save_state("cluster", b"fourth")
@@ -243,7 +268,7 @@ def test_store_pending_state_and_embeddings_round_trip(any_store: Store) -> None
     assert read.headline_embedding is not None and read.headline_embedding.tolist() == [0, 2, 4, 6]
     assert store.embedding_models() == {"m1"}
     store.save_state("cluster", b"\x00state")
-    assert store.load_state("cluster") == b"\x00state" and store.load_state("dedupe") is None
+    assert store.load_state("cluster") == SavedState(b"\x00state") and store.load_state("dedupe") is None
     store.reset_stage("embed", ("embedding",))
     assert store.embedding_models() == set() and store.count_pending("embed", 1) == 2
 
@@ -384,3 +409,36 @@ def test_store_postgres_is_chosen_by_the_cli_db_option(postgres_url: str) -> Non
     assert shown.exit_code == 0 and "The dam broke in the valley" in shown.output
     found = CliRunner().invoke(cli, ["search", "dam", "--db", postgres_url], catch_exceptions=False)
     assert found.exit_code == 0 and "example.com" in found.output
+
+
+def test_store_pending_is_what_no_run_has_done_as_runs_come_and_go(store_location: str) -> None:
+    # A store may look only at articles added since all before them were done (watch mode asks per file).
+    with open_store(store_location) as store, open_store(store_location) as other:
+        first = [make_article(f"The dam broke, report {i}.") for i in range(3)]
+        store.add_articles(first)
+
+        def pending(version: int = 1) -> list[str]:
+            return sorted(a.id for a in store.pending("dedupe", version, 10, with_sentences=False))
+
+        assert pending() == sorted(a.id for a in first)
+        store.save_stage("dedupe", 1, first[:2], ())
+        assert pending() == [first[2].id]
+        store.save_stage("dedupe", 1, first[2:], ())
+        assert pending() == []
+        later = make_article("The dam held after all.")
+        store.add_articles([later])
+        assert pending() == [later.id]
+        store.save_stage("dedupe", 1, [later], ())
+        assert pending() == []
+        store.save_stage("dedupe", 2, first[:1], ())  # another version's mark replaces the first one's
+        assert pending() == [first[0].id]
+        assert pending(2) == sorted(a.id for a in [*first[1:], later])
+        store.save_stage("dedupe", 1, first[:1], ())
+        assert pending() == []
+        other.reset_stage("dedupe", ())  # another connection
+        assert len(pending()) == 4
+        store.save_stage("dedupe", 1, [*first, later], ())
+        assert pending() == []
+        store.reset_stage("dedupe", ())
+        assert len(pending()) == 4
+        assert len(store.pending("dedupe", 1, 2, with_sentences=False)) == 2

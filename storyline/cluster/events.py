@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from ..nlp.terms import TermBag, TermBags, term_bags
 from . import snapshot
 from .judges import LATE_TIERS, PAIR_FEATURES, ClusteringModel
 from .similarity import DocumentFrequencies, Weighted
-from .state import ActiveEvent, Clock, Decision, Vector, VectorIndex, day_of, stale_keys, timestamp_days
+from .state import ActiveEvent, Clock, Decision, Journal, Vector, VectorIndex, day_of, stale_keys, timestamp_days
 from .storylines import StorylineLinker
 
 # Languages py3langid tells apart that are one for matching terms: Indonesian within the Malay macrolanguage.
@@ -65,13 +65,14 @@ class OnlineClusterer:
         self.df_title = DocumentFrequencies()
         self.df_names = DocumentFrequencies()
         self.clock = Clock()
+        self.journal = Journal()
         self.events: dict[int, ActiveEvent] = {}
         self.event_keys: dict[str, int] = {}
         self.event_index = VectorIndex(dimensions)
         # Name term -> keys of the active events filed under it: candidates the embedding does not find
         # (an event in another language shares an article's names, not its vector).
         self.name_postings: dict[int, set[int]] = {}
-        self.storylines = StorylineLinker(settings, dimensions, self.df_names, self.df_body, self.clock)
+        self.storylines = StorylineLinker(settings, dimensions, self.df_names, self.df_body, self.clock, self.journal)
         self.article_events: OrderedDict[str, str] = OrderedDict()
 
     # -- features ------------------------------------------------------------------
@@ -239,6 +240,8 @@ class OnlineClusterer:
         self.df_title.add(bags.title)
         self.df_names.add(bags.names)
         self._remember(article.id, chosen.id)
+        self.journal.events.add(chosen.key)
+        self.journal.assigned.append((article.id, chosen.id))
         if self.clock.tick % _EVICT_EVERY == 0:
             self._evict()
         return chosen.id, chosen.storyline, decision
@@ -314,6 +317,7 @@ class OnlineClusterer:
         for key in stale_keys(self.events, self.clock.now, window, limit):
             removed = self.events.pop(key)
             self.event_index.remove(key)
+            self.journal.dropped_events.add(key)
             # After a rename two events may share an id: the id stays with the other.
             if self.event_keys.get(removed.id) == key:
                 del self.event_keys[removed.id]
@@ -337,6 +341,7 @@ class OnlineClusterer:
     def rename(self, events: Mapping[str, str], storylines: Mapping[str, str]) -> None:
         """Call events and storylines by other ids: a backfill's partition, clustered apart, by the ids the merge
         gave them. Two events (or storylines) given one id stay apart in memory, found by that id alike."""
+        self.journal.whole = True
         for event in self.events.values():
             event.id = events.get(event.id, event.id)
             event.storyline = storylines.get(event.storyline, event.storyline)
@@ -350,8 +355,27 @@ class OnlineClusterer:
 
     def snapshot(self) -> bytes:
         """The state as bytes (numpy arrays and JSON), to resume in a later run."""
-        return snapshot.dump(self)
+        data = snapshot.dump(self)
+        self._saved()
+        return data
+
+    def changes(self) -> bytes | None:
+        """What changed since the state was last saved (``snapshot``, ``changes``) or restored, as bytes; None when
+        only a whole snapshot can say (ids renamed, term counts rewritten)."""
+        data = snapshot.dump_changes(self)
+        self._saved()
+        return data
+
+    def merged(self, data: bytes, changes: Sequence[bytes]) -> bytes:
+        """The snapshot ``data`` with ``changes`` applied: the bytes ``snapshot`` gave when the last was made."""
+        return snapshot.merge(data, changes, self.settings.remembered_articles)
 
     def restore(self, data: bytes) -> None:
         """Resume from a snapshot."""
         snapshot.load(self, data)
+        self._saved()
+
+    def _saved(self) -> None:
+        self.journal.clear()
+        for df in (self.df_body, self.df_title, self.df_names):
+            df.saved()

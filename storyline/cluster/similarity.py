@@ -19,6 +19,8 @@ class DocumentFrequencies:
         # Every term whose count may be non-zero, ascending: the snapshot after each batch saves the non-zero
         # counts, and finding them among these is far quicker than scanning the whole hashed space for them.
         self._terms = np.zeros(0, np.int64)
+        # The terms counted since the counts were last saved (``changed``); None: rewritten other than by ``add``.
+        self._counted: list[npt.NDArray[np.int64]] | None = []
 
     def add(self, bag: TermBag) -> None:
         new = bag.keys[self.counts[bag.keys] == 0]
@@ -30,6 +32,20 @@ class DocumentFrequencies:
             self._terms = np.insert(self._terms, at[~listed], new[~listed])
         self.counts[bag.keys] += 1
         self.documents += 1
+        if self._counted is not None:
+            self._counted.append(bag.keys)
+
+    def changed(self) -> npt.NDArray[np.int64] | None:
+        """The terms counted since the last call (or ``saved``), ascending; None if the counts were rewritten
+        other than by ``add`` since (only the whole array says what they are)."""
+        counted, self._counted = self._counted, []
+        if counted is None:
+            return None
+        return np.unique(np.concatenate(counted)).astype(np.int64) if counted else np.zeros(0, np.int64)
+
+    def saved(self) -> None:
+        """The counts as they are now were saved whole: ``changed`` starts again from here."""
+        self._counted = []
 
     def nonzero(self) -> npt.NDArray[np.int64]:
         """The terms with a non-zero count, ascending (as ``np.flatnonzero(self.counts)``)."""
@@ -39,12 +55,14 @@ class DocumentFrequencies:
     def recount(self) -> None:
         """Find the non-zero terms anew: after ``counts`` was written other than through :meth:`add`."""
         self._terms = np.flatnonzero(self.counts).astype(np.int64)
+        self._counted = None
 
     def assign(self, terms: npt.NDArray[np.int64], counts: npt.NDArray[np.integer]) -> None:
         """Set the counts to ``counts`` at ``terms`` (ascending, distinct) and to zero elsewhere."""
         self.counts[:] = 0
         self.counts[terms] = counts
         self._terms = np.asarray(terms, np.int64)
+        self._counted = None
 
     def cosines(self, article: Weighted, bags: list[TermBag]) -> npt.NDArray[np.float64]:
         """TF-IDF cosine of ``article`` to each bag: one pass over all their terms, not a loop per bag."""

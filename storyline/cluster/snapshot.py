@@ -1,9 +1,12 @@
-"""The clusterer's state as bytes and back, saved after every batch so a later run resumes the stream."""
+"""The clusterer's state as bytes and back, saved after every batch so a later run resumes the stream: whole
+(``dump``), or only what a batch changed (``dump_changes``), which ``merge`` folds into a whole state again."""
 
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,6 +20,24 @@ from .state import ActiveEvent, ActiveStoryline
 if TYPE_CHECKING:
     from .events import OnlineClusterer
 
+_PARTS = ("body", "title", "names")
+
+
+@dataclass
+class Contents:
+    """What a snapshot holds: the active events and storylines (by key, in the order they were made), the non-zero
+    document frequencies of each part (terms ascending, their counts, documents counted), each remembered
+    article's event, the clock, and the vectors' length."""
+
+    dimensions: int
+    events: dict[int, ActiveEvent] = field(default_factory=dict)
+    storylines: dict[int, ActiveStoryline] = field(default_factory=dict)
+    frequencies: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[Any], int]] = field(default_factory=dict)
+    article_events: OrderedDict[str, str] = field(default_factory=OrderedDict)
+    next_key: int = 0
+    tick: int = 0
+    now: float | None = None
+
 
 def _frequencies(clusterer: OnlineClusterer) -> dict[str, DocumentFrequencies]:
     return {"body": clusterer.df_body, "title": clusterer.df_title, "names": clusterer.df_names}
@@ -24,8 +45,94 @@ def _frequencies(clusterer: OnlineClusterer) -> dict[str, DocumentFrequencies]:
 
 def dump(clusterer: OnlineClusterer) -> bytes:
     """The state as bytes (numpy arrays and JSON)."""
-    active, storyline_pool = list(clusterer.events.values()), list(clusterer.storylines.active.values())
+    frequencies = {}
+    for part, df in _frequencies(clusterer).items():
+        keys = df.nonzero()
+        frequencies[part] = (keys, df.counts[keys], df.documents)
     clock = clusterer.clock
+    return _encode(
+        Contents(clusterer.dimensions, clusterer.events, clusterer.storylines.active, frequencies,
+                 clusterer.article_events, clock.next_key, clock.tick, clock.now)
+    )  # fmt: skip
+
+
+def dump_changes(clusterer: OnlineClusterer) -> bytes | None:
+    """What changed since the journal was last cleared, as bytes: the events and storylines made or changed (whole),
+    the keys of those forgotten, each article placed, the new counts of the terms counted, and the clock; None when
+    only a whole snapshot says what changed."""
+    journal = clusterer.journal
+    counted = {part: df.changed() for part, df in _frequencies(clusterer).items()}
+    if journal.whole:
+        return None
+    frequencies = {}
+    for part, df in _frequencies(clusterer).items():
+        keys = counted[part]
+        if keys is None:
+            return None
+        frequencies[part] = (keys, df.counts[keys], df.documents)
+    clock = clusterer.clock
+    changed = Contents(
+        clusterer.dimensions,
+        {k: clusterer.events[k] for k in sorted(journal.events) if k in clusterer.events},
+        {k: clusterer.storylines.active[k] for k in sorted(journal.storylines) if k in clusterer.storylines.active},
+        frequencies, OrderedDict(), clock.next_key, clock.tick, clock.now,
+    )  # fmt: skip
+    extra = {
+        "dropped_events": sorted(journal.dropped_events),
+        "dropped_storylines": sorted(journal.dropped_storylines),
+        "assigned": journal.assigned,
+    }
+    return _encode(changed, extra)
+
+
+def merge(data: bytes, changes: Sequence[bytes], remembered_articles: int) -> bytes:
+    """The snapshot ``data`` with ``changes`` (from :func:`dump_changes`, in order) applied: the same bytes as
+    :func:`dump` gave when the last of them was made."""
+    whole = _decode(data)
+    for change in changes:
+        changed, meta = _decode_with_meta(change)
+        # An event changed keeps its place; a new one comes last, as in the clusterer's own dictionaries.
+        whole.events.update(changed.events)
+        for key in meta["dropped_events"]:
+            whole.events.pop(key, None)
+        whole.storylines.update(changed.storylines)
+        for key in meta["dropped_storylines"]:
+            whole.storylines.pop(key, None)
+        for part, (keys, counts, documents) in changed.frequencies.items():
+            old_keys, old_counts, _ = whole.frequencies[part]
+            merged = np.union1d(old_keys, keys).astype(np.int64)
+            merged_counts = np.zeros(len(merged), old_counts.dtype)
+            merged_counts[np.searchsorted(merged, old_keys)] = old_counts
+            merged_counts[np.searchsorted(merged, keys)] = counts
+            whole.frequencies[part] = (merged, merged_counts, documents)
+        # What ``OnlineClusterer._remember`` did as each article came.
+        for article, event in meta["assigned"]:
+            whole.article_events[article] = event
+            while len(whole.article_events) > remembered_articles:
+                whole.article_events.popitem(last=False)
+        whole.next_key, whole.tick, whole.now = changed.next_key, changed.tick, changed.now
+    return _encode(whole)
+
+
+def load(clusterer: OnlineClusterer, data: bytes) -> None:
+    """Resume ``clusterer``, fresh, from the bytes :func:`dump` made."""
+    contents = _decode(data)
+    for part, df in _frequencies(clusterer).items():
+        keys, counts, documents = contents.frequencies[part]
+        df.assign(keys, counts)
+        df.documents = documents
+    clock = clusterer.clock
+    clock.next_key, clock.tick, clock.now = contents.next_key, contents.tick, contents.now
+    clusterer.article_events = contents.article_events
+    for event in contents.events.values():
+        clusterer.adopt(event)
+    for storyline in contents.storylines.values():
+        clusterer.storylines.add(storyline)
+
+
+def _encode(contents: Contents, extra: Mapping[str, Any] | None = None) -> bytes:
+    active, storyline_pool = list(contents.events.values()), list(contents.storylines.values())
+    dimensions = contents.dimensions
     events = [
         {"id": e.id, "storyline": e.storyline, "key": e.key, "size": e.size, "first": e.first, "last": e.last,
          "time_sum": e.time_sum, "time_count": e.time_count, "touched": e.touched,
@@ -34,17 +141,17 @@ def dump(clusterer: OnlineClusterer) -> bytes:
     ]  # fmt: skip
     storylines = [{"id": s.id, "key": s.key, "last": s.last, "touched": s.touched, "title": s.title,
                    "title_event": s.title_event, "events": s.events} for s in storyline_pool]  # fmt: skip
-    meta = {"events": events, "storylines": storylines, "article_events": list(clusterer.article_events.items()),
-            "next_key": clock.next_key, "tick": clock.tick, "now": clock.now,
-            "documents": [df.documents for df in _frequencies(clusterer).values()]}  # fmt: skip
-    empty = np.zeros((0, clusterer.dimensions), np.float32)
+    meta = {"events": events, "storylines": storylines, "article_events": list(contents.article_events.items()),
+            "next_key": contents.next_key, "tick": contents.tick, "now": contents.now,
+            "documents": [contents.frequencies[part][2] for part in _PARTS], **(extra or {})}  # fmt: skip
+    empty = np.zeros((0, dimensions), np.float32)
     # This runs every batch: document frequencies are saved sparse (most of the hashed space is zero),
     # term bags as flat arrays, which numpy writes far faster than JSON, and nothing is compressed
     # (vectors hardly compress, and compressing took 25x the time of writing), nor put in a zip archive.
     bags: dict[str, Any] = {}
-    for part, df in _frequencies(clusterer).items():
-        keys = df.nonzero()
-        bags[f"df_{part}_keys"], bags[f"df_{part}_counts"] = keys, df.counts[keys]
+    for part in _PARTS:
+        keys, counts, _ = contents.frequencies[part]
+        bags[f"df_{part}_keys"], bags[f"df_{part}_counts"] = keys, counts
     bags |= _packed([e.body for e in active], "event_body")
     bags |= _packed([e.title for e in active], "event_title")
     bags |= _packed([e.names for e in active], "event_names")
@@ -61,33 +168,35 @@ def dump(clusterer: OnlineClusterer) -> bytes:
         storyline_centroids=np.stack([s.centroid for s in storyline_pool]) if storylines else empty,
         # Zeros where a storyline's title event has no centre yet.
         storyline_title_centres=np.stack([
-            s.title_centre if s.title_centre is not None else np.zeros(clusterer.dimensions, np.float32)
+            s.title_centre if s.title_centre is not None else np.zeros(dimensions, np.float32)
             for s in storyline_pool
         ]) if storylines else empty,
     ))  # fmt: skip
 
 
-def load(clusterer: OnlineClusterer, data: bytes) -> None:
-    """Resume ``clusterer``, fresh, from the bytes :func:`dump` made."""
+def _decode(data: bytes) -> Contents:
+    return _decode_with_meta(data)[0]
+
+
+def _decode_with_meta(data: bytes) -> tuple[Contents, dict[str, Any]]:
+    """The contents of a snapshot (or of changes), and its JSON part."""
     arrays = unpack_arrays(data)
     meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
-    for row, (part, df) in enumerate(_frequencies(clusterer).items()):
+    dimensions = arrays["centroids"].shape[1]
+    contents = Contents(dimensions, next_key=meta["next_key"], tick=meta["tick"], now=meta["now"])
+    for row, (part, documents) in enumerate(zip(_PARTS, meta["documents"], strict=True)):
         if "df" in arrays:  # older snapshots saved the dense arrays
-            df.counts[:] = arrays["df"][row]
-            df.recount()
+            keys = np.flatnonzero(arrays["df"][row]).astype(np.int64)
+            contents.frequencies[part] = (keys, arrays["df"][row][keys], documents)
         else:
-            df.assign(arrays[f"df_{part}_keys"], arrays[f"df_{part}_counts"])
-    for df, documents in zip(_frequencies(clusterer).values(), meta["documents"], strict=True):
-        df.documents = documents
-    clock = clusterer.clock
-    clock.next_key, clock.tick, clock.now = meta["next_key"], meta["tick"], meta["now"]
-    clusterer.article_events = OrderedDict((a, e) for a, e in meta["article_events"])
+            contents.frequencies[part] = (arrays[f"df_{part}_keys"], arrays[f"df_{part}_counts"], documents)
+    contents.article_events = OrderedDict((a, e) for a, e in meta["article_events"])
     offsets = np.concatenate([[0], np.cumsum(arrays["member_counts"])]).astype(int)
-    body, title, names = (_unpacked(arrays, meta["events"], part) for part in ("body", "title", "names"))
+    body, title, names = (_unpacked(arrays, meta["events"], part) for part in _PARTS)
     for i, item in enumerate(meta["events"]):
         members = arrays["members"][offsets[i] : offsets[i + 1]]
         headlines = arrays["headlines"][offsets[i] : offsets[i + 1]]
-        event = ActiveEvent(
+        contents.events[item["key"]] = ActiveEvent(
             id=item["id"], storyline=item["storyline"], key=item["key"], centroid=arrays["centroids"][i],
             members=members, headlines=headlines, size=item["size"],
             body=body[i], title=title[i], names=names[i],
@@ -96,7 +205,6 @@ def load(clusterer: OnlineClusterer, data: bytes) -> None:
             languages=set(item.get("languages", [])), posted=np.array(item.get("posted", []), np.int64),
             headline=item.get("headline", ""),
         )  # fmt: skip
-        clusterer.adopt(event)
     storyline_names = _unpacked(arrays, meta["storylines"], "names", owner="storyline")
     event_names = (
         _unpacked(arrays, meta["storylines"], "event_names", owner="storyline")
@@ -110,7 +218,7 @@ def load(clusterer: OnlineClusterer, data: bytes) -> None:
     )
     for i, item in enumerate(meta["storylines"]):
         centre = arrays["storyline_title_centres"][i] if "storyline_title_centres" in arrays else None
-        storyline = ActiveStoryline(
+        contents.storylines[item["key"]] = ActiveStoryline(
             item["id"],
             item["key"],
             arrays["storyline_centroids"][i],
@@ -124,7 +232,7 @@ def load(clusterer: OnlineClusterer, data: bytes) -> None:
             event_names=event_names[i],
             event_words=event_words[i],
         )
-        clusterer.storylines.add(storyline)
+    return contents, meta
 
 
 def _packed(bags: list[TermBag], name: str) -> dict[str, npt.NDArray[np.int64]]:

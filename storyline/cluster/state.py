@@ -61,6 +61,29 @@ class Clock:
 
 
 @dataclass
+class Journal:
+    """What the clusterer changed since its state was last saved, for saving only that (``snapshot.changes``):
+    the keys of the events and storylines made or changed, of those forgotten, and each article's event."""
+
+    events: set[int] = field(default_factory=set)
+    storylines: set[int] = field(default_factory=set)
+    dropped_events: set[int] = field(default_factory=set)
+    dropped_storylines: set[int] = field(default_factory=set)
+    assigned: list[tuple[str, str]] = field(default_factory=list)
+    # Changed in a way the above does not say (ids renamed): only a whole snapshot saves it.
+    whole: bool = False
+
+    def clear(self) -> None:
+        """The state was saved (or restored): nothing has changed since."""
+        self.events.clear()
+        self.storylines.clear()
+        self.dropped_events.clear()
+        self.dropped_storylines.clear()
+        self.assigned.clear()
+        self.whole = False
+
+
+@dataclass
 class ActiveEvent:
     """What the clusterer remembers of an event while it is active."""
 

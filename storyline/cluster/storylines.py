@@ -16,7 +16,7 @@ from ..config import ClusterSettings
 from ..model import content_id
 from ..nlp.terms import TermBag, TermBags
 from .similarity import DocumentFrequencies
-from .state import EVENT_BAG_TERMS, ActiveEvent, ActiveStoryline, Clock, Vector, VectorIndex, stale_keys
+from .state import EVENT_BAG_TERMS, ActiveEvent, ActiveStoryline, Clock, Journal, Vector, VectorIndex, stale_keys
 
 
 class StorylineLinker:
@@ -29,13 +29,16 @@ class StorylineLinker:
         df_names: DocumentFrequencies,
         df_words: DocumentFrequencies,
         clock: Clock,
+        journal: Journal,
     ) -> None:
         self.settings = settings
         self.dimensions = dimensions
-        # The clusterer's own name and word frequencies and clock: storylines are scored and aged as events are.
+        # The clusterer's own name and word frequencies, clock and journal: storylines are scored, aged and saved
+        # as events are.
         self.df_names = df_names
         self.df_words = df_words
         self.clock = clock
+        self.journal = journal
         self.active: dict[int, ActiveStoryline] = {}
         self.keys: dict[str, int] = {}
         self.index = VectorIndex(dimensions)
@@ -110,6 +113,7 @@ class StorylineLinker:
             self.active[best.key] = best
             self.keys[best.id] = best.key
         best.events += 1
+        self.journal.storylines.add(best.key)
         present = TermBag(bags.names.keys, np.ones(len(bags.names), np.int64))
         best.event_names = best.event_names.merged(present, EVENT_BAG_TERMS)
         keywords = self.keywords(bags)
@@ -199,6 +203,8 @@ class StorylineLinker:
             return False
         del self.active[self.keys.pop(absorbed)]
         self.index.remove(gone.key)
+        self.journal.dropped_storylines.add(gone.key)
+        self.journal.storylines.add(survivor.key)
         survivor.centroid = survivor.centroid + gone.centroid
         survivor.names = survivor.names.merged(gone.names, EVENT_BAG_TERMS)
         survivor.event_names = survivor.event_names.merged(gone.event_names, EVENT_BAG_TERMS)
@@ -212,6 +218,7 @@ class StorylineLinker:
         for event in events:
             if event.storyline == absorbed:
                 event.storyline = into
+                self.journal.events.add(event.key)
         return True
 
     def grow(self, storyline: ActiveStoryline, embedding: Vector, bags: TermBags, when: float | None) -> None:
@@ -219,6 +226,7 @@ class StorylineLinker:
         storyline.centroid = storyline.centroid + embedding
         storyline.names = storyline.names.merged(bags.names, EVENT_BAG_TERMS)
         storyline.touched = self.clock.tick
+        self.journal.storylines.add(storyline.key)
         if when is not None:
             storyline.last = when if storyline.last is None else max(storyline.last, when)
         self.index.upsert(storyline.key, storyline.unit_centroid)
@@ -232,6 +240,7 @@ class StorylineLinker:
             return False
         changed = event_id != storyline.title_event and title != storyline.title
         storyline.title, storyline.title_event, storyline.title_centre = title, event_id, centre.copy()
+        self.journal.storylines.add(storyline.key)
         return changed
 
     def evict(self) -> None:
@@ -243,9 +252,11 @@ class StorylineLinker:
             if self.keys.get(removed.id) == key:
                 del self.keys[removed.id]
             self.index.remove(key)
+            self.journal.dropped_storylines.add(key)
 
     def rename(self, events: Mapping[str, str], storylines: Mapping[str, str]) -> None:
         """Call storylines (and the events they are titled after) by other ids: see ``OnlineClusterer.rename``."""
+        self.journal.whole = True
         for storyline in self.active.values():
             storyline.id = storylines.get(storyline.id, storyline.id)
             storyline.title_event = events.get(storyline.title_event, storyline.title_event)

@@ -112,7 +112,7 @@ def evaluate_clustering(
     """
     labels = gold_labels(path)
     stages = clustering_stages(settings)
-    pipeline = Pipeline(stages, settings.pipeline.batch_size)
+    pipeline = Pipeline.configured(stages, settings.pipeline)
     with evaluation_store(path, cache) as store:
         started = time.perf_counter()
         ingest_file(store, path, settings)

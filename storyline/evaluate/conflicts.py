@@ -78,7 +78,7 @@ class ConflictResult:
 def _run(path: Path, settings: Settings, folder: str, name: str, progress: Progress | None) -> Store:
     store = open_store(f"{folder}/{name}.db")
     ingest_file(store, str(path), settings)
-    Pipeline(default_stages(settings), settings.pipeline.batch_size).run(store, progress)
+    Pipeline.configured(default_stages(settings), settings.pipeline).run(store, progress)
     return store
 
 

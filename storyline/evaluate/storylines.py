@@ -115,7 +115,7 @@ def evaluate_storylines(
             started = time.perf_counter()
             ingest_file(store, str(stream), settings)
             store.reset_stage(ClusterStage.name, ClusterStage.writes)
-            Pipeline(clustering_stages(settings), settings.pipeline.batch_size).run(store, progress)
+            Pipeline.configured(clustering_stages(settings), settings.pipeline).run(store, progress)
             seconds = time.perf_counter() - started
             events = store.events()
             storylines = store.storylines()

@@ -57,7 +57,7 @@ def training_rows(path: str, settings: Settings, cache: str | None = None) -> Tr
     with evaluation_store(path, cache) as store:
         ingest_file(store, path, settings)
         store.reset_stage(ClusterStage.name, ClusterStage.writes)
-        Pipeline(preparation_stages(settings), settings.pipeline.batch_size).run(store)
+        Pipeline.configured(preparation_stages(settings), settings.pipeline).run(store)
         articles = store.articles(with_embeddings=True)
     embedder = load_embedder(settings.embed)
     model = ClusteringModel({tier: Judge(_neutral(pair), _neutral(decision))

@@ -421,7 +421,7 @@ def _backfill(
 ) -> BackfillResult:
     result = BackfillResult()
     stages = default_stages(settings)
-    pipeline = Pipeline(stages, settings.pipeline.batch_size)
+    pipeline = Pipeline.configured(stages, settings.pipeline)
     clock = time.perf_counter()
 
     def lap(phase: str) -> None:
@@ -442,7 +442,7 @@ def _backfill(
         # Deduplication (stateful) on the driver, with whatever the Ray pass left pending before clustering.
         cluster = next((s for s in article_stages if isinstance(s, ClusterStage)), None)
         before = article_stages[: article_stages.index(cluster)] if cluster else article_stages
-        Pipeline(before, settings.pipeline.batch_size).run(store)
+        Pipeline.configured(before, settings.pipeline).run(store)
         lap("dedupe")
         if cluster is not None:
             result.partitions = _cluster(ray, store, cluster, settings)
@@ -529,7 +529,7 @@ def _cluster(ray: Any, store: Store, stage: ClusterStage, settings: Settings) ->
     plan = plan_partitions([a.published for a in articles], settings.backfill)
     embedder = load_embedder(settings.embed)
     arguments = ray.put(ClusterArguments(stage.settings, embedder.name, stage.dimensions, stage.languages))
-    state = store.load_state(stage.name)
+    state = Pipeline.whole_state(stage, store.load_state(stage.name))
     stage.restore(state)
     # What one clusterer would know where each partition begins, but for events: the document frequencies of every
     # article before it, added up from the counts of each partition's own articles (counted in parallel).
@@ -564,7 +564,7 @@ def _cluster(ray: Any, store: Store, stage: ClusterStage, settings: Settings) ->
 def _analyse(ray: Any, store: Store, stage: AnalysisStage, settings: Settings) -> None:
     """The NLP parse on Ray actors; the parses linked to store-wide entities here, in the pipeline's order, and
     saved as the pipeline saves them."""
-    stage.restore(store.load_state(stage.name))
+    stage.restore(Pipeline.whole_state(stage, store.load_state(stage.name)))
     size = settings.backfill.batch_size
     arguments = (settings.nlp, settings.entities)
     while chunk := store.pending(stage.name, stage.version, settings.backfill.chunk_articles, with_sentences=False):

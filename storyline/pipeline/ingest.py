@@ -76,7 +76,7 @@ def ingest(
     result.new += store.add_articles(batch)
     result.added = len(result.new)
     if pipeline is None:
-        pipeline = Pipeline(default_stages(settings), settings.pipeline.batch_size)
+        pipeline = Pipeline.configured(default_stages(settings), settings.pipeline)
     result.run = pipeline.run(store, progress)
     result.reembedded = result.run.reembedded
     return result

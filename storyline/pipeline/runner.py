@@ -8,10 +8,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ..config import PipelineSettings
 from ..embed import EmbeddingStage
 from ..errors import ConfigError
-from ..store import Store
-from .stages import EntityStage, EventStage, PrefetchingStage, RecordingStage, Stage, StatefulStage, check_order
+from ..store import SavedState, Store
+from .stages import (
+    EntityStage,
+    EventStage,
+    IncrementalStage,
+    PrefetchingStage,
+    RecordingStage,
+    Stage,
+    StatefulStage,
+    check_order,
+)
 
 # At most this many articles are parsed ahead of their stage (their parses wait in memory until it comes).
 _PREFETCH_ARTICLES = 2048
@@ -39,7 +49,17 @@ class PipelineRun:
 class Pipeline:
     """Ordered stages, run incrementally against a store."""
 
-    def __init__(self, stages: Sequence[Stage | EventStage], batch_size: int) -> None:
+    def __init__(
+        self,
+        stages: Sequence[Stage | EventStage],
+        batch_size: int,
+        *,
+        state_changes: int = 0,
+        state_changes_share: float = 0.0,
+    ) -> None:
+        """``state_changes`` and ``state_changes_share`` (``pipeline`` settings): a stateful stage that can saves only
+        what each batch changed, up to so many batches, or so large a share of its whole state's size, after the
+        whole state; 0, the whole state after every batch."""
         if batch_size < 1:
             raise ConfigError(f"[E013] pipeline.batch_size must be at least 1, got {batch_size}.")
         check_order(stages)
@@ -52,10 +72,13 @@ class Pipeline:
         self._stateful = {s.name: s for s in self.stages if isinstance(s, StatefulStage)}
         self._recording = {s.name: s for s in self.stages if isinstance(s, RecordingStage)}
         self._entities = {s.name: s for s in self.stages if isinstance(s, EntityStage)}
+        self._incremental = {s.name: s for s in self.stages if isinstance(s, IncrementalStage)}
+        self.state_changes = state_changes
+        self.state_changes_share = state_changes_share
         # The state each stateful stage last saved, while its in-memory state is still that one: a later run
         # that finds the same bytes in the store goes on from memory instead of restoring (watch mode runs
         # the pipeline once per arriving file, and restoring costs more than the file's own work).
-        self._saved: dict[str, bytes] = {}
+        self._saved: dict[str, SavedState] = {}
 
     def pending(self, store: Store) -> dict[str, int]:
         """How many articles each article stage still has to process."""
@@ -112,6 +135,39 @@ class Pipeline:
                 self._run_event_stage(store, event_stage, run, progress)
         return run
 
+    @classmethod
+    def configured(cls, stages: Sequence[Stage | EventStage], settings: PipelineSettings) -> Pipeline:
+        """A pipeline of ``stages`` run as the ``pipeline`` settings say (batch size, saving the stages' state)."""
+        return cls(
+            stages,
+            settings.batch_size,
+            state_changes=settings.state_changes,
+            state_changes_share=settings.state_changes_share,
+        )
+
+    @staticmethod
+    def whole_state(stage: StatefulStage, saved: SavedState | None) -> bytes | None:
+        """The state ``stage`` resumes from: the whole state saved, with the changes saved after it applied."""
+        if saved is None:
+            return None
+        if not saved.changes:
+            return saved.data
+        if not isinstance(stage, IncrementalStage):
+            raise ConfigError(f"Stage '{stage.name}' has changes saved after its state but cannot apply them.")
+        return stage.merged(saved.data, saved.changes)
+
+    def _state_to_save(self, stage: StatefulStage, saved: SavedState | None) -> tuple[bytes | None, bytes | None]:
+        """The whole state to save after a batch, or what the batch changed: the changes while they are few and
+        small beside the whole state saved before them (``state_changes``, ``state_changes_share``)."""
+        incremental = self._incremental.get(stage.name)
+        if incremental is not None and saved is not None and len(saved.changes) < self.state_changes:
+            change = incremental.changes()
+            if change is not None:
+                size = sum(len(c) for c in saved.changes) + len(change)
+                if size <= self.state_changes_share * len(saved.data):
+                    return None, change
+        return stage.snapshot(), None
+
     def _run_event_stage(self, store: Store, stage: EventStage, run: PipelineRun, progress: Progress | None) -> None:
         started = time.perf_counter()
         stale = sorted(self.stale_events(store, stage).items())
@@ -138,10 +194,9 @@ class Pipeline:
             recording = self._recording.get(stage.name)
             entity = self._entities.get(stage.name)
             started = time.perf_counter()
-            if stateful:
-                saved = store.load_state(stage.name)
-                if saved is None or saved != self._saved.get(stage.name):
-                    stateful.restore(saved)
+            saved = store.load_state(stage.name) if stateful else None
+            if stateful and (saved is None or saved != self._saved.get(stage.name)):
+                stateful.restore(self.whole_state(stateful, saved))
             while batch := store.pending(stage.name, stage.version, self.batch_size, needs_sentences, needs_embeddings):
                 # Until the state is saved again, memory may hold more than the store (or a failed batch's half).
                 self._saved.pop(stage.name, None)
@@ -153,12 +208,21 @@ class Pipeline:
                 entities = entity.changed_entities() if entity else []
                 # After every batch, with the batch: a crash loses at most the batch in flight, and never leaves
                 # articles marked done that the saved state has not seen (a restart would go on without them).
-                snapshot = stateful.snapshot() if stateful else None
+                whole, change = self._state_to_save(stateful, saved) if stateful else (None, None)
                 store.save_stage(
-                    stage.name, stage.version, done, stage.writes, records, entities=entities, state=snapshot
+                    stage.name,
+                    stage.version,
+                    done,
+                    stage.writes,
+                    records,
+                    entities=entities,
+                    state=whole,
+                    state_change=change,
                 )
-                if snapshot is not None:
-                    self._saved[stage.name] = snapshot
+                if whole is not None:
+                    saved = self._saved[stage.name] = SavedState(whole)
+                elif change is not None and saved is not None:
+                    saved = self._saved[stage.name] = saved.with_change(change)
                 run.processed[stage.name] = run.processed.get(stage.name, 0) + len(batch)
                 if progress:
                     progress.advance(stage.name, len(batch))

@@ -45,6 +45,15 @@ class StatefulStage(Stage, Protocol):
 
 
 @runtime_checkable
+class IncrementalStage(StatefulStage, Protocol):
+    """A stateful stage that can save what changed since its state was last saved (``stateful.Resumable``)."""
+
+    def changes(self) -> bytes | None: ...
+
+    def merged(self, state: bytes, changes: Sequence[bytes]) -> bytes: ...
+
+
+@runtime_checkable
 class RecordingStage(Stage, Protocol):
     """A stage that decides more than what it writes on articles (the cluster stage: events, storylines,
     folds), and says so in records the store writes with the batch."""

@@ -106,7 +106,7 @@ class Watcher:
         self.settings = settings
         self.report = report
         # Built once: the models stay loaded from one file to the next.
-        self.pipeline = pipeline or Pipeline(default_stages(settings), settings.pipeline.batch_size)
+        self.pipeline = pipeline or Pipeline.configured(default_stages(settings), settings.pipeline)
         self.seen = store.files_seen()
         # Files found that are still being written: looked at again every watch.poll_ms.
         self.waiting: set[str] = set()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from ..errors import ConfigError, Errors, StoreError
-from .base import SearchHit, Store, shown_location
+from .base import SavedState, SearchHit, Store, shown_location
 from .sqlite import SQLiteStore
 
-__all__ = ["SQLiteStore", "SearchHit", "Store", "is_postgres_url", "open_store"]
+__all__ = ["SQLiteStore", "SavedState", "SearchHit", "Store", "is_postgres_url", "open_store"]
 
 BACKENDS = ("sqlite", "postgresql")
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")

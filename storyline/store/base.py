@@ -53,6 +53,18 @@ SNIPPET_OPEN, SNIPPET_CLOSE = "\x02", "\x03"
 
 
 @dataclass(frozen=True, slots=True)
+class SavedState:
+    """What a stateful stage saved: its whole state after some batch, and what each batch after it changed (oldest
+    first), which the stage folds back into a whole state to resume from."""
+
+    data: bytes
+    changes: tuple[bytes, ...] = ()
+
+    def with_change(self, change: bytes) -> SavedState:
+        return SavedState(self.data, (*self.changes, change))
+
+
+@dataclass(frozen=True, slots=True)
 class SearchHit:
     """One article matching a full-text query."""
 
@@ -256,9 +268,11 @@ class Store(Protocol):
         *,
         entities: Iterable[tuple[str, str, str]] = (),
         state: bytes | None = None,
+        state_change: bytes | None = None,
     ) -> None:
         """What a stage did to a batch, in one transaction: its fields, records, new entity names and its state
-        after the batch (a stateful stage), and the articles marked done."""
+        after the batch (a stateful stage: whole, or what the batch changed, kept after the whole state and the
+        changes before it), and the articles marked done."""
         ...
 
     def save_entities(self, entities: Iterable[tuple[str, str, str]]) -> None: ...
@@ -269,14 +283,18 @@ class Store(Protocol):
 
     def save_event_analyses(self, analyses: Iterable[EventAnalysis]) -> None: ...
 
-    def save_state(self, stage: str, data: bytes) -> None: ...
+    def save_state(self, stage: str, data: bytes) -> None:
+        """Save a stage's whole state (the changes saved after the one before are dropped)."""
+        ...
 
     def prune_events(self) -> None: ...
 
     def reset_stage(self, stage: str, fields: Sequence[str]) -> None: ...
 
     # -- pipeline reads
-    def load_state(self, stage: str) -> bytes | None: ...
+    def load_state(self, stage: str) -> SavedState | None:
+        """A stateful stage's saved state, if any: whole, and the changes saved after it."""
+        ...
 
     def pending(
         self, stage: str, version: int, limit: int, with_sentences: bool = True, with_embeddings: bool = False

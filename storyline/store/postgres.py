@@ -43,6 +43,7 @@ from .base import (
     SNIPPET_CLOSE,
     SNIPPET_OPEN,
     WRITABLE_FIELDS,
+    SavedState,
     SearchHit,
     analysis_rows,
     article_from_row,
@@ -196,10 +197,12 @@ class PostgresStore:
         *,
         entities: Iterable[tuple[str, str, str]] = (),
         state: bytes | None = None,
+        state_change: bytes | None = None,
     ) -> None:
         """Persist what ``stage`` wrote on ``articles``, the ``records`` it made (events, storylines), the
-        ``entities`` it named anew and its ``state`` after the batch, and mark the articles done for it: all in
-        one transaction, so that a crash never leaves the articles marked done and the state from before them."""
+        ``entities`` it named anew and its ``state`` after the batch (or ``state_change``, what the batch changed in
+        it), and mark the articles done for it: all in one transaction, so that a crash never leaves the articles
+        marked done and the state from before them."""
         columns = [WRITABLE_FIELDS[f] for f in fields if f in WRITABLE_FIELDS]
         with self._write() as db:
             # Before the articles: an article's event must exist.
@@ -233,6 +236,8 @@ class PostgresStore:
             _write_entities(db, entities)
             if state is not None:
                 _write_state(db, stage, state)
+            elif state_change is not None:
+                _write_state_change(db, stage, state_change)
 
     def mark_files_seen(self, files: Iterable[SeenFile]) -> None:
         """Record files as read (or failed) as they are now, replacing what was recorded of them before."""
@@ -352,6 +357,7 @@ class PostgresStore:
         with self._write() as db:
             db.execute("DELETE FROM stage_runs WHERE stage = %s", (stage,))
             db.execute("DELETE FROM stage_state WHERE stage = %s", (stage,))
+            db.execute("DELETE FROM stage_state_changes WHERE stage = %s", (stage,))
             if columns:
                 db.execute(f"UPDATE articles SET {', '.join(f'{c} = NULL' for c in columns)}")
             if "published" in fields:
@@ -373,12 +379,20 @@ class PostgresStore:
         """The models that made the stored embeddings (one, unless ``embed.model`` changed)."""
         return {row["model"] for row in self._rows("SELECT DISTINCT model FROM embeddings")}
 
-    def load_state(self, stage: str) -> bytes | None:
-        """The saved state of a stateful stage, if any."""
-        rows = self._rows("SELECT data FROM stage_state WHERE stage = %s", (stage,))
-        return bytes(rows[0]["data"]) if rows else None
+    def load_state(self, stage: str) -> SavedState | None:
+        """The saved state of a stateful stage, if any: whole, and the changes saved after it."""
+        # One statement: the whole state and its changes as of one moment.
+        rows = self._rows(
+            "SELECT 0 AS seq, data FROM stage_state WHERE stage = %s "
+            "UNION ALL SELECT seq, data FROM stage_state_changes WHERE stage = %s ORDER BY seq",
+            (stage, stage),
+        )
+        if not rows or rows[0]["seq"] != 0:
+            return None
+        return SavedState(bytes(rows[0]["data"]), tuple(bytes(row["data"]) for row in rows[1:]))
 
     def save_state(self, stage: str, data: bytes) -> None:
+        """Save a stage's whole state (the changes saved after the one before are dropped)."""
         with self._write() as db:
             _write_state(db, stage, data)
 
@@ -635,6 +649,15 @@ def _write_state(db: psycopg.Connection[Any], stage: str, data: bytes) -> None:
     db.execute(
         "INSERT INTO stage_state (stage, data) VALUES (%s, %s) ON CONFLICT (stage) DO UPDATE SET data = excluded.data",
         (stage, data),
+    )
+    db.execute("DELETE FROM stage_state_changes WHERE stage = %s", (stage,))
+
+
+def _write_state_change(db: psycopg.Connection[Any], stage: str, data: bytes) -> None:
+    db.execute(
+        "INSERT INTO stage_state_changes (stage, seq, data) "
+        "VALUES (%s, (SELECT COALESCE(MAX(seq), 0) + 1 FROM stage_state_changes WHERE stage = %s), %s)",
+        (stage, stage, data),
     )
 
 

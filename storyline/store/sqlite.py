@@ -35,6 +35,7 @@ from .base import (
     ARTICLE_COLUMNS,
     CACHED_ANSWERS,
     WRITABLE_FIELDS,
+    SavedState,
     SearchHit,
     analysis_rows,
     article_from_row,
@@ -97,7 +98,12 @@ class SQLiteStore:
         # The state this connection last saved for each stage, with the database's data_version then: while no
         # other connection has committed since, the table still holds it, and a run (watch mode's, once per file)
         # need not read it back (megabytes, with many active events) only to find it unchanged.
-        self._states: dict[str, tuple[int, bytes]] = {}
+        self._states: dict[str, tuple[int, SavedState]] = {}
+        # Per stage, the data_version, the stage's version and an ingest number (seq) below which every article was
+        # done by the stage at that version when this connection last looked: while no other connection has
+        # committed since (articles added later come above it), ``pending`` looks only above it, not through every
+        # article stored (watch mode asks each stage once or twice per file).
+        self._done_below: dict[str, tuple[int, int, int]] = {}
         self._migrate()
 
     def _use_wal(self) -> None:
@@ -227,11 +233,17 @@ class SQLiteStore:
         *,
         entities: Iterable[tuple[str, str, str]] = (),
         state: bytes | None = None,
+        state_change: bytes | None = None,
     ) -> None:
         """Persist what ``stage`` wrote on ``articles``, the ``records`` it made (events, storylines), the
-        ``entities`` it named anew and its ``state`` after the batch, and mark the articles done for it: all in
-        one transaction, so that a crash never leaves the articles marked done and the state from before them."""
+        ``entities`` it named anew and its ``state`` after the batch (or ``state_change``, what the batch changed in
+        it), and mark the articles done for it: all in one transaction, so that a crash never leaves the articles
+        marked done and the state from before them."""
         columns = [WRITABLE_FIELDS[f] for f in fields if f in WRITABLE_FIELDS]
+        saved: SavedState | None = None
+        if (self._done_below.get(stage) or (0, version))[1] != version:
+            # Marks of this version replace those of the one looked at: its done articles may be pending again.
+            self._done_below.pop(stage, None)
         with self._write() as db:
             # Before the articles: an article's event must exist.
             _write_records(db, records)
@@ -260,13 +272,20 @@ class SQLiteStore:
                     (article.id, stage, version),
                 )
             _write_entities(db, entities)
-            if state is not None:
-                self._states.pop(stage, None)
-                _write_state(db, stage, state)
+            if state is not None or state_change is not None:
+                known = self._states.pop(stage, None)
                 # Inside the transaction: no other connection can commit between this and the commit.
                 version = self._data_version()
-        if state is not None:
-            self._states[stage] = (version, state)
+                if state is not None:
+                    _write_state(db, stage, state)
+                    saved = SavedState(state)
+                else:
+                    assert state_change is not None
+                    _write_state_change(db, stage, state_change)
+                    # Kept only when what this connection saved before is still what the table holds.
+                    saved = known[1].with_change(state_change) if known and known[0] == version else None
+        if saved is not None:
+            self._states[stage] = (version, saved)
 
     def save_entities(self, entities: Iterable[tuple[str, str, str]]) -> None:
         """Store (id, name, type) of entities whose name or type a stage decided anew."""
@@ -391,9 +410,11 @@ class SQLiteStore:
         # A publication date is only the stage's own when the stage inferred it.
         columns = [WRITABLE_FIELDS[f] for f in fields if f in WRITABLE_FIELDS and not f.startswith("published")]
         self._states.pop(stage, None)
+        self._done_below.clear()
         with self._write() as db:
             db.execute("DELETE FROM stage_runs WHERE stage = ?", (stage,))
             db.execute("DELETE FROM stage_state WHERE stage = ?", (stage,))
+            db.execute("DELETE FROM stage_state_changes WHERE stage = ?", (stage,))
             if columns:
                 db.execute(f"UPDATE articles SET {', '.join(f'{c} = NULL' for c in columns)}")
             if "published" in fields:
@@ -413,20 +434,28 @@ class SQLiteStore:
         """The models that made the stored embeddings (one, unless ``embed.model`` changed)."""
         return {row[0] for row in self._db.execute("SELECT DISTINCT model FROM embeddings")}
 
-    def load_state(self, stage: str) -> bytes | None:
-        """The saved state of a stateful stage, if any."""
+    def load_state(self, stage: str) -> SavedState | None:
+        """The saved state of a stateful stage, if any: whole, and the changes saved after it."""
         known = self._states.get(stage)
         if known is not None and known[0] == self._data_version():
             return known[1]
-        row = self._db.execute("SELECT data FROM stage_state WHERE stage = ?", (stage,)).fetchone()
-        return bytes(row[0]) if row else None
+        # One statement: the whole state and its changes as of one moment.
+        rows = self._db.execute(
+            "SELECT 0 AS seq, data FROM stage_state WHERE stage = ? "
+            "UNION ALL SELECT seq, data FROM stage_state_changes WHERE stage = ? ORDER BY seq",
+            (stage, stage),
+        ).fetchall()
+        if not rows or rows[0][0] != 0:
+            return None
+        return SavedState(bytes(rows[0][1]), tuple(bytes(row[1]) for row in rows[1:]))
 
     def save_state(self, stage: str, data: bytes) -> None:
+        """Save a stage's whole state (the changes saved after the one before are dropped)."""
         self._states.pop(stage, None)
         with self._write() as db:
             _write_state(db, stage, data)
             version = self._data_version()
-        self._states[stage] = (version, data)
+        self._states[stage] = (version, SavedState(data))
 
     def _data_version(self) -> int:
         """A number that changes when another connection commits (this one's commits leave it)."""
@@ -436,16 +465,26 @@ class SQLiteStore:
         self, stage: str, version: int, limit: int, with_sentences: bool = True, with_embeddings: bool = False
     ) -> list[Article]:
         """Articles ``stage`` (at ``version``) has not processed yet, oldest first."""
+        data_version = self._data_version()
+        known = self._done_below.get(stage)
+        floor = known[2] if known is not None and known[:2] == (data_version, version) else 0
         rows = self._db.execute(
-            f"SELECT {', '.join('a.' + c for c in ARTICLE_COLUMNS)} FROM articles a "
+            f"SELECT {', '.join('a.' + c for c in ARTICLE_COLUMNS)}, a.seq AS seq FROM articles a "
             "LEFT JOIN stage_runs r ON r.article_id = a.id AND r.stage = ? AND r.version = ? "
-            "WHERE r.article_id IS NULL ORDER BY a.published IS NULL, a.published, a.seq LIMIT ?",
-            (stage, version, limit),
+            "WHERE a.seq >= ? AND r.article_id IS NULL ORDER BY a.published IS NULL, a.published, a.seq LIMIT ?",
+            (stage, version, floor, limit),
         ).fetchall()
+        if len(rows) < limit:  # every pending article is here: those below the first of them are done
+            lowest = min(row["seq"] for row in rows) if rows else self._next_seq()
+            self._done_below[stage] = (data_version, version, lowest)
         articles = [article_from_row(row) for row in rows]
         if with_embeddings:
             articles = _with_embeddings(self._db, articles)
         return _with_sentences(self._db, articles) if with_sentences else articles
+
+    def _next_seq(self) -> int:
+        """The ingest number above every stored article's."""
+        return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM articles").fetchone()[0])
 
     def count_pending(self, stage: str, version: int) -> int:
         return int(
@@ -698,6 +737,15 @@ def _write_entities(db: sqlite3.Connection, entities: Iterable[tuple[str, str, s
 
 def _write_state(db: sqlite3.Connection, stage: str, data: bytes) -> None:
     db.execute("INSERT OR REPLACE INTO stage_state (stage, data) VALUES (?, ?)", (stage, data))
+    db.execute("DELETE FROM stage_state_changes WHERE stage = ?", (stage,))
+
+
+def _write_state_change(db: sqlite3.Connection, stage: str, data: bytes) -> None:
+    db.execute(
+        "INSERT INTO stage_state_changes (stage, seq, data) "
+        "VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM stage_state_changes WHERE stage = ?), ?)",
+        (stage, stage, data),
+    )
 
 
 def _split_sql(sql: str) -> list[str]:
