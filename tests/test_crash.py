@@ -432,6 +432,20 @@ def _split(records: list[dict[str, str]], folder: Path, per_file: int) -> list[t
     ]
 
 
+@contextmanager
+def _interruptible_children() -> Iterator[None]:
+    """Children started meanwhile take Ctrl-C (SIGINT) as KeyboardInterrupt. A test session started in the
+    background (``make test &``, ``nohup``) runs with SIGINT ignored, which its children inherit, and Python then
+    leaves it ignored: the SIGINT meant to stop ``storyline watch`` would go unheard. A signal the parent catches
+    is at its default in a child, where Python installs its handler."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@_interruptible_children()
 def test_crash_killed_watch_reads_each_file_once(tmp_path: Path) -> None:
     """``storyline watch`` killed with SIGKILL at random points while files arrive (and some arriving while it is
     down), started again each time, ends with every article of every file stored and processed once, and never
