@@ -277,6 +277,8 @@ class _Reading:
     names: frozenset[str]
     figures: frozenset[tuple[str, float]]
     negated: bool
+    # Its n-grams with their counts, n = 1..4 (what the clipped n-gram precisions count).
+    ngrams: tuple[Counter[tuple[str, ...]], ...]
 
 
 @lru_cache(maxsize=8192)
@@ -295,6 +297,7 @@ def _read(text: str, lang: str | None) -> _Reading:
         names=frozenset(n for n in names(text, lang) if not n[0].isdigit()),
         figures=frozenset(_key(f) for f in figures(text)),
         negated=negated,
+        ngrams=tuple(Counter(zip(*(tokens[i:] for i in range(n)), strict=False)) for n in range(1, 5)),
     )
 
 
@@ -310,14 +313,11 @@ def _kinds_in_conflict(a: frozenset[tuple[str, float]], b: frozenset[tuple[str, 
     return bool({k for k, _ in a - b} & {k for k, _ in b - a})
 
 
-def _ngram_precision(first: tuple[str, ...], second: tuple[str, ...], n: int) -> float:
-    """The share of ``first``'s n-grams that ``second`` has, each counted at most as often as ``second`` has it."""
-    own = Counter(zip(*(first[i:] for i in range(n)), strict=False))
-    total = sum(own.values())
-    if not total:
-        return 0.0
-    other = Counter(zip(*(second[i:] for i in range(n)), strict=False))
-    return sum(min(count, other[gram]) for gram, count in own.items()) / total
+def _clipped_matches(first: Counter[tuple[str, ...]], second: Counter[tuple[str, ...]]) -> int:
+    """N-grams the two share, each counted as often as the one that has it fewer times has it (BLEU's clipping;
+    the same from either side)."""
+    small, large = (first, second) if len(first) <= len(second) else (second, first)
+    return sum(min(count, large[gram]) for gram, count in small.items() if gram in large)
 
 
 def _insertions(blocks: Sequence[Any]) -> tuple[list[int], list[int]]:
@@ -345,8 +345,10 @@ def pair_features(a: SentenceView, b: SentenceView) -> list[float]:
     blocks = SequenceMatcher(None, x.tokens, y.tokens, autojunk=False).get_matching_blocks()
     matched = sum(block.size for block in blocks)
     precisions = []
-    for n in range(1, 5):
-        forward, backward = _ngram_precision(x.tokens, y.tokens, n), _ngram_precision(y.tokens, x.tokens, n)
+    for mine, theirs in zip(x.ngrams, y.ngrams, strict=True):
+        matched_grams = _clipped_matches(mine, theirs)
+        forward = matched_grams / mine.total() if mine else 0.0
+        backward = matched_grams / theirs.total() if theirs else 0.0
         precisions += [min(forward, backward), max(forward, backward)]
     inserted_first, inserted_second = _insertions(blocks)
     longest_first, longest_second = max(inserted_first, default=0), max(inserted_second, default=0)
