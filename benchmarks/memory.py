@@ -92,6 +92,11 @@ def main() -> None:
         article = synthetic(pool, index, rng, start)
         article = replace(article, duplicate_of=deduplicator.original_of(article))
         clusterer.assign(article)
+        if (index + 1) % settings.pipeline.batch_size == 0:
+            # What the runner does after each batch: the changes are saved (here: made and dropped), and what
+            # the stages keep to say what changed starts again. Without it that record grows with the stream.
+            clusterer.changes()
+            deduplicator.changes()
         if index + 1 in sizes:
             row = {
                 "articles": index + 1,
