@@ -22,10 +22,10 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -271,13 +271,12 @@ class _Reading:
     words: frozenset[str]
     stems: frozenset[str]
     tokens: tuple[str, ...]
-    bigrams: frozenset[tuple[str, str]]
-    trigrams: frozenset[tuple[str, str, str]]
     chars: frozenset[str]
     names: frozenset[str]
     figures: frozenset[tuple[str, float]]
     negated: bool
-    # Its n-grams with their counts, n = 1..4 (what the clipped n-gram precisions count).
+    # Its n-grams with their counts, n = 1..4 (what the clipped n-gram precisions count; their keys are the
+    # bigrams and trigrams the overlaps compare).
     ngrams: tuple[Counter[tuple[str, ...]], ...]
 
 
@@ -291,8 +290,6 @@ def _read(text: str, lang: str | None) -> _Reading:
         words=frozenset(content),
         stems=frozenset(w[:_STEM_CHARS] for w in content),
         tokens=tuple(tokens),
-        bigrams=frozenset(pairwise(tokens)),
-        trigrams=frozenset(zip(tokens, tokens[1:], tokens[2:], strict=False)),
         chars=frozenset(squeezed[i : i + _CHAR_GRAM] for i in range(max(0, len(squeezed) - _CHAR_GRAM + 1))),
         names=frozenset(n for n in names(text, lang) if not n[0].isdigit()),
         figures=frozenset(_key(f) for f in figures(text)),
@@ -301,7 +298,7 @@ def _read(text: str, lang: str | None) -> _Reading:
     )
 
 
-def _overlap(a: frozenset[Any], b: frozenset[Any]) -> tuple[float, float, float]:
+def _overlap(a: AbstractSet[Any], b: AbstractSet[Any]) -> tuple[float, float, float]:
     """Shared items over the union, over the larger set and over the smaller one (0 when either is empty)."""
     if not a or not b:
         return 0.0, 0.0, 0.0
@@ -337,7 +334,7 @@ def pair_features(a: SentenceView, b: SentenceView) -> list[float]:
     """The pair's features, named by PAIR_FEATURES; the same whichever sentence comes first."""
     x, y = _read(a.text, a.lang), _read(b.text, b.lang)
     words_jaccard, words_min, words_max = _overlap(x.words, y.words)
-    _, bigrams_min, bigrams_max = _overlap(x.bigrams, y.bigrams)
+    _, bigrams_min, bigrams_max = _overlap(x.ngrams[1].keys(), y.ngrams[1].keys())
     _, chars_min, chars_max = _overlap(x.chars, y.chars)
     names_union = x.names | y.names
     figures_union = x.figures | y.figures
@@ -361,7 +358,7 @@ def pair_features(a: SentenceView, b: SentenceView) -> list[float]:
         _overlap(x.stems, y.stems)[0],
         bigrams_min,
         bigrams_max,
-        _overlap(x.trigrams, y.trigrams)[2],
+        _overlap(x.ngrams[2].keys(), y.ngrams[2].keys())[2],
         matched / longer,
         math.log1p(max(len(x.words - y.words), len(y.words - x.words))),
         chars_min,

@@ -66,7 +66,8 @@ class EventAnalysisStage:
                 asdict(settings.summary),
                 asdict(settings.outlets),
                 settings.embed.model,
-                self._scorer.model.to_json(),
+                # A digest, not the weights: the fingerprint is hashed again into every event's signature.
+                content_id("m", json.dumps(self._scorer.model.to_json(), sort_keys=True)),
             ],
             sort_keys=True,
         )
