@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
+from click.testing import CliRunner
 
 from storyline.cluster import ClusteringModel, OnlineClusterer, load_clustering_model
 from storyline.config import Settings
+from storyline.evaluate.storylines import evaluate_storylines
 from storyline.model import Article
+from storyline.serve.cli import cli
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 DIMENSIONS = 3
 
@@ -173,3 +180,33 @@ def test_storylines_need_a_shared_theme_word_and_keep_it_across_a_restart(settin
     assert doses != roads  # as close, but about something else
     roads, _, doses, _ = stream(keywords=0)
     assert doses == roads  # without the requirement, closeness alone links it
+
+
+def test_eval_storylines_repeats_report_the_spread_of_the_figures(settings: Settings, tmp_path: Path) -> None:
+    # Two topics: the sample's Xi-in-Moscow articles, and a few reports of one flood.
+    texts = {path.stem: path.read_text() for path in sorted(EXAMPLES.glob("*.txt"))}
+    visits = [
+        {"id": name, "title": text.splitlines()[0], "text": text, "published": "2023-03-17"}
+        for name, text in texts.items()
+    ]
+    floods = [
+        {"id": f"flood-{n}", "title": f"River floods the valley town, day {n}", "published": f"2023-03-{17 + n}",
+         "text": f"Day {n}: the river burst its banks and flooded the valley town; rescuers moved families to the "
+                 "school gym while the water kept rising over the farmland."}
+        for n in range(1, 4)
+    ]  # fmt: skip
+    path = tmp_path / "pools.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"id": topic, "topic": topic, "articles": articles}) + "\n"
+            for topic, articles in (("visits", visits), ("floods", floods))
+        )
+    )
+    result = evaluate_storylines(str(path), settings, repeats=3)
+    assert len(result.repeats) == 2 and len(result.f1_runs) == 3
+    assert all(0.0 < f1 <= 1.0 for f1 in result.f1_runs)
+    # So clear a case decides nothing by a hair: rounding noise moves no figure.
+    assert len(set(result.f1_runs)) == 1
+    assert {r.largest_share for r in result.repeats} == {result.largest_share}
+    shown = CliRunner().invoke(cli, ["eval", "storylines", str(path), "--repeats", "2"])
+    assert shown.exit_code == 0 and "2 runs" in shown.stdout and "BCubed F1 mean" in shown.stdout

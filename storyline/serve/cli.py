@@ -613,15 +613,26 @@ def eval_clustering(obj: Context, files: tuple[str, ...], model: str | None, cac
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--cache", type=click.Path(file_okay=False), help="Keep articles and embeddings here between runs.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--repeats",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Cluster this many times, every run after the first on vectors moved by rounding noise (1e-7): the spread "
+    "of the figures.",
+)
 @click.pass_obj
-def eval_storylines(obj: Context, files: tuple[str, ...], cache: str | None, as_json: bool) -> None:
+def eval_storylines(obj: Context, files: tuple[str, ...], cache: str | None, as_json: bool, repeats: int) -> None:
     """Storylines of each FILE: BCubed against topics (Timeline17 format, all topics in one stream), and for
     any file the largest storyline's share of events and a sample of storylines to read."""
     from ..evaluate.storylines import evaluate_storylines
 
     settings = obj.settings
     results = _each_file(
-        "eval storylines", settings, files, lambda f, progress: evaluate_storylines(f, settings, cache, progress)
+        "eval storylines",
+        settings,
+        files,
+        lambda f, progress: evaluate_storylines(f, settings, cache, progress, repeats),
     )
     if as_json:
         _emit_json([r.to_json() for r in results])
@@ -635,6 +646,14 @@ def eval_storylines(obj: Context, files: tuple[str, ...], cache: str | None, as_
             f"{r.storylines} storylines{scores}; the largest holds {r.largest_events} events "
             f"({r.largest_share:.1%}) ({r.seconds:.0f} s)"
         )
+        if r.repeats:
+            f1 = r.f1_runs
+            spread = f"; BCubed F1 mean {sum(f1) / len(f1):.3f}, {min(f1):.3f} to {max(f1):.3f}" if f1 else ""
+            shares = [r.largest_share, *(x.largest_share for x in r.repeats)]
+            out.print(
+                f"  {len(shares)} runs (vectors moved by rounding noise after the first){spread}; the largest "
+                f"storyline {min(shares):.1%} to {max(shares):.1%}"
+            )
         for sample in r.sample:
             out.print(f"  [bold]{escape(sample.title)}[/bold] ({sample.events} events)")
             for title in sample.event_titles:
