@@ -100,6 +100,7 @@ class PipelineSettings:
     batch_size: int
     event_processes: int
     event_worker_min_events: int
+    event_sentence_vectors: int
     progress_min_articles: int
     progress_every_seconds: float
     skip: tuple[str, ...]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import OrderedDict
 from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
@@ -38,6 +39,9 @@ class Embedder(Protocol):
     dimensions: int
     # The languages it was trained on (ISO 639-1); elsewhere its cosines say little. None: all of them.
     languages: tuple[str, ...] | None
+    # Whether a text's vector is the same whatever it is embedded with, up to rounding (texts packed into one matrix
+    # are summed in another order: ~1e-7): a vector kept is then as good as the one it would get again.
+    batch_independent: bool
 
     def embed(self, texts: list[str]) -> Vectors: ...
 
@@ -64,6 +68,8 @@ class OnnxEmbedder:
         languages = config.get("languages")
         self.languages: tuple[str, ...] | None = tuple(languages) if languages is not None else None
         self.batch_size = batch_size
+        # Dynamic int8 quantizes each call's activations together: texts batched together move each other.
+        self.batch_independent = batch_size == 1
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_tokens)
         self.tokenizer.no_padding()
@@ -155,6 +161,7 @@ class UniversalSentenceEncoder:
 
     name = "use-m-v3"
     dimensions = 512
+    batch_independent = True
     # The 16 languages of its training data (zh-cn and zh-tw are both "zh" to the language detector).
     languages: tuple[str, ...] | None = (
         "ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh",
@@ -191,6 +198,50 @@ class UniversalSentenceEncoder:
         if prefixed:
             prefixes[prefixed] = both[len(texts) :]
         return vectors, prefixes
+
+
+class RememberingEmbedder:
+    """An embedder that keeps the vectors of the last ``capacity`` texts it embedded and embeds only the others.
+
+    The event analysis embeds every sentence of an event's articles each time the event changes: in watch mode an
+    event of ten articles is analysed again, all its sentences embedded again, for each new one. Only for an
+    embedder whose vectors do not depend on what they are embedded with but for rounding (else a kept vector could
+    differ from a fresh one); for another, or a capacity of 0, every call goes through.
+    """
+
+    def __init__(self, embedder: Embedder, capacity: int) -> None:
+        self.embedder = embedder
+        self.name, self.dimensions, self.languages = embedder.name, embedder.dimensions, embedder.languages
+        self.batch_independent = embedder.batch_independent
+        self.capacity = max(0, capacity) if embedder.batch_independent else 0
+        self._kept: OrderedDict[str, Vectors] = OrderedDict()
+        # Texts embedded and texts found kept, for benchmarks.
+        self.embedded = self.reused = 0
+
+    def embed(self, texts: list[str]) -> Vectors:
+        if not self.capacity:
+            self.embedded += len(texts)
+            return self.embedder.embed(texts)
+        missing = list(dict.fromkeys(t for t in texts if t not in self._kept))
+        fresh = dict(zip(missing, self.embedder.embed(missing), strict=True)) if missing else {}
+        self.embedded += len(missing)
+        self.reused += len(texts) - len(missing)
+        rows = []
+        for text in texts:
+            vector = fresh.get(text)
+            if vector is None:
+                vector = self._kept[text]
+                self._kept.move_to_end(text)
+            rows.append(vector)
+        for text, vector in fresh.items():
+            self._kept[text] = vector
+        while len(self._kept) > self.capacity:
+            self._kept.popitem(last=False)
+        result: Vectors = np.stack(rows) if rows else np.zeros((0, self.dimensions), dtype=np.float32)
+        return result
+
+    def embed_with_prefix(self, texts: list[str], prefix_chars: list[int]) -> tuple[Vectors, Vectors]:
+        return self.embedder.embed_with_prefix(texts, prefix_chars)
 
 
 MODELS = ("use-m-v3", "minilm-l6-v2")

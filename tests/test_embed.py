@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from storyline.config import Settings
-from storyline.embed import MODELS, load_embedder
+from storyline.embed import MODELS, RememberingEmbedder, load_embedder
 from storyline.ingest import read_inputs
 from storyline.model import Article
 from storyline.pipeline import Pipeline, clustering_stages
@@ -76,3 +76,27 @@ def test_embed_cli_says_when_it_embeds_a_store_again(tmp_path: Path) -> None:
     assert second.exit_code == 0 and "embedded again" in second.output
     third = runner.invoke(cli, ["--db", db, "ingest", str(EXAMPLES)])
     assert "embedding them again" not in third.output
+
+
+def test_remembering_embedder_embeds_each_text_once_and_forgets_the_oldest(settings: Settings) -> None:
+    embedder = load_embedder(settings.embed)
+    remembering = RememberingEmbedder(embedder, capacity=3)
+    texts = ["Ferries were suspended.", "Talks resumed in Geneva.", "Ferries were suspended.", "Rain fell."]
+    first = remembering.embed(texts)
+    # The embedder's own vectors (up to rounding: texts packed otherwise are summed in another order), the repeated
+    # text embedded once.
+    assert np.allclose(first, embedder.embed(texts), atol=1e-6)
+    assert (remembering.embedded, remembering.reused) == (3, 1)
+    again = remembering.embed(texts[:2])
+    assert np.array_equal(again, first[:2]) and (remembering.embedded, remembering.reused) == (3, 3)
+    # A fourth text pushes out the one least recently used ("Rain fell.").
+    remembering.embed(["Snow fell."])
+    remembering.embed(["Rain fell.", "Ferries were suspended."])
+    assert (remembering.embedded, remembering.reused) == (5, 4)
+    # An embedder whose vectors move with their batch companions keeps nothing.
+    onnx = with_model(settings, "minilm-l6-v2")
+    batched = load_embedder(replace(onnx.embed, batch_size=8))
+    passing = RememberingEmbedder(batched, capacity=100)
+    passing.embed(texts)
+    passing.embed(texts)
+    assert not batched.batch_independent and (passing.embedded, passing.reused) == (8, 0)

@@ -278,3 +278,18 @@ def test_event_analysis_in_worker_processes_is_the_same(ingested: SQLiteStore, s
         stage.close()
     assert stage.processes == 2 and len(in_workers) == len(stored) > 1
     assert in_workers == [stored[a.event] for a in in_workers]
+
+
+def test_event_analysis_again_reuses_sentence_vectors_and_gives_the_same(
+    ingested: SQLiteStore, settings: Settings
+) -> None:
+    (stage,) = [s for s in default_stages(settings) if isinstance(s, EventAnalysisStage)]
+    stored = ingested.event_analyses()
+    events = {event: analysis.signature for event, analysis in sorted(stored.items())}
+    articles = ingested.articles(events=list(events), with_annotations=True, with_embeddings=True)
+    first = stage(events, articles)
+    embedded = stage.embedder.embedded  # type: ignore[attr-defined]
+    assert embedded > 0 and first == [stored[event] for event in events]
+    # Analysed again (as watch mode does when an article joins): no sentence is embedded a second time.
+    assert stage(events, articles) == first
+    assert stage.embedder.embedded == embedded and stage.embedder.reused >= embedded  # type: ignore[attr-defined]

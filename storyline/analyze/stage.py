@@ -19,7 +19,7 @@ import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
 from ..config import Settings
-from ..embed import Embedder, load_embedder
+from ..embed import Embedder, RememberingEmbedder, load_embedder
 from ..model import (
     Article,
     EntityProfile,
@@ -75,7 +75,10 @@ class EventAnalysisStage:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings.embed)
+            # Kept between runs: watch mode analyses an event again, every sentence of it, for each new article.
+            self._embedder = RememberingEmbedder(
+                load_embedder(self.settings.embed), self.settings.pipeline.event_sentence_vectors
+            )
         return self._embedder
 
     @property
