@@ -8,7 +8,6 @@ import functools
 import json
 import os
 import random
-import re
 import shutil
 import signal
 import sqlite3
@@ -17,7 +16,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +27,9 @@ from storyline.model import Article
 from storyline.pipeline import Pipeline, clustering_stages, default_stages, ingest
 from storyline.store import SQLiteStore, open_store
 
-from .conftest import EXAMPLES, ROOT
+from .conftest import ROOT
+from .summits import SEED, summit_reports
 
-_SEED = 19
 # Small batches: many commits, so that kills land between them as well as inside them.
 _BATCH = 16
 # Everything but the NLP analysis (spaCy, seconds per batch): the clustering and the event analysis run.
@@ -40,87 +38,6 @@ _SKIP = ["analysis"]
 _WAIT_SECONDS = 180.0
 # How often a test looks at the store while a process works on it.
 _POLL_SECONDS = 0.02
-
-# What the synthetic news is made of: summits of two leaders, in a city, about a topic, every ten days of 2023.
-_LEADERS = [
-    "Olaf Scholz", "Emmanuel Macron", "Rishi Sunak", "Giorgia Meloni", "Pedro Sanchez", "Narendra Modi",
-    "Fumio Kishida", "Lula da Silva", "Cyril Ramaphosa", "Anthony Albanese", "Justin Trudeau", "Recep Tayyip Erdogan",
-    "Yoon Suk Yeol", "Joko Widodo", "Andrzej Duda", "Mark Rutte",
-]  # fmt: skip
-_CITIES = [
-    "Berlin", "Paris", "London", "Rome", "Madrid", "New Delhi", "Tokyo", "Brasilia", "Pretoria", "Canberra", "Ottawa",
-    "Ankara", "Seoul", "Jakarta", "Warsaw", "The Hague", "Nairobi", "Hanoi", "Lima", "Oslo",
-]  # fmt: skip
-_TOPICS = [
-    ("trade", "a trade agreement cutting tariffs on steel and grain"),
-    ("energy", "a pipeline deal for liquefied natural gas"),
-    ("climate", "a pledge to phase out coal power plants by 2035"),
-    ("defence", "a joint order of air defence systems"),
-    ("migration", "a plan to process asylum claims at the border"),
-    ("health", "a vaccine production partnership"),
-    ("space", "a shared satellite launch programme"),
-    ("fisheries", "new quotas for cod and herring"),
-]
-_OUTLETS = [
-    "reuters.com", "apnews.com", "bbc.co.uk", "theguardian.com", "dw.com", "france24.com", "aljazeera.com",
-    "nytimes.com", "lemonde.fr", "elpais.com", "scmp.com", "japantimes.co.jp",
-]  # fmt: skip
-_VERBS = ["said", "told reporters", "announced", "confirmed"]
-_FIRST_DAY = datetime(2023, 1, 2)
-
-
-def _sample_sentences() -> list[str]:
-    """Sentences of the bundled sample articles, as background that reports carry beside their news."""
-    found = []
-    for path in sorted(EXAMPLES.glob("*.txt")):
-        for paragraph in path.read_text(encoding="utf-8").split("\n"):
-            for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])", paragraph):
-                if 60 < len(sentence) < 300 and "http" not in sentence and "Original url" not in sentence:
-                    found.append(sentence)
-    return found
-
-
-def _corpus(seed: int, events: int = 42) -> list[dict[str, str]]:
-    """A few hundred reports of ``events`` summits, in shuffled order: several outlets each, a few undated,
-    a few wire copies (the same text under another outlet)."""
-    rng = random.Random(seed)
-    background = _sample_sentences()
-    records: list[dict[str, str]] = []
-    for event in range(events):
-        host, guest = rng.sample(_LEADERS, 2)
-        city = rng.choice(_CITIES)
-        key, topic = rng.choice(_TOPICS)
-        held = _FIRST_DAY + timedelta(days=9 * event)
-        facts = [
-            f"{guest} arrived in {city} on {{weekday}} for talks with {host} on {topic}.",
-            f"The two leaders signed {topic}, worth {rng.randint(2, 90)} billion dollars, officials in {city} "
-            f"{rng.choice(_VERBS)}.",
-            f'"This is a new chapter for our countries," {host} {rng.choice(_VERBS)} at a press conference in {city}.',
-            f"Critics of {guest} warned that the {key} deal could cost thousands of jobs.",
-            f"{host} and {guest} agreed to meet again next year to review progress on {key}.",
-            f"Protesters gathered outside the venue in {city}, demanding more transparency on the {key} talks.",
-        ]
-        titles = [
-            f"{guest} visits {city} for {key} talks with {host}",
-            f"{host} and {guest} sign {key} deal in {city}",
-            f"{city} talks: {host}, {guest} agree on {key}",
-        ]
-        for report in range(rng.randint(3, 7)):
-            weekday = rng.choice(["Monday", "Tuesday", "Wednesday", "Thursday"])
-            body = [f.replace("{weekday}", weekday) for f in rng.sample(facts, rng.randint(2, 4))]
-            body += rng.sample(background, rng.randint(0, 2))
-            outlet = rng.choice(_OUTLETS)
-            record = {"id": f"summit{event:02d}-{report}", "title": rng.choice(titles), "outlet": outlet,
-                      "text": "\n".join(body)}  # fmt: skip
-            if rng.random() > 0.05:
-                published = held + timedelta(days=rng.randint(0, 3), hours=rng.randint(6, 22))
-                record["published"] = published.strftime("%Y-%m-%dT%H:%M:%SZ")
-            records.append(record)
-            if rng.random() < 0.05:
-                copier = rng.choice([o for o in _OUTLETS if o != outlet])
-                records.append(record | {"id": record["id"] + "-wire", "outlet": copier})
-    rng.shuffle(records)
-    return records
 
 
 def _write_jsonl(path: Path, records: list[dict[str, str]]) -> Path:
@@ -134,7 +51,7 @@ def _settings(skip: list[str], embedding: str = "use-m-v3") -> Settings:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _write_jsonl(tmp_path_factory.mktemp("crash") / "summits.jsonl", _corpus(_SEED))
+    return _write_jsonl(tmp_path_factory.mktemp("crash") / "summits.jsonl", summit_reports(SEED))
 
 
 @pytest.fixture(scope="module")
@@ -282,7 +199,7 @@ def test_crash_after_any_commit_resumes_to_the_uninterrupted_result(
 ) -> None:
     """Ended after a random commit, again and again, each time with a fresh pipeline (nothing kept in memory),
     the ingest ends with what one uninterrupted ingest stores."""
-    rng = random.Random(_SEED)
+    rng = random.Random(SEED)
     settings = _settings(_SKIP)
     path = tmp_path / "crashed.db"
     crashes = 0
@@ -303,7 +220,7 @@ def test_crash_while_switching_embedding_models_resumes_the_switch(tmp_path: Pat
     the vectors and what was computed from them), the next run still re-embeds and re-clusters all of it."""
     skip = ["analysis", "event-analysis"]
     before, after = _settings(skip, "use-m-v3"), _settings(skip, "minilm-l6-v2")
-    source = _write_jsonl(tmp_path / "few.jsonl", _corpus(_SEED)[:40])
+    source = _write_jsonl(tmp_path / "few.jsonl", summit_reports(SEED)[:40])
     first = tmp_path / "first.db"
     with open_store(str(first)) as store:
         ingest(store, [str(source)], before)
@@ -359,7 +276,7 @@ def _kill_when(process: subprocess.Popen[bytes], reached: Callable[[], bool], de
 def test_crash_killed_ingest_resumes_to_the_uninterrupted_result(corpus: Path, reference: Path, tmp_path: Path) -> None:
     """``storyline ingest`` killed with SIGKILL at random points of the article stages and of the event analysis,
     and started again each time, ends with what one uninterrupted ingest stores."""
-    rng = random.Random(_SEED)
+    rng = random.Random(SEED)
     marks, analysed = _progress(reference)
     # Each kill after the store holds a random amount of work, plus a random delay: inside a batch or between two.
     plan = [(m, 0, rng.uniform(0, 0.3)) for m in sorted(rng.sample(range(1, marks - 2 * _BATCH), 3))]
@@ -399,7 +316,7 @@ def test_crash_killed_ingest_on_postgresql_resumes_to_the_uninterrupted_result(
     the store one uninterrupted ingest makes, in another database of the same server."""
     import psycopg
 
-    corpus = _write_jsonl(tmp_path / "summits.jsonl", _corpus(_SEED + 2, events=12))
+    corpus = _write_jsonl(tmp_path / "summits.jsonl", summit_reports(SEED + 2, events=12))
     reference = postgres_url + "_reference"
     with psycopg.connect(postgres_server, autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {reference.rsplit('/', 1)[1]}")
@@ -407,7 +324,7 @@ def test_crash_killed_ingest_on_postgresql_resumes_to_the_uninterrupted_result(
         with open_store(reference) as store:
             result = ingest(store, [str(corpus)], _settings(_SKIP))
         assert not result.failures and result.added >= 50
-        rng = random.Random(_SEED)
+        rng = random.Random(SEED)
         marks, _ = _progress(reference)
         # Two kills at random points of the article stages, one as the event analysis begins.
         plan = [(m, 0, rng.uniform(0, 0.3)) for m in sorted(rng.sample(range(1, marks - 2 * _BATCH), 2))]
@@ -450,12 +367,12 @@ def test_crash_killed_watch_reads_each_file_once(tmp_path: Path) -> None:
     """``storyline watch`` killed with SIGKILL at random points while files arrive (and some arriving while it is
     down), started again each time, ends with every article of every file stored and processed once, and never
     reads again a file it reported read."""
-    rng = random.Random(_SEED)
+    rng = random.Random(SEED)
     skip = ["analysis", "event-analysis"]
     settings = _settings(skip)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    files = _split(_corpus(_SEED + 1, events=20), inbox, per_file=8)
+    files = _split(summit_reports(SEED + 1, events=20), inbox, per_file=8)
     stages = len(Pipeline(default_stages(settings), _BATCH).stages)
     articles = sum(text.count("\n") for _, text in files)
     path = tmp_path / "watched.db"

@@ -18,7 +18,7 @@ from storyline.pipeline import Pipeline, clustering_stages
 from storyline.pipeline.stages import StatefulStage
 from storyline.store import Store, open_store
 
-from .test_crash import _SEED, _corpus
+from .summits import SEED, summit_reports
 
 _BATCH = 8
 _STATEFUL = ("dedupe", "cluster")
@@ -54,7 +54,7 @@ def _small(settings: Settings) -> Settings:
 
 def _articles(tmp_path: Path, settings: Settings) -> list[Article]:
     source = tmp_path / "summits.jsonl"
-    source.write_text("".join(json.dumps(r) + "\n" for r in _corpus(_SEED)[:160]), encoding="utf-8")
+    source.write_text("".join(json.dumps(r) + "\n" for r in summit_reports(SEED)[:160]), encoding="utf-8")
     return [a for a in read_inputs([str(source)], settings.ingest) if isinstance(a, Article)]
 
 
