@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import asdict
+from itertools import groupby
 
 import numpy as np
 import numpy.typing as npt
@@ -123,11 +124,11 @@ class EventAnalysisStage:
             if article.event in by_event:
                 by_event[article.event].append(article)
         sentences = {event: fact_sentences(found) for event, found in by_event.items()}
-        # Each article's sentences in one call of the model (see SentenceVectors), events one after another.
+        # Each article's sentences in one call of the model (see SentenceVectors), events one after another; an
+        # event's sentences come article by article.
         vectors = self.sentence_vectors.of(
-            [[s.text for s in found if s.article == number] for event, found in sentences.items()
-             for number in range(len(by_event[event]))]
-        )  # fmt: skip
+            [[s.text for s in run] for found in sentences.values() for _, run in groupby(found, lambda s: s.article)]
+        )
         analyses, offset = [], 0
         for event, signature in events.items():
             count = len(sentences[event])
