@@ -9,7 +9,13 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from storyline.analyze.conflicts import differing_figures, differing_people, event_conflicts, event_people
+from storyline.analyze.conflicts import (
+    differing_figures,
+    differing_people,
+    event_conflicts,
+    event_people,
+    same_office,
+)
 from storyline.analyze.facts import FactSentence, fact_sentences
 from storyline.config import Settings
 from storyline.model import Article, Mention, Sentence
@@ -26,10 +32,12 @@ class SameTextScorer:
         return np.array([float(sentences[i].text == sentences[j].text) for i, j in pairs])
 
 
-def _article(article_id: str, text: str, people: dict[str, str]) -> Article:
-    """One outlet's one-sentence article naming ``people`` (name -> entity id)."""
-    mentions = tuple(Mention(text.index(name), text.index(name) + len(name), name, "PERSON", entity)
-                     for name, entity in people.items())  # fmt: skip
+def _article(article_id: str, text: str, people: dict[str, str], labels: dict[str, str] | None = None) -> Article:
+    """One outlet's one-sentence article naming ``people`` (name -> entity id), some with a label (name ->
+    the words the article puts around it)."""
+    labels = labels or {}
+    mentions = tuple(Mention(text.index(name), text.index(name) + len(name), name, "PERSON", entity,
+                             labels.get(name)) for name, entity in people.items())  # fmt: skip
     return Article(id=article_id, text=text, outlet=f"{article_id}.example", published="2023-03-20",
                    event="e", sentences=(Sentence(0, 0, len(text), 0, text),), mentions=mentions)  # fmt: skip
 
@@ -72,6 +80,11 @@ def test_conflicts_a_figure_changed_is_found_outside_any_fact(settings: Settings
         ("The crash was seven miles from the city.", "The crash left two injured in the city.", {}),
         ("Powell, 84, died on Monday.", "Powell, a four-star general, died on Monday.", {}),
         ("It cost $2 billion.", "It cost $3 billion in all.", {"money": (["$2 billion"], ["$3 billion"])}),
+        # Large counts close to each other tally one thing whatever word follows them; one pair only.
+        ("He offered protections for 700,000 Dreamers.", "He offered to shield 980,001 young immigrants.",
+         {"number": (["700,000"], ["980,001"])}),
+        ("He offered protections for 7,000 Dreamers.", "He offered to shield 98,001 young immigrants.", {}),
+        ("It freed 300,000 prisoners and 700,000 migrants.", "It freed 400,000 people.", {}),
     ],
 )  # fmt: skip
 def test_conflicts_numbers_disagree_only_when_they_count_the_same_thing(
@@ -99,3 +112,35 @@ def test_conflicts_a_list_of_names_against_one_name_is_no_person_conflict() -> N
         ["Joe Arpaio"], ["Jay Carney"])  # fmt: skip
     # One family, not two people in conflict.
     assert differing_people({"e1": "Hillary Clinton"}, {"e2": "the Clintons"}) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "exact", "same"),
+    [
+        ("New Jersey Governor", "New Jersey Gov.", True, True),
+        ("U.S. District Judge", "U.S. District Judge", True, True),
+        ("Treasury Secretary", "U.S. Treasury Secretary", True, False),
+        ("Treasury Secretary", "U.S. Treasury Secretary", False, True),
+        ("Russian President", "Chinese President", False, False),
+        ("Sen.", "Sen.", True, False),  # one word: many hold it at once
+        ("former communications director", "former communications director", True, False),
+        ("Senate Majority Leader", "House Majority Leader", False, False),
+    ],
+)  # fmt: skip
+def test_conflicts_an_office_is_a_label_of_two_words_or_more_held_now(
+    first: str, second: str, exact: bool, same: bool
+) -> None:
+    assert same_office(first, second, exact) is same
+
+
+def test_conflicts_one_office_given_to_two_people_is_a_conflict_though_the_sentences_differ(
+    settings: Settings,
+) -> None:
+    one = _article("a", "Treasury Secretary Janet Yellen told Congress that the government would soon run out of cash.",
+                   {"Janet Yellen": "ent-yellen"}, {"Janet Yellen": "Treasury Secretary"})  # fmt: skip
+    other = _article("b", "Treasury Secretary Ted Sarandos warned lawmakers that borrowing was nearly exhausted.",
+                     {"Ted Sarandos": "ent-sarandos"}, {"Ted Sarandos": "Treasury Secretary"})  # fmt: skip
+    assert _conflicts(settings, one, other) == [("person", ["Janet Yellen", "Ted Sarandos"])]
+    elsewhere = _article("c", "Netflix co-CEO Ted Sarandos warned lawmakers that borrowing was nearly exhausted.",
+                         {"Ted Sarandos": "ent-sarandos"}, {"Ted Sarandos": "Netflix co-CEO"})  # fmt: skip
+    assert _conflicts(settings, one, elsewhere) == []

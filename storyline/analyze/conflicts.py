@@ -12,12 +12,14 @@ sentence joins the comparison of the partner's fact (or the pair makes a stateme
 Within such a group two sentences conflict where they give different resolved days ("March 20-22" against
 "March 21-23"), different figures of one kind counting the same thing (12 dead against 15, $2 billion
 against $3 billion: :func:`~storyline.analyze.paraphrase.compare_figures`, read outside the time expressions,
-which the resolved days compare better, and only where each figure counts the same word: "seven miles"
-against "two injured" is two details, not a disagreement) or name different people in the same place of the
-statement — people the event's mentions type as persons and name in full somewhere ("Twitter" or "Medicare"
-typed a person by one parse is not one). Each side lists its sources; when the earlier side announced what
-was expected (future tense) and a later report says otherwise, it is an update, not a conflict, and the
-later side comes last.
+which the resolved days compare better, and only where each figure counts the same word — "seven miles"
+against "two injured" is two details, not a disagreement — or both are large counts close to each other, one
+on each side) or name different people in the same place of the statement — people the event's mentions type
+as persons and name in full somewhere ("Twitter" or "Medicare" typed a person by one parse is not one). One
+office given to two people ("Treasury Secretary Janet Yellen" against "Treasury Secretary Ted Sarandos") is
+such a place, however differently the two sentences go on. Each side lists its sources; when the earlier side
+announced what was expected (future tense) and a later report says otherwise, it is an update, not a conflict,
+and the later side comes last.
 
 Places are not compared: "Moscow" and "Russia" name one visit at two scales, and telling containment
 from contradiction needs a gazetteer the project does not have.
@@ -28,7 +30,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -57,6 +59,14 @@ _MAX_SWAPPED = 2
 # characters ("passenger", "passengers").
 _UNIT = re.compile(r"\s*-?\s*([^\W\d_]+)", re.UNICODE)
 _UNIT_CHARS = 4
+# An office is named by a label of at least this many words ("Treasury Secretary", "Majority Leader").
+_OFFICE_WORDS = 2
+_PAST = frozenset({"former", "ex", "ex-", "late", "then", "onetime", "past"})
+_TITLE_WORD = re.compile(r"[^\W\d_][\w.'’-]*", re.UNICODE)
+# Counts this large, on each side one and within this factor of each other, tally the same thing whatever word
+# follows them.
+_TALLY_FLOOR = 1000
+_TALLY_RATIO = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +76,8 @@ class SentenceView:
     text: str  # its time expressions blanked out
     people: dict[str, str]  # entity -> the name as written, for people named in full somewhere in the event
     announced: bool  # it tells what is expected ("will visit"), not what happened
+    # name -> the words the sentence puts before it ("Treasury Secretary"): the office it gives the person
+    roles: dict[str, str] = field(default_factory=dict)
 
 
 def event_people(articles: Sequence[Article]) -> frozenset[str]:
@@ -94,13 +106,14 @@ def _sentence_view(article: Article, index: int, people: frozenset[str] | None =
                 text[k] = " "
             future = future or ref.tense == "future"
     # People by name: a role noun ("the presidential hopeful") describes someone named elsewhere.
-    named = {
-        m.entity: m.text
-        for m in article.mentions
+    mentioned = [
+        m for m in article.mentions
         if m.type == "PERSON" and sentence.start <= m.start < sentence.end and m.text[:1].isupper()
         and m.label != m.text and (people is None or m.entity in people)
-    }  # fmt: skip
-    return SentenceView("".join(text), named, future or bool(_EXPECTATION.search(sentence.text)))
+    ]  # fmt: skip
+    named = {m.entity: m.text for m in mentioned}
+    roles = {m.text: m.label for m in mentioned if m.label}
+    return SentenceView("".join(text), named, future or bool(_EXPECTATION.search(sentence.text)), roles)
 
 
 Alike = Callable[[tuple[str, int], str, tuple[str, int], str], bool]
@@ -126,6 +139,42 @@ def differing_people(first: dict[str, str], second: dict[str, str]) -> tuple[lis
     return only_first, only_second
 
 
+def _title_words(label: str) -> list[str]:
+    return [w.lower() for w in _TITLE_WORD.findall(label)]
+
+
+def _word_matches(word: str, other: str) -> bool:
+    """One title word for another, an abbreviation for the word it shortens ("gov." for "governor")."""
+    if word == other:
+        return True
+    short, full = sorted((word, other), key=len)
+    return short.endswith(".") and len(short) > 2 and full.startswith(short[:-1])
+
+
+def same_office(first: str | None, second: str | None, exact: bool = True) -> bool:
+    """Whether two labels name one office: word for word ("New Jersey Gov." and "New Jersey Governor"), or, not
+    ``exact``, every word of the shorter in the longer with the same last word ("Treasury Secretary" and "U.S.
+    Treasury Secretary"; but also "Attorney General" and "Deputy Attorney General", hence the choice). A label
+    of one word ("Sen.", "President") is held by many at once and names no one office; nor does a past one
+    ("former communications director")."""
+    if not first or not second:
+        return False
+    a, b = sorted((_title_words(first), _title_words(second)), key=len)
+    if len(a) < _OFFICE_WORDS or not _word_matches(a[-1], b[-1]) or _PAST & {*a, *b}:
+        return False
+    if exact:
+        return len(a) == len(b) and all(_word_matches(w, x) for w, x in zip(a, b, strict=True))
+    return all(any(_word_matches(w, x) for x in b) for w in a)
+
+
+def _offices_differ(
+    view_a: SentenceView, view_b: SentenceView, only_a: list[str], only_b: list[str], exact: bool = True
+) -> bool:
+    """Whether the two sentences give one office (see :func:`same_office`) to different people: one of a name
+    only the first gives, one of a name only the second gives."""
+    return any(same_office(view_a.roles.get(a), view_b.roles.get(b), exact) for a in only_a for b in only_b)
+
+
 def _mask_people(text: str, people: dict[str, str]) -> str:
     for name in sorted(people.values(), key=len, reverse=True):
         text = text.replace(name, "PERSON")
@@ -143,6 +192,16 @@ def _unit(text: str, figure: Figure) -> str:
     return match.group(1).lower()[:_UNIT_CHARS] if match else ""
 
 
+def _one_tally(mine: Sequence[Figure], theirs: Sequence[Figure]) -> tuple[Figure, Figure] | None:
+    """The one pair of counts, one from each side, both at least ``_TALLY_FLOOR`` and within a factor of
+    ``_TALLY_RATIO`` of each other; None when there is no such pair or more than one."""
+    close = [
+        (a, b) for a in mine for b in theirs
+        if min(a.value, b.value) >= _TALLY_FLOOR and max(a.value, b.value) <= min(a.value, b.value) * _TALLY_RATIO
+    ]  # fmt: skip
+    return close[0] if len(close) == 1 else None
+
+
 def differing_figures(first: str, second: str) -> dict[str, tuple[list[str], list[str]]]:
     """Kind -> (figures only ``first`` gives, figures only ``second`` gives) where the two disagree on a figure
     of that kind counting the same thing (followed by the same word); times aside."""
@@ -154,9 +213,13 @@ def differing_figures(first: str, second: str) -> dict[str, tuple[list[str], lis
         mine = [f for f in comparison.only_first if f.kind == kind]
         theirs = [f for f in comparison.only_second if f.kind == kind]
         units = {_unit(first, f) for f in mine} & {_unit(second, f) for f in theirs}
-        # Money carries its unit in its sign; a plain number counts what follows it.
+        # Money carries its unit in its sign; a plain number counts what follows it, or is a count large and
+        # close enough to the other's to be a tally of the same thing ("700,000 Dreamers" against "roughly
+        # 900,000 young immigrants"), where small ones are details ("seven miles" against "two injured").
         if kind == "money" or units:
             found[kind] = ([f.text for f in mine], [f.text for f in theirs])
+        elif tally := _one_tally(mine, theirs):
+            found[kind] = ([tally[0].text], [tally[1].text])
     return found
 
 
@@ -213,8 +276,9 @@ def fact_conflicts(
             if (
                 only_a
                 and only_b
-                and alike(key_a, _mask_people(view_a.text, view_a.people), key_b,
-                          _mask_people(view_b.text, view_b.people))
+                and (_offices_differ(view_a, view_b, only_a, only_b)
+                     or alike(key_a, _mask_people(view_a.text, view_a.people), key_b,
+                              _mask_people(view_b.text, view_b.people)))
             ):  # fmt: skip
                 side("person", ", ".join(only_a), first)
                 side("person", ", ".join(only_b), second)
@@ -284,6 +348,13 @@ def conflict_links(
             bool(fuzz.token_set_ratio(masked_a, masked_b) >= _SAME_BUT_NAMES)
             # So close in meaning that only the day tells them apart.
             or (days is not None and cosines[i, j] >= settings.conflict_date_cosine)
+            # One office held by two people in two reports of one statement (an office named in more words by one
+            # of them only when the two are as close as two reports of one day).
+            or (cosines[i, j] >= settings.candidate_cosine and _offices_differ(view_a, view_b, only_a, only_b))
+            or (
+                cosines[i, j] >= settings.conflict_date_cosine
+                and _offices_differ(view_a, view_b, only_a, only_b, exact=False)
+            )
         )
         # The first read with the second's people in place of its own (the scorer masks the figures).
         text = view_a.text

@@ -28,7 +28,8 @@ from .records import read_records
 _NUMBER = re.compile(r"(?<![\w.,-])\d{1,3}(?:,\d{3})+(?![\w,-])|(?<![\w.,-])\d+(?![\w.,%-])")
 _NAME_GOES_ON = re.compile(r"\s+[A-Z]")
 _DAY = re.compile(
-    r"\b(January|February|March|April|May|June|July|August|September|October|November|December) (\d{1,2})\b"
+    r"\b(January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.) (\d{1,2})\b"
 )
 
 
@@ -97,7 +98,7 @@ def _perturb(
     for match in _NUMBER.finditer(sentence):
         text = match.group(0)
         value = int(text.replace(",", ""))
-        if 1900 <= value <= 2100 or any(text in o[1] for o in options):
+        if 1900 <= value <= 2100 or any(o[0] == "date" and o[1].endswith(f" {text}") for o in options):
             continue  # a year, or a day already offered
         changed = value + max(1, round(value * 0.4)) + 1
         options.append(("number", text, f"{changed:,}" if "," in text else str(changed)))
@@ -109,12 +110,20 @@ def _perturb(
             replacement = next((o for o in others if o != person and o not in sentence), None)
             if replacement:
                 options.append(("person", person, replacement))
-    options = [o for o in options if o[1] in reported]
+    options = [o for o in options if _gives(reported, o[0], o[1])]
     kinds = sorted({o[0] for o in options})
     if not kinds:
         return None
     kind = rng.choice(kinds)
     return rng.choice([o for o in options if o[0] == kind])
+
+
+def _gives(reported: str, kind: str, value: str) -> bool:
+    """Whether the other sources give ``value`` as a whole figure, day or name: "3" is not given by "2013",
+    nor "March 2" by "March 22"."""
+    if kind == "number":
+        return any(m.group(0) == value for m in _NUMBER.finditer(reported))
+    return re.search(rf"(?<!\w){re.escape(value)}(?!\w)", reported) is not None
 
 
 def _cites(conflict: Conflict, article: str, sentence_text: str) -> bool:
