@@ -130,7 +130,8 @@ def test_backfill_leaves_the_store_ingest_leaves(local_ray: Any, tmp_path: Path)
         # Its clusterer's state goes on in the merged ids: a later article of a story joins that story's event.
         later = ingest(store, [str(_later_article(tmp_path))], settings)
         (added,) = later.new
-        assert store.article(added).event in _events_of(store, "comet")  # type: ignore[union-attr]
+        placed = store.article(added)
+        assert placed is not None and placed.event in _events_of(store, "comet")
     assert result.read == 27 and result.added == 27 and not result.failures
     # Several partitions, so that the merge had work to do (two stories straddle a partition's start).
     assert result.partitions >= 4
