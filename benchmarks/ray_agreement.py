@@ -1,13 +1,14 @@
-"""Ray backfill against one machine: do they find the same events? On every clustering file of the evaluation data.
+"""Ray backfill against one machine: do they find the same events and storylines? On every clustering file of the
+evaluation data.
 
     python benchmarks/ray_agreement.py [--data ../shared/data/clustering] [--partition-days 30] [--overlap-days 14]
         [--partition-articles 50] [--overlap-articles 50] [--full] [--out benchmarks/results/ray_agreement.json]
 
 For each file: `ingest` into one store, `backfill --engine ray` into another (one local Ray with 2 CPUs for all the
 files), and the BCubed F1 of the backfill's events taking the single machine's as the gold (and each against the
-file's gold events). Partitions are kept small, so that each file is cut into several: with one partition the
-two runs are the same run. Without --full the NLP analysis and the event analysis are left out of both runs
-(`pipeline.skip`): they read events, they do not make them.
+file's gold events), and of its storylines (each article's event's storyline) likewise. Partitions are kept small,
+so that each file is cut into several: with one partition the two runs are the same run. Without --full the NLP
+analysis and the event analysis are left out of both runs (`pipeline.skip`): they read events, they do not make them.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def compare(path: Path, settings: Settings, folder: Path) -> dict[str, Any]:
     """Both runs on ``path``, their agreement and each one's scores against the file's gold events."""
     with open_store(str(folder / f"{path.stem}-single.db")) as store:
         started = time.perf_counter()
-        ingest(store, [str(path)], settings)
+        single_run = ingest(store, [str(path)], settings).run
         single_seconds = time.perf_counter() - started
         single = _events(store)
     with open_store(str(folder / f"{path.stem}-ray.db")) as store:
@@ -81,7 +82,10 @@ def compare(path: Path, settings: Settings, folder: Path) -> dict[str, Any]:
         "events": {"single": len({single[i][1] for i in ids}), "ray": len({on_ray[i][1] for i in ids})},
         "gold_bcubed_f1": {"single": round(bcubed(gold, [single[i][1] for i in scored]).f1, 4),
                            "ray": round(bcubed(gold, [on_ray[i][1] for i in scored]).f1, 4)},
+        # One machine's cluster stage, beside the backfill's phases "cluster" (partitions) and "storylines" (the
+        # driver's pass over the merged events).
         "seconds": {"single": round(single_seconds, 1), "ray": round(ray_seconds, 1),
+                    "single_cluster": round(single_run.seconds.get("cluster", 0.0), 1),
                     "ray_phases": {k: round(v, 1) for k, v in result.seconds.items()}},
     }  # fmt: skip
 

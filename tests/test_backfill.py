@@ -16,7 +16,6 @@ from click.testing import CliRunner
 
 from storyline.config import Settings, load_settings
 from storyline.errors import ConfigError
-from storyline.model import Article, EventRecord, StorylineFold, StorylineRecord
 from storyline.pipeline import Pipeline, default_stages, ingest
 from storyline.pipeline.backfill import (
     ClusteredPartition,
@@ -46,20 +45,25 @@ STORIES = [
      "The comet will be visible with binoculars next month", "comet"),
 ]  # fmt: skip
 OUTLETS = ("example.org", "example.com", "example.net", "example.info")
+# The first story's next step, told by two outlets six weeks on: further than any partition's replay, and still in
+# the flood's storyline on one machine (storylines link events up to ``cluster.storyline_window_days`` apart).
+SEQUEL = ("Varnholm", "Mayor Ingrid Solberg", "the harbour district reopened after the flood was cleared",
+          "Shops along the river Varn opened their doors again", "flood")  # fmt: skip
 
 
 def synthetic_stream(path: Path) -> Path:
-    """The stories as JSON lines, in no particular order."""
+    """The stories and the sequel as JSON lines, in no particular order."""
     lines = []
-    for number, (place, person, what, detail, topic) in enumerate(STORIES):
-        for day, outlet in enumerate(OUTLETS):
-            published = date(2024, 3, 1) + timedelta(days=8 * number + day)
+    told = [(8 * number, story, OUTLETS, story[-1]) for number, story in enumerate(STORIES)]
+    for first, (place, person, what, detail, topic), outlets, key in [*told, (42, SEQUEL, OUTLETS[:2], "sequel")]:
+        for day, outlet in enumerate(outlets):
+            published = date(2024, 3, 1) + timedelta(days=first + day)
             text = (
                 f"In {place}, {what}, {person} said on {published:%B %d}. {detail}. "
                 f"{person} told reporters that {place} would need weeks to recover from the {topic}. "
                 f"Officials in {place} said more news about the {topic} would follow ({outlet})."
             )
-            lines.append({"id": f"{topic}-{day}", "title": f"{place}: {what}", "text": text,
+            lines.append({"id": f"{key}-{day}", "title": f"{place}: {what}", "text": text,
                           "published": published.isoformat(), "source": outlet})  # fmt: skip
     lines.reverse()
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
@@ -85,9 +89,8 @@ def partitioned_settings() -> Settings:
 
 
 def store_contents(store: Store) -> dict[str, Any]:
-    """What a backfill must leave as ingest does: articles and what the stages wrote on them, the events, their
-    analyses and the report's event documents. Not the storylines: those link events further apart than a
-    partition's replay only where that replay shows both (README, Backfill with Ray)."""
+    """What a backfill must leave as ingest does: articles and what the stages wrote on them, the events and their
+    storylines, the analyses and the report's event documents."""
     articles = store.articles(with_embeddings=True, with_annotations=True)
     return {
         "articles": [
@@ -95,9 +98,10 @@ def store_contents(store: Store) -> dict[str, Any]:
              [s.text for s in a.sentences], a.mentions, a.times, a.quotes, a.embedding_model)
             for a in articles
         ],
-        "events": [(e.id, e.title, sorted(e.articles)) for e in store.events()],
+        "events": [(e.id, e.title, e.storyline, sorted(e.articles)) for e in store.events()],
+        "storylines": [(s.id, s.title, s.events) for s in store.storylines()],
         "analyses": store.event_signatures(),
-        "report": [{k: v for k, v in event.items() if k != "storyline"} for event in event_documents(store)],
+        "report": event_documents(store),
     }  # fmt: skip
 
 
@@ -107,6 +111,10 @@ def test_backfill_leaves_the_store_ingest_leaves(local_ray: Any, tmp_path: Path)
     with open_store(str(tmp_path / "single.db")) as store:
         ingest(store, inputs, settings)
         expected = store_contents(store)
+        # The sequel is an event of its own in the flood's storyline: a storyline no partition's replay shows whole.
+        flood, sequel = (_events_of(store, key) for key in ("flood", "sequel"))
+        assert len(flood) == len(sequel) == 1 and flood != sequel
+        assert {e.storyline for e in store.events(flood | sequel)} == {store.events(flood)[0].storyline}
         vectors = {a.id: a.embedding for a in store.articles(with_sentences=False, with_embeddings=True)}
     with open_store(str(tmp_path / "ray.db")) as store:
         result = backfill(store, inputs, settings)
@@ -122,9 +130,9 @@ def test_backfill_leaves_the_store_ingest_leaves(local_ray: Any, tmp_path: Path)
         # Its clusterer's state goes on in the merged ids: a later article of a story joins that story's event.
         later = ingest(store, [str(_later_article(tmp_path))], settings)
         (added,) = later.new
-        comet = {a.event for a in store.articles(with_sentences=False) if (a.external_id or "").startswith("comet")}
-        assert store.article(added).event in comet  # type: ignore[union-attr]
-    assert result.read == 25 and result.added == 25 and not result.failures
+        placed = store.article(added)
+        assert placed is not None and placed.event in _events_of(store, "comet")
+    assert result.read == 27 and result.added == 27 and not result.failures
     # Several partitions, so that the merge had work to do (two stories straddle a partition's start).
     assert result.partitions >= 4
     assert found == expected
@@ -132,7 +140,12 @@ def test_backfill_leaves_the_store_ingest_leaves(local_ray: Any, tmp_path: Path)
     missing = str(tmp_path / "nowhere.txt")
     done = CliRunner().invoke(cli, ["--db", str(tmp_path / "ray.db"), "backfill", *inputs, missing])
     assert done.exit_code == 1
-    assert "[E009]" in done.output and "Read 25 articles: 0 new, 25 already stored; 1 input failed" in done.output
+    assert "[E009]" in done.output and "Read 27 articles: 0 new, 27 already stored; 1 input failed" in done.output
+
+
+def _events_of(store: Store, key: str) -> set[str]:
+    """The events of the synthetic stream's articles whose ids start with ``key``."""
+    return {a.event or "" for a in store.articles(with_sentences=False) if (a.external_id or "").startswith(key)}
 
 
 def _later_article(folder: Path) -> Path:
@@ -164,28 +177,10 @@ def test_backfill_partitions_dated_by_days_and_undated_by_count() -> None:
 
 def test_backfill_merge_continues_events_by_their_replayed_articles() -> None:
     merge = PartitionMerge()
-    first = ClusteredPartition(
-        replayed={},
-        replay_records=[],
-        batches=[(
-            [Article(id="a1", text="", event="e-a1"), Article(id="a2", text="", event="e-a2")],
-            [StorylineRecord("s-1", "One"), EventRecord("e-a1", "s-1", "A1"), EventRecord("e-a2", "s-1", "A2")],
-        )],
-        state=b"",
-    )  # fmt: skip
-    merge.add(first)
+    first = ClusteredPartition(replayed={}, placed={"a1": "e-a1", "a2": "e-a2"})
+    assert merge.add(first) == {"a1": "e-a1", "a2": "e-a2"}
     # The second partition replayed a1 and a2 as one event of its own, and placed a3 in it and a4 in a new one.
-    second = ClusteredPartition(
-        replayed={"a1": "e-x", "a2": "e-x"},
-        replay_records=[StorylineRecord("s-x", "X"), EventRecord("e-x", "s-x", "X")],
-        batches=[(
-            [Article(id="a3", text="", event="e-x", storyline="s-x"), Article(id="a4", text="", event="e-a4")],
-            [StorylineRecord("s-a4", "Four"), EventRecord("e-a4", "s-a4", "A4"), StorylineFold("s-a4", "s-x")],
-        )],
-        state=b"",
-    )  # fmt: skip
-    ((placed, records),) = merge.add(second)[0]
+    second = ClusteredPartition(replayed={"a1": "e-x", "a2": "e-x"}, placed={"a3": "e-x", "a4": "e-a4"})
     # a1 and a2 tie: the event of the earlier one wins.
-    assert [(a.id, a.event) for a in placed] == [("a3", "e-a1"), ("a4", "e-a4")]
-    assert records == [StorylineRecord("s-a4", "Four"), EventRecord("e-a4", "s-a4", "A4"), StorylineFold("s-a4", "s-1")]
-    assert merge.storyline_of("e-a4") == "s-1"
+    assert merge.add(second) == {"a3": "e-a1", "a4": "e-a4"}
+    assert merge.article_events == {"a1": "e-a1", "a2": "e-a2", "a3": "e-a1", "a4": "e-a4"}

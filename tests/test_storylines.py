@@ -210,3 +210,36 @@ def test_eval_storylines_repeats_report_the_spread_of_the_figures(settings: Sett
     assert {r.largest_share for r in result.repeats} == {result.largest_share}
     shown = CliRunner().invoke(cli, ["eval", "storylines", str(path), "--repeats", "2"])
     assert shown.exit_code == 0 and "2 runs" in shown.stdout and "BCubed F1 mean" in shown.stdout
+
+
+def _stories(count: int) -> list[Article]:
+    """Five stories, their articles in random order over three weeks, a few degrees apart within a story."""
+    rng = np.random.default_rng(1)
+    places = ["Kestrel", "Orvik", "Dalmoor", "Quellmark", "Varnholm"]
+    articles = []
+    for number in range(count):
+        story = int(rng.integers(0, len(places)))
+        angle = math.radians(40 * story + rng.normal(0, 5))
+        vector = [math.cos(angle), math.sin(angle), 0.3 * float(rng.standard_normal())]
+        title = f"{places[story]} {places[(story + 1) % len(places)]} talks, round {int(rng.integers(0, 3))}"
+        articles.append(_article(number, vector, title, day=1 + 3 * number // 10))
+    return articles
+
+
+def test_storylines_given_the_events_are_those_one_clusterer_links(settings: Settings) -> None:
+    """A clusterer given each article's event (a backfill's merged events) decides no join, and links, folds and
+    titles the storylines as the clusterer that decided those events did: the same state, to the byte."""
+    model = load_clustering_model("", settings.embed.model)
+    deciding, given = (OnlineClusterer(model, settings.cluster, DIMENSIONS) for _ in range(2))
+    decided, replayed = [], []
+    for article in _stories(60):
+        event, storyline, decision = deciding.assign(article)
+        decided.append((event, storyline, decision.new_storyline, decision.folded, decision.retitled))
+        event, storyline, decision = given.assign(article, event)
+        assert decision.decision_row is None
+        replayed.append((event, storyline, decision.new_storyline, decision.folded, decision.retitled))
+    assert replayed == decided
+    assert given.snapshot() == deciding.snapshot()
+    # The stream makes more than one storyline, and folds two (an article nearly joined an event of another).
+    assert len({storyline for _, storyline, *_ in decided}) > 1
+    assert any(folded for _, _, _, folded, _ in decided)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -147,20 +147,11 @@ class OnlineClusterer:
 
     # -- the pass ------------------------------------------------------------------
 
-    def _decide(
-        self, candidates: list[ActiveEvent], decision: Decision
-    ) -> tuple[ActiveEvent | None, ActiveEvent | None]:
-        """The event to join, or None; and an event of the same story, to share its storyline, or None.
-
-        Candidates in the article's language are judged first; those in other languages only when
-        none of these is joined. A candidate in the article's language that the pair scorer gives
-        ``_SAME_STORY`` but is not joined is a step of the same story.
-        """
-        scores = self.model.pair_scores(np.array(decision.pair_rows), decision.tiers).tolist()
+    def _join(self, candidates: list[ActiveEvent], scores: list[float], decision: Decision) -> ActiveEvent | None:
+        """The event to join, or None: candidates in the article's language are judged first; those in other
+        languages only when none of these is joined."""
         same = [i for i, tier in enumerate(decision.tiers) if tier not in LATE_TIERS]
         other = [i for i, tier in enumerate(decision.tiers) if tier in LATE_TIERS]
-        ranked = sorted(same, key=lambda i: -scores[i])
-        chosen = None
         for group in (same, other):
             if not group:
                 continue
@@ -169,15 +160,28 @@ class OnlineClusterer:
             best = group[at]
             decision.decision_row = self.decision_row(local, [decision.pair_rows[i] for i in group], at)
             if self.model.judges[decision.tiers[best]].joins(decision.decision_row):
-                chosen = candidates[best]
-                break
-        storyline = chosen.storyline if chosen is not None else None
-        sibling = next((candidates[i] for i in ranked if scores[i] >= _SAME_STORY
-                        and candidates[i].storyline != storyline), None)  # fmt: skip
-        return chosen, sibling
+                return candidates[best]
+        return None
 
-    def assign(self, article: Article, gold: str | None = None) -> tuple[str, str, Decision]:
-        """The (event id, storyline id) for ``article``; ``gold`` (training) forces the event."""
+    @staticmethod
+    def _sibling(
+        candidates: list[ActiveEvent], scores: list[float], tiers: list[str], chosen: ActiveEvent | None
+    ) -> ActiveEvent | None:
+        """An event of the same story as the article, to share its storyline, or None: the candidate in the
+        article's language that the pair scorer gives ``_SAME_STORY`` at least, most likely first, in another
+        storyline than the event the article went to (``chosen``; None: a new event)."""
+        storyline = chosen.storyline if chosen is not None else None
+        ranked = sorted((i for i, tier in enumerate(tiers) if tier not in LATE_TIERS), key=lambda i: -scores[i])
+        return next((candidates[i] for i in ranked if scores[i] >= _SAME_STORY
+                     and candidates[i].storyline != storyline), None)  # fmt: skip
+
+    def assign(self, article: Article, event: str | None = None) -> tuple[str, str, Decision]:
+        """The (event id, storyline id) for ``article``.
+
+        ``event`` forces its event (training's gold event; a backfill's merged one), the active event of that id or
+        a new one: the join decision is not made, but all else is as ever (candidates, their pair scores, and from
+        them the storyline the event links to or folds), so that given the same events, the same storylines.
+        """
         if article.embedding is None:
             raise ConfigError(f"Article {article.id} reaches clustering without an embedding.")
         embedding = article.embedding.astype(np.float32)
@@ -197,9 +201,10 @@ class OnlineClusterer:
         nearest: list[ActiveEvent] = []
 
         original = self.article_events.get(article.duplicate_of or "")
-        if original is not None and original in self.event_keys:
+        if original is not None and original in self.event_keys and event in (None, original):
+            # A near-duplicate goes where its original went, while that event is active: nothing to weigh.
             chosen = self.events[self.event_keys[original]]
-        if chosen is None:
+        else:
             nearest = [self.events[k] for k in self.event_index.search(embedding, self.settings.candidates)]
             candidates = nearest + self._named_events(bags.names, {e.key for e in nearest})
             bound = timestamp_days(article.not_before) if when is None else None
@@ -209,15 +214,17 @@ class OnlineClusterer:
             decision.candidates = [e.id for e in candidates]
             decision.pair_rows = self._pair_rows(embedding, headline, weights, when, candidates)
             decision.tiers = [self.tier(article.lang, e) for e in candidates]
-            if gold is not None:
-                chosen = self.events[self.event_keys[gold]] if gold in self.event_keys else None
+            scores = self.model.pair_scores(np.array(decision.pair_rows), decision.tiers).tolist() if candidates else []
+            if event is not None:
+                chosen = self.events[self.event_keys[event]] if event in self.event_keys else None
             elif candidates:
-                chosen, sibling = self._decide(candidates, decision)
+                chosen = self._join(candidates, scores, decision)
+            sibling = self._sibling(candidates, scores, decision.tiers, chosen)
 
         if chosen is None:
             # The nearest events, even those the article did not join, may share its storyline.
             chosen, decision.new_storyline = self._new_event(
-                article, embedding, bags, when, gold, nearest, self.covers(article.lang), sibling
+                article, embedding, bags, when, event, nearest, self.covers(article.lang), sibling
             )
             decision.new_event = True
         elif chosen.storyline in self.storylines:
@@ -252,14 +259,14 @@ class OnlineClusterer:
         embedding: Vector,
         bags: TermBags,
         when: float | None,
-        gold: str | None,
+        event_id: str | None,
         related: list[ActiveEvent],
         covered: bool,
         sibling: ActiveEvent | None,
     ) -> tuple[ActiveEvent, bool]:
-        """A new event for ``article``, and whether its storyline is new too."""
+        """A new event for ``article`` (``event_id``, else named after it), and whether its storyline is new too."""
         key = self.clock.new_key()  # before the storyline's: keys follow the order things are made
-        event_id = gold or content_id("e", article.id)
+        event_id = event_id or content_id("e", article.id)
         event = ActiveEvent(
             id=event_id,
             storyline="",
@@ -318,7 +325,7 @@ class OnlineClusterer:
             removed = self.events.pop(key)
             self.event_index.remove(key)
             self.journal.dropped_events.add(key)
-            # After a rename two events may share an id: the id stays with the other.
+            # Two may share an id (in a state an older backfill renamed): the id stays with the other.
             if self.event_keys.get(removed.id) == key:
                 del self.event_keys[removed.id]
             self._unfile_names(removed)
@@ -337,19 +344,6 @@ class OnlineClusterer:
         self.event_index.upsert(event.key, event.unit_centroid)
         for term in event.posted.tolist():
             self.name_postings.setdefault(term, set()).add(event.key)
-
-    def rename(self, events: Mapping[str, str], storylines: Mapping[str, str]) -> None:
-        """Call events and storylines by other ids: a backfill's partition, clustered apart, by the ids the merge
-        gave them. Two events (or storylines) given one id stay apart in memory, found by that id alike."""
-        self.journal.whole = True
-        for event in self.events.values():
-            event.id = events.get(event.id, event.id)
-            event.storyline = storylines.get(event.storyline, event.storyline)
-        self.event_keys = {}
-        for key in sorted(self.events):
-            self.event_keys.setdefault(self.events[key].id, key)
-        self.article_events = OrderedDict((a, events.get(e, e)) for a, e in self.article_events.items())
-        self.storylines.rename(events, storylines)
 
     # -- persistence ---------------------------------------------------------------
 

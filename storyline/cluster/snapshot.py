@@ -62,8 +62,6 @@ def dump_changes(clusterer: OnlineClusterer) -> bytes | None:
     only a whole snapshot says what changed."""
     journal = clusterer.journal
     counted = {part: df.changed() for part, df in _frequencies(clusterer).items()}
-    if journal.whole:
-        return None
     frequencies = {}
     for part, df in _frequencies(clusterer).items():
         keys = counted[part]

@@ -3,6 +3,8 @@ it decided about events and storylines as records for the store."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 
 from ..config import ClusterSettings
@@ -32,6 +34,8 @@ class ClusterStage(Resuming[OnlineClusterer]):
         self.languages = languages
         self.model = model
         self._records: list[ClusterRecord] = []
+        # Events given, not decided: article id -> event id (``given_events``).
+        self._given: Mapping[str, str] = {}
 
     @property
     def clusterer(self) -> OnlineClusterer:
@@ -42,10 +46,21 @@ class ClusterStage(Resuming[OnlineClusterer]):
         super().restore(state)
         self._records.clear()
 
+    @contextmanager
+    def given_events(self, events: Mapping[str, str]) -> Iterator[None]:
+        """Within it, an article ``events`` names (by id) goes to that event, no join decision made (a backfill's
+        merged events); its event's storyline, the records and its date are made as ever: given one machine's
+        events, one machine's storylines."""
+        self._given = events
+        try:
+            yield
+        finally:
+            self._given = {}
+
     def __call__(self, articles: list[Article]) -> list[Article]:
         out = []
         for article in articles:
-            event, storyline, decision = self.clusterer.assign(article)
+            event, storyline, decision = self.clusterer.assign(article, self._given.get(article.id))
             self._records += self.records_of(article, event, storyline, decision)
             article = replace(article, event=event, storyline=storyline)
             if article.published is None:

@@ -70,8 +70,6 @@ class Journal:
     dropped_events: set[int] = field(default_factory=set)
     dropped_storylines: set[int] = field(default_factory=set)
     assigned: list[tuple[str, str]] = field(default_factory=list)
-    # Changed in a way the above does not say (ids renamed): only a whole snapshot saves it.
-    whole: bool = False
 
     def clear(self) -> None:
         """The state was saved (or restored): nothing has changed since."""
@@ -80,7 +78,6 @@ class Journal:
         self.dropped_events.clear()
         self.dropped_storylines.clear()
         self.assigned.clear()
-        self.whole = False
 
 
 @dataclass

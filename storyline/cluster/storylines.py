@@ -7,7 +7,7 @@ storyline whose reason it shows: a principal name of the storyline, and a word o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
@@ -249,18 +249,9 @@ class StorylineLinker:
         window, limit = self.settings.storyline_window_days, self.settings.max_active_storylines
         for key in stale_keys(self.active, self.clock.now, window, limit):
             removed = self.active.pop(key)
-            # After a rename two storylines may share an id: the id stays with the other.
+            # Two may share an id (an event given again after it was forgotten: ``OnlineClusterer.assign``; a
+            # state an older backfill renamed): the id stays with the other.
             if self.keys.get(removed.id) == key:
                 del self.keys[removed.id]
             self.index.remove(key)
             self.journal.dropped_storylines.add(key)
-
-    def rename(self, events: Mapping[str, str], storylines: Mapping[str, str]) -> None:
-        """Call storylines (and the events they are titled after) by other ids: see ``OnlineClusterer.rename``."""
-        self.journal.whole = True
-        for storyline in self.active.values():
-            storyline.id = storylines.get(storyline.id, storyline.id)
-            storyline.title_event = events.get(storyline.title_event, storyline.title_event)
-        self.keys = {}
-        for key in sorted(self.active):
-            self.keys.setdefault(self.active[key].id, key)

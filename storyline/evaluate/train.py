@@ -70,7 +70,7 @@ def training_rows(path: str, settings: Settings, cache: str | None = None) -> Tr
             continue
         rows.articles.append(article)
         rows.gold.append(gold)
-        _, _, decision = clusterer.assign(replace(article, duplicate_of=None), gold=gold)
+        _, _, decision = clusterer.assign(replace(article, duplicate_of=None), event=gold)
         first = len(rows.pair_rows)
         hit = decision.candidates.index(gold) if gold in decision.candidates else -1
         rows.pair_rows.extend(decision.pair_rows)

@@ -4,11 +4,14 @@ work spread over a Ray cluster.
 Reading, the stateless article stages (language, sentences, date bounds, embedding) and the NLP parse run as Ray Data
 ``map_batches`` over callable classes: each actor loads its models once. What carries state across the whole stream
 stays on the driver, in the order one machine runs it: deduplication, and the linking of parsed names to store-wide
-entities. The online clusterer runs in time partitions, one Ray task each, every partition first replaying the days
-before it (the events still active when it starts); the merge renames each partition's events after the earlier
-events that hold most of their replayed articles. The driver alone writes the store, through the calls the pipeline
-makes (``save_stage`` with the cluster records, ``save_state``), and a normal pipeline run at the end does whatever
-is left (the event analysis, and any article still pending), so the store ends as ``ingest`` leaves it.
+entities. The online clusterer finds events in time partitions, one Ray task each, every partition first replaying
+the days before it (the events still active when it starts); the merge renames each partition's events after the
+earlier events that hold most of their replayed articles. Storylines link events further apart than any replay, so
+they are not taken from the partitions: the cluster stage then runs once more here, over the whole stream in the
+order one machine runs it, each article given its merged event (no join decided again), and links the storylines as
+one machine links them given those events. That pass is a pipeline run: the driver alone writes the store, through
+the calls the pipeline makes, and a normal pipeline run at the end does whatever is left (the event analysis, and
+any article still pending), so the store ends as ``ingest`` leaves it.
 
 Ray is imported only here, and only when a backfill runs: ``pip install 'storyline[ray]'``.
 """
@@ -20,7 +23,7 @@ import pickle
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,7 +35,7 @@ from ..config import BackfillSettings, ClusterSettings, EntitySettings, IngestSe
 from ..embed import EmbeddingStage, load_embedder
 from ..errors import ConfigError, Errors, InputError
 from ..ingest import STDIN, Notice, input_files, read_file
-from ..model import Article, ClusterRecord, EventRecord, StorylineFold, StorylineRecord
+from ..model import Article
 from ..nlp.analysis import AnalysisStage, Annotations, annotate
 from ..nlp.dates import DateBoundStage
 from ..nlp.language import LanguageStage
@@ -49,9 +52,6 @@ TERM_PARTS = ("body", "title", "names")
 # Articles added to the store per transaction while reading, as ``ingest`` does.
 _ADD_BATCH = 256
 
-# What a clustered partition hands back per batch: the articles (only what the cluster stage writes) and the
-# records their placing made.
-ClusteredBatch = tuple[list[Article], list[ClusterRecord]]
 # Told of each input that failed, and of each notice, as it happens.
 Reporter = Callable[[InputError | Notice], None]
 
@@ -227,40 +227,27 @@ def _seed(clusterer: OnlineClusterer, before: TermCounts, replay: Sequence[Artic
 
 @dataclass
 class ClusteredPartition:
-    """A partition clustered on its own: the event of each replayed article, the records the replay made, the
-    partition's own articles in batches with their records, and the clusterer's state at its end."""
+    """A partition clustered on its own: the event of each replayed article and of each of its own articles (by
+    article id, in stream order, in the partition's ids)."""
 
     replayed: dict[str, str]
-    replay_records: list[ClusterRecord]
-    batches: list[ClusteredBatch]
-    state: bytes
+    placed: dict[str, str]
 
 
 def cluster_partition(
-    arguments: ClusterArguments,
-    start: bytes | TermCounts,
-    replay: list[Article],
-    own: list[Article],
-    batch_size: int,
-    tick: int,
+    arguments: ClusterArguments, start: bytes | TermCounts, replay: list[Article], own: list[Article], tick: int
 ) -> ClusteredPartition:
-    """Ray task: the cluster stage over ``replay`` then ``own`` (in time order), from a saved state (the first
-    partition, from the store), else from nothing but the term counts of every article before (``start``) and the
-    number of articles before the replay (``tick``): what a single clusterer would know of them besides events."""
+    """Ray task: the events of ``replay`` then ``own`` (in stream order), by the online clusterer from a saved state
+    (the first partition, from the store), else from nothing but the term counts of every article before
+    (``start``) and the number of articles before the replay (``tick``): what a single clusterer would know of them
+    besides events. Only the events come back: the driver links the storylines."""
     stage = ClusterStage(arguments.settings, arguments.embedding, arguments.dimensions, arguments.languages)
     if isinstance(start, TermCounts):
         _seed(stage.clusterer, start, replay, tick)
     else:
         stage.restore(start or None)
-    replayed = {article.id: article.event or "" for article in stage(replay)}
-    replay_records = stage.drain_records()
-    batches = []
-    for first in range(0, len(own), batch_size):
-        placed = stage(own[first : first + batch_size])
-        # Only what the cluster stage writes goes back to the driver.
-        slim = [replace(a, text="", sentences=(), embedding=None, headline_embedding=None) for a in placed]
-        batches.append((slim, stage.drain_records()))
-    return ClusteredPartition(replayed, replay_records, batches, stage.snapshot())
+    replayed = {article.id: stage.clusterer.assign(article)[0] for article in replay}
+    return ClusteredPartition(replayed, {article.id: stage.clusterer.assign(article)[0] for article in own})
 
 
 # -- partitions and their merge (plain Python: tested without Ray) ----------------------------------------------------
@@ -302,88 +289,27 @@ def plan_partitions(published: Sequence[str | None], settings: BackfillSettings)
 
 
 class PartitionMerge:
-    """Joins partitions clustered apart, in time order, into one clustering.
+    """Joins partitions clustered apart, in stream order, into one event for each article.
 
     A partition's event that holds replayed articles continues the earlier event holding most of them (ties: the
-    earliest article's), and takes its id; a storyline of such events continues the earlier storyline most of them
-    are in. Everything else keeps the partition's ids: they are made from the articles' ids, as on one machine.
+    earliest article's), and takes its id; every other event keeps the partition's id: made from its first article's
+    id, as on one machine.
     """
 
-    def __init__(self, event_storylines: dict[str, str] | None = None) -> None:
-        # The event of every article merged so far; the storyline of every event (``event_storylines``: those stored
-        # before), through ``_folded`` (storyline -> the one it was folded into).
+    def __init__(self) -> None:
+        # The event of every article merged so far.
         self.article_events: dict[str, str] = {}
-        self.event_storylines: dict[str, str] = dict(event_storylines or {})
-        self._folded: dict[str, str] = {}
 
-    def storyline_of(self, event: str) -> str | None:
-        storyline = self.event_storylines.get(event)
-        return self.resolved(storyline) if storyline is not None else None
-
-    def resolved(self, storyline: str) -> str:
-        """The storyline that ``storyline`` is now, after the folds so far."""
-        while storyline in self._folded:
-            storyline = self._folded[storyline]
-        return storyline
-
-    def add(self, part: ClusteredPartition) -> tuple[list[ClusteredBatch], dict[str, str], dict[str, str]]:
-        """The partition's batches, renamed; and the renaming of its events and of its storylines."""
-        local = PartitionMerge()
-        local._record(part.replay_records)
+    def add(self, part: ClusteredPartition) -> dict[str, str]:
+        """The event of each of the partition's own articles, in the merged ids."""
         votes: dict[str, Counter[str]] = {}
         for article, event in part.replayed.items():
             if article in self.article_events:
                 votes.setdefault(event, Counter())[self.article_events[article]] += 1
         events = {event: counts.most_common(1)[0][0] for event, counts in votes.items()}
-        storyline_votes: dict[str, Counter[str]] = {}
-        for event, continued in events.items():
-            mine, theirs = local.storyline_of(event), self.storyline_of(continued)
-            if mine is not None and theirs is not None:
-                storyline_votes.setdefault(mine, Counter())[theirs] += 1
-        storylines = {mine: counts.most_common(1)[0][0] for mine, counts in storyline_votes.items()}
-        # A storyline the replay began that continues none: the partition's own events may need its row.
-        unwritten = {r.id: r.title for r in part.replay_records
-                     if isinstance(r, StorylineRecord) and r.id not in storylines}  # fmt: skip
-        batches: list[ClusteredBatch] = []
-        for articles, records in part.batches:
-            renamed: list[ClusterRecord] = []
-            for record in records:
-                needs = record.storyline if isinstance(record, EventRecord) else getattr(record, "into", None)
-                if needs in unwritten:
-                    renamed.append(StorylineRecord(self.resolved(needs), unwritten.pop(needs)))
-                    self._record(renamed[-1:])
-                made = self._renamed(record, events, storylines)
-                if made is not None:
-                    renamed.append(made)
-                    # At once: a later record of the batch may name a storyline this one folded away.
-                    self._record([made])
-            placed = [replace(a, event=events.get(a.event or "", a.event)) for a in articles]
-            self.article_events.update((a.id, a.event or "") for a in placed)
-            batches.append((placed, renamed))
-        return batches, events, storylines
-
-    def _renamed(
-        self, record: ClusterRecord, events: dict[str, str], storylines: dict[str, str]
-    ) -> ClusterRecord | None:
-        """``record`` in the merged ids, storylines as they are after the folds so far; None for a fold of a
-        storyline into itself."""
-
-        def storyline(local: str) -> str:
-            return self.resolved(storylines.get(local, local))
-
-        if isinstance(record, StorylineRecord):
-            return StorylineRecord(storyline(record.id), record.title)
-        if isinstance(record, EventRecord):
-            return EventRecord(events.get(record.id, record.id), storyline(record.storyline), record.title)
-        absorbed, into = storyline(record.absorbed), storyline(record.into)
-        return StorylineFold(absorbed, into) if absorbed != into else None
-
-    def _record(self, records: Sequence[ClusterRecord]) -> None:
-        for record in records:
-            if isinstance(record, EventRecord):
-                self.event_storylines[record.id] = record.storyline
-            elif isinstance(record, StorylineFold):
-                self._folded[record.absorbed] = record.into
+        placed = {article: events.get(event, event) for article, event in part.placed.items()}
+        self.article_events.update(placed)
+        return placed
 
 
 # -- the driver -------------------------------------------------------------------------------------------------------
@@ -445,8 +371,13 @@ def _backfill(
         Pipeline.configured(before, settings.pipeline).run(store)
         lap("dedupe")
         if cluster is not None:
-            result.partitions = _cluster(ray, store, cluster, settings)
-        lap("cluster")
+            result.partitions, events = _cluster(ray, store, cluster, settings)
+            lap("cluster")
+            # One machine's pass over the merged stream, the events given: the storylines one machine links. (The
+            # stages before it, which it needs in the pipeline, have nothing pending.)
+            with cluster.given_events(events):
+                Pipeline.configured([*before, cluster], settings.pipeline).run(store)
+            lap("storylines")
         analysis = next((s for s in article_stages if isinstance(s, AnalysisStage)), None)
         if analysis is not None:
             _analyse(ray, store, analysis, settings)
@@ -519,13 +450,13 @@ def _prepare(ray: Any, store: Store, settings: Settings, stages: list[Stage]) ->
                 store.save_stage(stage.name, stage.version, done, stage.writes)
 
 
-def _cluster(ray: Any, store: Store, stage: ClusterStage, settings: Settings) -> int:
-    """The articles the cluster stage has not seen, clustered in partitions on Ray, merged and written in order
-    (with the merged clusterer's state after each partition); how many partitions there were."""
+def _cluster(ray: Any, store: Store, stage: ClusterStage, settings: Settings) -> tuple[int, dict[str, str]]:
+    """The events of the articles the cluster stage has not seen, found in partitions on Ray and merged (article id
+    -> event id); how many partitions there were. Nothing is written: the cluster stage's own pass writes them."""
     count = store.count_pending(stage.name, stage.version)
     articles = store.pending(stage.name, stage.version, count, with_sentences=True, with_embeddings=True)
     if not articles:
-        return 0
+        return 0, {}
     plan = plan_partitions([a.published for a in articles], settings.backfill)
     embedder = load_embedder(settings.embed)
     arguments = ray.put(ClusterArguments(stage.settings, embedder.name, stage.dimensions, stage.languages))
@@ -542,23 +473,16 @@ def _cluster(ray: Any, store: Store, stage: ClusterStage, settings: Settings) ->
         # The first partition goes on from the stored state; the others start afresh and replay.
         start: bytes | TermCounts = (state or b"") if i == 0 else TermCounts.sparse(before, documents)
         running.append(task.remote(arguments, start, articles[p.replay : p.start], articles[p.start : p.end],
-                                   settings.pipeline.batch_size, ticks + p.replay))  # fmt: skip
+                                   ticks + p.replay))  # fmt: skip
         if i < len(counted):
             own: TermCounts = ray.get(counted[i])
             own.add_to(before)
             documents += own.documents
     del articles
-    merge = PartitionMerge({e.id: e.storyline for e in store.events() if e.storyline} if state else None)
+    merge = PartitionMerge()
     for future in running:
-        part = ray.get(future)
-        batches, events, storylines = merge.add(part)
-        for placed, records in batches:
-            store.save_stage(stage.name, stage.version, placed, stage.writes, records)
-        # A later ingest goes on from the last partition's clusterer, in the merged ids.
-        stage.restore(part.state)
-        stage.clusterer.rename(events, storylines)
-        store.save_state(stage.name, stage.snapshot())
-    return len(plan)
+        merge.add(ray.get(future))
+    return len(plan), merge.article_events
 
 
 def _analyse(ray: Any, store: Store, stage: AnalysisStage, settings: Settings) -> None:
