@@ -4,6 +4,7 @@ apart; people confirmed as people, numbers compared only when they count the sam
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -18,7 +19,7 @@ from storyline.analyze.conflicts import (
 )
 from storyline.analyze.facts import FactSentence, fact_sentences
 from storyline.config import Settings
-from storyline.model import Article, Mention, Sentence
+from storyline.model import Article, Mention, Sentence, TimeRef
 
 
 class SameTextScorer:
@@ -144,3 +145,28 @@ def test_conflicts_one_office_given_to_two_people_is_a_conflict_though_the_sente
     elsewhere = _article("c", "Netflix co-CEO Ted Sarandos warned lawmakers that borrowing was nearly exhausted.",
                          {"Ted Sarandos": "ent-sarandos"}, {"Ted Sarandos": "Netflix co-CEO"})  # fmt: skip
     assert _conflicts(settings, one, elsewhere) == []
+
+
+def _dated(article_id: str, text: str, day: str, value: str) -> Article:
+    """A one-sentence article giving ``day`` (written in ``text``) as ``value``."""
+    start = text.index(day)
+    return replace(_article(article_id, text, {}), times=(TimeRef(start, start + len(day), day, "DATE", value),))
+
+
+@pytest.mark.parametrize(
+    ("second", "conflicts"),
+    [
+        ("Nothing new was learned about the Sept. 12 attack, which killed four Americans.", [("date", 2)]),
+        ("Nothing new was learned by Sept. 12 survivors, who asked for the files.", []),
+    ],
+)
+def test_conflicts_one_thing_given_two_days_is_a_conflict_however_the_sentences_differ(
+    settings: Settings, second: str, conflicts: list[tuple[str, int]]
+) -> None:
+    one = _dated("a", "The White House released the emails about the Sept. 11, 2012, attack in Benghazi.",
+                 "Sept. 11, 2012", "2012-09-11")  # fmt: skip
+    other = _dated("b", second, "Sept. 12", "2012-09-12")
+    sentences = fact_sentences([one, other])
+    vectors = np.array([[1.0, 0.0], [0.5, 0.75**0.5]], dtype=np.float32)  # cosine .5: two statements
+    found = event_conflicts([], [one, other], sentences, vectors, SameTextScorer(), settings.facts)
+    assert [(c.about, len(c.claims)) for c in found] == conflicts

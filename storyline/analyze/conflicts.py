@@ -9,17 +9,18 @@ figures masked. When the pair model then finds them the same statement, they rea
 the values masked (rapidfuzz token-set ratio), or they are as close as two reports of one day need be, the
 sentence joins the comparison of the partner's fact (or the pair makes a statement of its own).
 
-Within such a group two sentences conflict where they give different resolved days ("March 20-22" against
-"March 21-23"), different figures of one kind counting the same thing (12 dead against 15, $2 billion
-against $3 billion: :func:`~storyline.analyze.paraphrase.compare_figures`, read outside the time expressions,
-which the resolved days compare better, and only where each figure counts the same word — "seven miles"
-against "two injured" is two details, not a disagreement — or both are large counts close to each other, one
-on each side) or name different people in the same place of the statement — people the event's mentions type
-as persons and name in full somewhere ("Twitter" or "Medicare" typed a person by one parse is not one). One
-office given to two people ("Treasury Secretary Janet Yellen" against "Treasury Secretary Ted Sarandos") is
-such a place, however differently the two sentences go on. Each side lists its sources; when the earlier side
-announced what was expected (future tense) and a later report says otherwise, it is an update, not a conflict,
-and the later side comes last.
+Within such a group two sentences conflict where they give different resolved days ("March 20-22" against "March
+21-23"; two sentences that give one thing two days — "the Sept. 11 attack" against "the Sept. 12 attack", the same
+word after each — are such a group whatever else they say), different figures of one kind counting the same thing
+(12 dead against 15, $2 billion against $3 billion: :func:`~storyline.analyze.paraphrase.compare_figures`, read
+outside the time expressions, which the resolved days compare better, and only where each figure counts the same
+word — "seven miles" against "two injured" is two details, not a disagreement — or both are large counts close to
+each other, one on each side) or name different people in the same place of the statement — people the event's
+mentions type as persons and name in full somewhere ("Twitter" or "Medicare" typed a person by one parse is not
+one). One office given to two people ("Treasury Secretary Janet Yellen" against "Treasury Secretary Ted Sarandos")
+is such a place, however differently the two sentences go on. Each side lists its sources; when the earlier side
+announced what was expected (future tense) and a later report says otherwise, it is an update, not a conflict, and
+the later side comes last.
 
 Places are not compared: "Moscow" and "Russia" name one visit at two scales, and telling containment
 from contradiction needs a gazetteer the project does not have.
@@ -61,6 +62,8 @@ _UNIT = re.compile(r"\s*-?\s*([^\W\d_]+)", re.UNICODE)
 _UNIT_CHARS = 4
 # An office is named by a label of at least this many words ("Treasury Secretary", "Majority Leader").
 _OFFICE_WORDS = 2
+# The word a written-out day dates: after it, past a year and commas ("Sept. 11, 2012, attack").
+_DATED_THING = re.compile(r"[\s,]*(?:\d{4}[\s,]*)?([^\W\d_]{3,})", re.UNICODE)
 _PAST = frozenset({"former", "ex", "ex-", "late", "then", "onetime", "past"})
 _TITLE_WORD = re.compile(r"[^\W\d_][\w.'’-]*", re.UNICODE)
 # Counts this large, on each side one and within this factor of each other, tally the same thing whatever word
@@ -223,6 +226,21 @@ def differing_figures(first: str, second: str) -> dict[str, tuple[list[str], lis
     return found
 
 
+def dated_things(article: Article, index: int) -> dict[str, set[str]]:
+    """Day (as facts give it: "2012-09-11", or a range "first/last") -> the words right after each of the
+    sentence's written-out days giving it, shortened: "the Sept. 11, 2012, attack" dates an "atta(ck)"."""
+    sentence = next(s for s in article.sentences if s.index == index)
+    found: dict[str, set[str]] = {}
+    for ref in article.times:
+        if not sentence.start <= ref.start < sentence.end or not any(c.isdigit() for c in ref.text):
+            continue
+        match = _DATED_THING.match(article.text, ref.end, sentence.end)
+        if match:
+            value = f"{ref.value}/{ref.end_value}" if ref.end_value else ref.value
+            found.setdefault(value, set()).add(match.group(1).lower()[:_UNIT_CHARS])
+    return found
+
+
 def _differing_days(
     first: tuple[frozenset[str], frozenset[str]], second: tuple[frozenset[str], frozenset[str]]
 ) -> tuple[frozenset[str], frozenset[str]] | None:
@@ -310,6 +328,15 @@ def fact_conflicts(
     return conflicts
 
 
+def _dates_one_thing(
+    days: tuple[frozenset[str], frozenset[str]], things_a: dict[str, set[str]], things_b: dict[str, set[str]]
+) -> bool:
+    """Whether a day only the first gives and a day only the second gives date the same word."""
+    dated_a = set().union(*(things_a.get(d, set()) for d in days[0]))
+    dated_b = set().union(*(things_b.get(d, set()) for d in days[1]))
+    return bool(dated_a & dated_b)
+
+
 def conflict_links(
     articles: Sequence[Article],
     sentences: Sequence[FactSentence],
@@ -334,10 +361,20 @@ def conflict_links(
     # Pairs that differ in people only: the pair model alone is too lenient there (MSRP pairs share their
     # actors), so they must also be as close in meaning as two reports of one day.
     people_only: list[bool] = []
+    closest_dated: dict[tuple[int, int], tuple[float, int]] = {}
     agreeing: list[FactSentence] = []
     for i, j in pairs:
         first, second = sentences[i], sentences[j]
         days = _differing_days((first.dates, first.explicit), (second.dates, second.explicit))
+        if days is not None and _dates_one_thing(
+            days, *(dated_things(articles[s.article], s.sentence) for s in (first, second))
+        ):
+            # One thing given two days ("the Sept. 11 attack" against "the Sept. 12 attack"), whatever else the
+            # two sentences say: the closest such pair of two articles.
+            for one, partner in ((i, j), (j, i)):
+                key = (one, sentences[partner].article)
+                if key not in closest_dated or cosines[i, j] > closest_dated[key][0]:
+                    closest_dated[key] = (float(cosines[i, j]), partner)
         view_a, view_b = view(i), view(j)
         figures = differing_figures(view_a.text, view_b.text)
         only_a, only_b = differing_people(view_a.people, view_b.people)
@@ -363,8 +400,12 @@ def conflict_links(
         agreeing += [replace(first, text=text), replace(second, text=view_b.text)]
         candidates.append((i, j))
         people_only.append(days is None and not figures and cosines[i, j] < settings.conflict_date_cosine)
+    # Each pair was filed both ways: kept when each is the other's closest.
+    dated = [
+        (i, j) for (i, _), (_, j) in closest_dated.items() if i < j and closest_dated[(j, sentences[i].article)][1] == i
+    ]
     if not candidates:
-        return []
+        return dated
     rows = np.array([k for pair in candidates for k in pair])
     probability = scorer(agreeing, vectors[rows], [(2 * n, 2 * n + 1) for n in range(len(candidates))]).tolist()
     # A statement is reported once per article: a sentence disagrees with the one sentence of another article
@@ -375,13 +416,18 @@ def conflict_links(
             key = (one, sentences[partner].article)
             if key not in best or p > best[key][0]:
                 best[key] = (p, partner)
-    return [
-        (i, j)
-        for (i, j), p, same, loose in zip(candidates, probability, alike, people_only, strict=True)
-        if (same or (p >= scorer.threshold and not loose))
-        and best[(i, sentences[j].article)][1] == j
-        and best[(j, sentences[i].article)][1] == i
-    ]
+    return sorted(
+        {
+            *dated,
+            *(
+                (i, j)
+                for (i, j), p, same, loose in zip(candidates, probability, alike, people_only, strict=True)
+                if (same or (p >= scorer.threshold and not loose))
+                and best[(i, sentences[j].article)][1] == j
+                and best[(j, sentences[i].article)][1] == i
+            ),
+        }
+    )
 
 
 def event_conflicts(
