@@ -268,7 +268,8 @@ class EmbeddingStage:
     name: str = "embed"
     # 2: each text embedded alone (batch-independent vectors); 3: headlines embedded too;
     # 4: headline vectors pooled from the same pass; 5: ... without the closing [SEP] (whose offsets
-    # (0, 0) made every token count as the headline's).
+    # (0, 0) made every token count as the headline's). A store embedded by another version is embedded and
+    # clustered again (``Pipeline.stale_embeddings``): the vectors of two versions are not comparable.
     version: int = 5
     reads: tuple[str, ...] = ("text", "sentences")
     writes: tuple[str, ...] = ("embedding",)

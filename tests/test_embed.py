@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from storyline.config import Settings
-from storyline.embed import MODELS, SentenceVectors, load_embedder
+from storyline.embed import MODELS, EmbeddingStage, SentenceVectors, load_embedder
 from storyline.ingest import read_inputs
 from storyline.model import Article
 from storyline.pipeline import Pipeline, clustering_stages
@@ -62,6 +62,23 @@ def test_embed_switching_models_reembeds_and_reclusters(store: SQLiteStore, sett
     assert {a.embedding_model for a in articles} == {second}
     assert {len(a.embedding) for a in articles if a.embedding is not None} == {load_embedder(settings.embed).dimensions}
     assert all(a.event for a in articles) and set(before) == {a.id for a in articles}
+    assert not pipeline.stale_embeddings(store) and not pipeline.run(store).processed
+
+
+def test_embed_a_store_embedded_by_an_older_embedding_stage_is_embedded_and_clustered_again(
+    store: SQLiteStore, settings: Settings
+) -> None:
+    store.add_articles(a for a in read_inputs([str(EXAMPLES)], settings.ingest) if isinstance(a, Article))
+    older = clustering_stages(settings)
+    embedding = next(s for s in older if isinstance(s, EmbeddingStage))
+    embedding.version -= 1  # what a store embedded before the stage changed holds
+    Pipeline(older, 64).run(store)
+    assert store.stage_versions(EmbeddingStage.name) == {EmbeddingStage.version - 1}
+    pipeline = Pipeline(clustering_stages(settings), 64)
+    assert pipeline.stale_embeddings(store)
+    run = pipeline.run(store)
+    assert run.reembedded and run.processed["embed"] == 5 and run.processed["cluster"] == 5
+    assert store.stage_versions(EmbeddingStage.name) == {EmbeddingStage.version}
     assert not pipeline.stale_embeddings(store) and not pipeline.run(store).processed
 
 

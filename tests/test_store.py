@@ -266,11 +266,14 @@ def test_store_pending_state_and_embeddings_round_trip(any_store: Store) -> None
     (read,) = [a for a in store.pending("cluster", 1, 10, with_embeddings=True) if a.id == first.id]
     assert read.embedding is not None and read.embedding.tolist() == [0, 1, 2, 3]
     assert read.headline_embedding is not None and read.headline_embedding.tolist() == [0, 2, 4, 6]
-    assert store.embedding_models() == {"m1"}
+    assert store.embedding_models() == {"m1"} and store.stage_versions("embed") == {1}
+    store.save_stage("embed", 2, [replace(second, embedding=vector, embedding_model="m1")], ("embedding",))
+    assert store.stage_versions("embed") == {1, 2} and store.stage_versions("cluster") == set()
     store.save_state("cluster", b"\x00state")
     assert store.load_state("cluster") == SavedState(b"\x00state") and store.load_state("dedupe") is None
     store.reset_stage("embed", ("embedding",))
     assert store.embedding_models() == set() and store.count_pending("embed", 1) == 2
+    assert store.stage_versions("embed") == set()
 
 
 def test_store_cached_answers_follow_another_connections_writes(store_location: str) -> None:

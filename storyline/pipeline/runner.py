@@ -93,9 +93,15 @@ class Pipeline:
         return {event: signature for event, signature in current.items() if stored.get(event) != signature}
 
     def stale_embeddings(self, store: Store) -> bool:
-        """Whether the store holds vectors of another embedding model than this pipeline's."""
-        models = {s.settings.model for s in self.stages if isinstance(s, EmbeddingStage)}
-        return bool(models) and bool(store.embedding_models() - models)
+        """Whether the store holds vectors of another embedding model than this pipeline's, or made by another
+        version of its embedding stage (another text embedded: vectors as far from this one's as a model's)."""
+        embedding = [s for s in self.stages if isinstance(s, EmbeddingStage)]
+        if not embedding:
+            return False
+        stage = embedding[0]
+        return bool(store.embedding_models() - {stage.settings.model}) or bool(
+            store.stage_versions(stage.name) - {stage.version}
+        )
 
     def reembed(self, store: Store) -> None:
         """Forget the stored vectors and what was computed from them, so the next run redoes both.

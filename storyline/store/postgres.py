@@ -379,6 +379,12 @@ class PostgresStore:
         """The models that made the stored embeddings (one, unless ``embed.model`` changed)."""
         return {row["model"] for row in self._rows("SELECT DISTINCT model FROM embeddings")}
 
+    def stage_versions(self, stage: str) -> set[int]:
+        """The versions of ``stage`` that processed the stored articles (one, unless the stage changed)."""
+        return {
+            row["version"] for row in self._rows("SELECT DISTINCT version FROM stage_runs WHERE stage = %s", (stage,))
+        }
+
     def load_state(self, stage: str) -> SavedState | None:
         """The saved state of a stateful stage, if any: whole, and the changes saved after it."""
         # One statement: the whole state and its changes as of one moment.

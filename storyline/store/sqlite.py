@@ -434,6 +434,10 @@ class SQLiteStore:
         """The models that made the stored embeddings (one, unless ``embed.model`` changed)."""
         return {row[0] for row in self._db.execute("SELECT DISTINCT model FROM embeddings")}
 
+    def stage_versions(self, stage: str) -> set[int]:
+        """The versions of ``stage`` that processed the stored articles (one, unless the stage changed)."""
+        return {row[0] for row in self._db.execute("SELECT DISTINCT version FROM stage_runs WHERE stage = ?", (stage,))}
+
     def load_state(self, stage: str) -> SavedState | None:
         """The saved state of a stateful stage, if any: whole, and the changes saved after it."""
         known = self._states.get(stage)
