@@ -170,3 +170,22 @@ def test_conflicts_one_thing_given_two_days_is_a_conflict_however_the_sentences_
     vectors = np.array([[1.0, 0.0], [0.5, 0.75**0.5]], dtype=np.float32)  # cosine .5: two statements
     found = event_conflicts([], [one, other], sentences, vectors, SameTextScorer(), settings.facts)
     assert [(c.about, len(c.claims)) for c in found] == conflicts
+
+
+def test_conflicts_an_office_given_to_someone_else_is_found_though_the_sentence_names_both(
+    settings: Settings,
+) -> None:
+    one = _article("a", "Arpaio endorsed Texas Governor George Bush for the nomination, on a swing with Mr. Perry.",
+                   {"George Bush": "ent-bush", "Perry": "ent-perry"}, {"George Bush": "Texas Governor"})  # fmt: skip
+    other = _article("b", "Arpaio will officially endorse Texas Governor Rick Perry, a boost on immigration.",
+                     {"Rick Perry": "ent-perry"}, {"Rick Perry": "Texas Governor"})  # fmt: skip
+    assert _conflicts(settings, one, other) == [("person", ["George Bush", "Rick Perry"])]
+
+
+def test_conflicts_a_description_after_a_name_is_no_office(settings: Settings) -> None:
+    one = _article("a", "Mary Smith criticized Liz Jones, a Wyoming Senate candidate, over her stance on marriage.",
+                   {"Mary Smith": "ent-smith", "Liz Jones": "ent-jones"},
+                   {"Liz Jones": "a Wyoming Senate candidate"})  # fmt: skip
+    other = _article("b", "Ann Beck, a Wyoming Senate candidate, opened a campaign office in Cheyenne on Monday.",
+                     {"Ann Beck": "ent-beck"}, {"Ann Beck": "a Wyoming Senate candidate"})  # fmt: skip
+    assert _conflicts(settings, one, other) == []

@@ -17,10 +17,11 @@ outside the time expressions, which the resolved days compare better, and only w
 word — "seven miles" against "two injured" is two details, not a disagreement — or both are large counts close to
 each other, one on each side) or name different people in the same place of the statement — people the event's
 mentions type as persons and name in full somewhere ("Twitter" or "Medicare" typed a person by one parse is not
-one). One office given to two people ("Treasury Secretary Janet Yellen" against "Treasury Secretary Ted Sarandos")
-is such a place, however differently the two sentences go on. Each side lists its sources; when the earlier side
-announced what was expected (future tense) and a later report says otherwise, it is an update, not a conflict, and
-the later side comes last.
+one). One office given to two people (a title written right before each name: "Treasury Secretary Janet Yellen"
+against "Treasury Secretary Ted Sarandos") is such a place, however differently the two sentences go on, and even
+when one of them names the other person elsewhere. Each side lists its sources; when the earlier side announced
+what was expected (future tense) and a later report says otherwise, it is an update, not a conflict, and the later
+side comes last.
 
 Places are not compared: "Moscow" and "Russia" name one visit at two scales, and telling containment
 from contradiction needs a gazetteer the project does not have.
@@ -79,8 +80,8 @@ class SentenceView:
     text: str  # its time expressions blanked out
     people: dict[str, str]  # entity -> the name as written, for people named in full somewhere in the event
     announced: bool  # it tells what is expected ("will visit"), not what happened
-    # name -> the words the sentence puts before it ("Treasury Secretary"): the office it gives the person
-    roles: dict[str, str] = field(default_factory=dict)
+    # entity -> (its name, the title written right before it: "Treasury Secretary"), the office it gives the person
+    roles: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def event_people(articles: Sequence[Article]) -> frozenset[str]:
@@ -115,7 +116,9 @@ def _sentence_view(article: Article, index: int, people: frozenset[str] | None =
         and m.label != m.text and (people is None or m.entity in people)
     ]  # fmt: skip
     named = {m.entity: m.text for m in mentioned}
-    roles = {m.text: m.label for m in mentioned if m.label}
+    # An office is a title written right before the name ("Treasury Secretary Janet Yellen"), not a description
+    # after it ("Liz Cheney, a Wyoming Senate candidate"), which many hold.
+    roles = {m.entity: (m.text, m.label) for m in mentioned if m.label and _titled(article.text, m.start, m.label)}
     return SentenceView("".join(text), named, future or bool(_EXPECTATION.search(sentence.text)), roles)
 
 
@@ -140,6 +143,12 @@ def differing_people(first: dict[str, str], second: dict[str, str]) -> tuple[lis
     if len(only_first) > _MAX_SWAPPED or len(only_second) > _MAX_SWAPPED:
         return [], []
     return only_first, only_second
+
+
+def _titled(text: str, start: int, label: str) -> bool:
+    """Whether ``label`` is written right before the name that starts at ``start``."""
+    label = label.strip()
+    return bool(label) and text[max(0, start - len(label) - 2) : start].rstrip().endswith(label)
 
 
 def _title_words(label: str) -> list[str]:
@@ -170,12 +179,16 @@ def same_office(first: str | None, second: str | None, exact: bool = True) -> bo
     return all(any(_word_matches(w, x) for x in b) for w in a)
 
 
-def _offices_differ(
-    view_a: SentenceView, view_b: SentenceView, only_a: list[str], only_b: list[str], exact: bool = True
-) -> bool:
-    """Whether the two sentences give one office (see :func:`same_office`) to different people: one of a name
-    only the first gives, one of a name only the second gives."""
-    return any(same_office(view_a.roles.get(a), view_b.roles.get(b), exact) for a in only_a for b in only_b)
+def office_holders(view_a: SentenceView, view_b: SentenceView, exact: bool = True) -> tuple[list[str], list[str]]:
+    """The people each sentence gives an office (see :func:`same_office`) that the other gives someone else:
+    "Texas Governor George H.W. Bush" against "Texas Governor Rick Perry", though the first names Perry too."""
+    held_a, held_b = set(), set()
+    for entity_a, (a, office_a) in view_a.roles.items():
+        for entity_b, (b, office_b) in view_b.roles.items():
+            if entity_a != entity_b and not _name_words(a) & _name_words(b) and same_office(office_a, office_b, exact):
+                held_a.add(a)
+                held_b.add(b)
+    return sorted(held_a), sorted(held_b)
 
 
 def _mask_people(text: str, people: dict[str, str]) -> str:
@@ -291,13 +304,18 @@ def fact_conflicts(
                 side(kind, ", ".join(mine), first)
                 side(kind, ", ".join(theirs), second)
             only_a, only_b = differing_people(view_a.people, view_b.people)
-            if (
-                only_a
-                and only_b
-                and (_offices_differ(view_a, view_b, only_a, only_b)
-                     or alike(key_a, _mask_people(view_a.text, view_a.people), key_b,
-                              _mask_people(view_b.text, view_b.people)))
-            ):  # fmt: skip
+            masked_a, masked_b = _mask_people(view_a.text, view_a.people), _mask_people(view_b.text, view_b.people)
+            # One office given to two people: the people who hold it are the conflict (an office named in more
+            # words by one side only when the two read as one statement).
+            held_a, held_b = office_holders(view_a, view_b)
+            if not held_a:
+                held_a, held_b = office_holders(view_a, view_b, exact=False)
+                if held_a and not alike(key_a, masked_a, key_b, masked_b):
+                    held_a, held_b = [], []
+            if held_a:
+                side("person", ", ".join(held_a), first)
+                side("person", ", ".join(held_b), second)
+            elif only_a and only_b and alike(key_a, masked_a, key_b, masked_b):
                 side("person", ", ".join(only_a), first)
                 side("person", ", ".join(only_b), second)
     conflicts = []
@@ -378,20 +396,19 @@ def conflict_links(
         view_a, view_b = view(i), view(j)
         figures = differing_figures(view_a.text, view_b.text)
         only_a, only_b = differing_people(view_a.people, view_b.people)
-        if days is None and not figures and not (only_a and only_b):
+        # One office held by two people in two reports of one statement (an office named in more words by one of
+        # them only when the two are as close as two reports of one day).
+        offices = (cosines[i, j] >= settings.candidate_cosine and bool(office_holders(view_a, view_b)[0])) or (
+            cosines[i, j] >= settings.conflict_date_cosine and bool(office_holders(view_a, view_b, exact=False)[0])
+        )
+        if days is None and not figures and not (only_a and only_b) and not offices:
             continue
         masked_a, masked_b = _mask_people(view_a.text, view_a.people), _mask_people(view_b.text, view_b.people)
         alike.append(
             bool(fuzz.token_set_ratio(masked_a, masked_b) >= _SAME_BUT_NAMES)
             # So close in meaning that only the day tells them apart.
             or (days is not None and cosines[i, j] >= settings.conflict_date_cosine)
-            # One office held by two people in two reports of one statement (an office named in more words by one
-            # of them only when the two are as close as two reports of one day).
-            or (cosines[i, j] >= settings.candidate_cosine and _offices_differ(view_a, view_b, only_a, only_b))
-            or (
-                cosines[i, j] >= settings.conflict_date_cosine
-                and _offices_differ(view_a, view_b, only_a, only_b, exact=False)
-            )
+            or offices
         )
         # The first read with the second's people in place of its own (the scorer masks the figures).
         text = view_a.text
