@@ -87,6 +87,19 @@ class Row(Protocol):
     def __getitem__(self, key: str, /) -> Any: ...
 
 
+# The distinct versions of one stage in its stage runs, lowest first, one index seek each (a loose index scan:
+# DISTINCT would read every article's run). Parameters: the stage, twice.
+STAGE_VERSIONS_SQL = """
+WITH RECURSIVE found(version) AS (
+    SELECT MIN(version) FROM stage_runs WHERE stage = {0}
+    UNION ALL
+    SELECT (SELECT MIN(version) FROM stage_runs WHERE stage = {0} AND version > found.version)
+    FROM found WHERE found.version IS NOT NULL
+)
+SELECT version FROM found WHERE version IS NOT NULL
+"""
+
+
 def read_migrations(folder: str) -> list[tuple[int, str, str]]:
     """(number, file name, SQL) of each numbered migration in the package folder ``folder``, in order."""
     found = []

@@ -42,6 +42,7 @@ from .base import (
     CACHED_ANSWERS,
     SNIPPET_CLOSE,
     SNIPPET_OPEN,
+    STAGE_VERSIONS_SQL,
     WRITABLE_FIELDS,
     SavedState,
     SearchHit,
@@ -381,9 +382,7 @@ class PostgresStore:
 
     def stage_versions(self, stage: str) -> set[int]:
         """The versions of ``stage`` that processed the stored articles (one, unless the stage changed)."""
-        return {
-            row["version"] for row in self._rows("SELECT DISTINCT version FROM stage_runs WHERE stage = %s", (stage,))
-        }
+        return {row["version"] for row in self._rows(STAGE_VERSIONS_SQL.format("%s"), (stage, stage))}
 
     def load_state(self, stage: str) -> SavedState | None:
         """The saved state of a stateful stage, if any: whole, and the changes saved after it."""

@@ -34,6 +34,7 @@ from .base import (
     ANNOTATION_TABLES,
     ARTICLE_COLUMNS,
     CACHED_ANSWERS,
+    STAGE_VERSIONS_SQL,
     WRITABLE_FIELDS,
     SavedState,
     SearchHit,
@@ -436,7 +437,7 @@ class SQLiteStore:
 
     def stage_versions(self, stage: str) -> set[int]:
         """The versions of ``stage`` that processed the stored articles (one, unless the stage changed)."""
-        return {row[0] for row in self._db.execute("SELECT DISTINCT version FROM stage_runs WHERE stage = ?", (stage,))}
+        return {row[0] for row in self._db.execute(STAGE_VERSIONS_SQL.format("?"), (stage, stage))}
 
     def load_state(self, stage: str) -> SavedState | None:
         """The saved state of a stateful stage, if any: whole, and the changes saved after it."""
