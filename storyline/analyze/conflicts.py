@@ -41,7 +41,7 @@ from ..config import FactSettings
 from ..embed import Vectors
 from ..model import Article, Citation, Claim, Conflict, Fact, content_id
 from .citations import cite
-from .facts import FactSentence, PairScorer, event_facts, similarity_pairs, without_dissent
+from .facts import FactSentence, PairScorer, day_key, event_facts, similarity_pairs, without_dissent
 from .paraphrase import Figure, compare_figures
 
 # Figure kinds that name a time: the resolved days compare them (a weekday against a date is no conflict).
@@ -249,8 +249,7 @@ def dated_things(article: Article, index: int) -> dict[str, set[str]]:
             continue
         match = _DATED_THING.match(article.text, ref.end, sentence.end)
         if match:
-            value = f"{ref.value}/{ref.end_value}" if ref.end_value else ref.value
-            found.setdefault(value, set()).add(match.group(1).lower()[:_UNIT_CHARS])
+            found.setdefault(day_key(ref), set()).add(match.group(1).lower()[:_UNIT_CHARS])
     return found
 
 
@@ -304,20 +303,18 @@ def fact_conflicts(
                 side(kind, ", ".join(mine), first)
                 side(kind, ", ".join(theirs), second)
             only_a, only_b = differing_people(view_a.people, view_b.people)
-            masked_a, masked_b = _mask_people(view_a.text, view_a.people), _mask_people(view_b.text, view_b.people)
             # One office given to two people: the people who hold it are the conflict (an office named in more
             # words by one side only when the two read as one statement).
             held_a, held_b = office_holders(view_a, view_b)
             if not held_a:
-                held_a, held_b = office_holders(view_a, view_b, exact=False)
-                if held_a and not alike(key_a, masked_a, key_b, masked_b):
-                    held_a, held_b = [], []
+                loose_a, loose_b = office_holders(view_a, view_b, exact=False)
+                masked_a, masked_b = _mask_people(view_a.text, view_a.people), _mask_people(view_b.text, view_b.people)
+                # Read once (the pair model may be asked): the office named in more words first, else the names.
+                if (loose_a or (only_a and only_b)) and alike(key_a, masked_a, key_b, masked_b):
+                    held_a, held_b = (loose_a, loose_b) if loose_a else (only_a, only_b)
             if held_a:
                 side("person", ", ".join(held_a), first)
                 side("person", ", ".join(held_b), second)
-            elif only_a and only_b and alike(key_a, masked_a, key_b, masked_b):
-                side("person", ", ".join(only_a), first)
-                side("person", ", ".join(only_b), second)
     conflicts = []
     for kind, values in sides.items():
         if len(values) < 2:
@@ -374,6 +371,13 @@ def conflict_links(
             views[k] = _sentence_view(articles[sentences[k].article], sentences[k].sentence, people)
         return views[k]
 
+    things: dict[int, dict[str, set[str]]] = {}
+
+    def things_of(k: int) -> dict[str, set[str]]:
+        if k not in things:
+            things[k] = dated_things(articles[sentences[k].article], sentences[k].sentence)
+        return things[k]
+
     candidates: list[tuple[int, int]] = []
     alike: list[bool] = []
     # Pairs that differ in people only: the pair model alone is too lenient there (MSRP pairs share their
@@ -384,9 +388,7 @@ def conflict_links(
     for i, j in pairs:
         first, second = sentences[i], sentences[j]
         days = _differing_days((first.dates, first.explicit), (second.dates, second.explicit))
-        if days is not None and _dates_one_thing(
-            days, *(dated_things(articles[s.article], s.sentence) for s in (first, second))
-        ):
+        if days is not None and _dates_one_thing(days, things_of(i), things_of(j)):
             # One thing given two days ("the Sept. 11 attack" against "the Sept. 12 attack"), whatever else the
             # two sentences say: the closest such pair of two articles.
             for one, partner in ((i, j), (j, i)):

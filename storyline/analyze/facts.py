@@ -24,7 +24,7 @@ import numpy.typing as npt
 from rapidfuzz import fuzz
 
 from ..config import FactSettings
-from ..model import Article, Conflict, Fact, content_id
+from ..model import Article, Conflict, Fact, TimeRef, content_id
 from .citations import cite, sentence_at
 from .paraphrase import ParaphraseModel, SentenceView
 from .timeline import value_span
@@ -106,7 +106,7 @@ def fact_sentences(articles: Sequence[Article]) -> list[FactSentence]:
                 continue
             index = sentence_at(article, ref.start)
             if index is not None:
-                value = f"{ref.value}/{ref.end_value}" if ref.end_value else ref.value
+                value = day_key(ref)
                 dates.setdefault(index, set()).add(value)
                 if any(c.isdigit() for c in ref.text):
                     explicit.setdefault(index, set()).add(value)
@@ -125,6 +125,11 @@ def fact_sentences(articles: Sequence[Article]) -> list[FactSentence]:
                     )
                 )
     return found
+
+
+def day_key(ref: TimeRef) -> str:
+    """A day as the aligner keys it: "2023-03-20", or a range "2023-03-20/2023-03-22"."""
+    return f"{ref.value}/{ref.end_value}" if ref.end_value else ref.value
 
 
 def _period(value: str, end_value: str | None) -> tuple[date, date] | None:
