@@ -189,3 +189,57 @@ def test_conflicts_a_description_after_a_name_is_no_office(settings: Settings) -
     other = _article("b", "Ann Beck, a Wyoming Senate candidate, opened a campaign office in Cheyenne on Monday.",
                      {"Ann Beck": "ent-beck"}, {"Ann Beck": "a Wyoming Senate candidate"})  # fmt: skip
     assert _conflicts(settings, one, other) == []
+
+
+def test_conflicts_a_definite_description_beside_a_name_is_an_office(settings: Settings) -> None:
+    bowdich = {"David Bowdich": "the deputy director of the F.B.I."}
+    one = _article("a", "His lawyer said the deputy director of the F.B.I., David Bowdich, had overruled the office.",
+                   {"David Bowdich": "ent-bowdich"}, bowdich)  # fmt: skip
+    other = _article("b", "Aitan Goelman said FBI Deputy Director Mark Warner overruled the disciplinary office.",
+                     {"Aitan Goelman": "ent-goelman", "Mark Warner": "ent-warner"},
+                     {"Mark Warner": "FBI Deputy Director"})  # fmt: skip
+    assert _conflicts(settings, one, other) == [("person", ["David Bowdich", "Mark Warner"])]
+    warner = {"Mark Warner": "a deputy director of the F.B.I."}
+    indefinite = _article("c", "Mark Warner, a deputy director of the F.B.I., spoke about its budget in Ohio.",
+                          {"Mark Warner": "ent-warner"}, warner)  # fmt: skip
+    assert _conflicts(settings, one, indefinite) == []
+
+
+@pytest.mark.parametrize(
+    ("second", "day", "conflicts"),
+    [
+        ("Trump said he is prepared to sign a bill to open the government through Feb. 16.", "Feb. 16", [("date", 2)]),
+        ("Trump said he is prepared to sign a bill on Feb. 16 to open the government.", "Feb. 16", []),
+    ],
+)
+def test_conflicts_two_deadlines_of_one_statement_are_one_thing(
+    settings: Settings, second: str, day: str, conflicts: list[tuple[str, int]]
+) -> None:
+    one = _dated("a", "He said the deal would keep the government open for three weeks until Feb. 15.", "Feb. 15",
+                 "2019-02-15")  # fmt: skip
+    other = _dated("b", second, day, "2019-02-16")
+    sentences = fact_sentences([one, other])
+    vectors = np.array([[1.0, 0.0], [0.6, 0.8]], dtype=np.float32)  # cosine .6: not one statement by meaning alone
+    found = event_conflicts([], [one, other], sentences, vectors, SameTextScorer(), settings.facts)
+    assert [(c.about, len(c.claims)) for c in found] == conflicts
+
+
+def test_conflicts_a_name_cut_from_a_quote_is_no_person_conflict(settings: Settings) -> None:
+    quote = "“I would hope that the secretary joins Elizabeth Warren{} and the vast majority of Democrats,” {}said."
+    people = {"Elizabeth Warren": "ent-warren", "Sherrod Brown": "ent-brown"}
+    one = _article("a", quote.format(", Sherrod Brown", "she "), people)
+    other = _article("b", quote.format("", "Sanders "), {"Elizabeth Warren": "ent-warren", "Sanders": "ent-sanders"})
+    assert _conflicts(settings, one, other) == []
+    # A name put in another's place inside the quote is one.
+    swapped = _article(
+        "c", quote.format(", Tim Kaine", "she "), {"Elizabeth Warren": "ent-warren", "Tim Kaine": "ent-kaine"}
+    )
+    assert _conflicts(settings, one, swapped) == [("person", ["Sherrod Brown", "Tim Kaine"])]
+
+
+def test_conflicts_a_possessive_inside_a_name_does_not_make_a_person() -> None:
+    text = "Mitt Romney’s Medicare ad ran. Medicare pays."
+    mentions = (Mention(0, 22, "Mitt Romney’s Medicare", "PERSON", "ent-medicare", None),
+                Mention(31, 39, "Medicare", "PERSON", "ent-medicare", None))  # fmt: skip
+    article = Article(id="a", text=text, mentions=mentions)
+    assert event_people([article]) == frozenset()

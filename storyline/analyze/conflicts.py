@@ -17,9 +17,12 @@ outside the time expressions, which the resolved days compare better, and only w
 word — "seven miles" against "two injured" is two details, not a disagreement — or both are large counts close to
 each other, one on each side) or name different people in the same place of the statement — people the event's
 mentions type as persons and name in full somewhere ("Twitter" or "Medicare" typed a person by one parse is not
-one). One office given to two people (a title written right before each name: "Treasury Secretary Janet Yellen"
-against "Treasury Secretary Ted Sarandos") is such a place, however differently the two sentences go on, and even
-when one of them names the other person elsewhere. Each side lists its sources; when the earlier side announced
+one; nor is a name inside a quotation against the speaker another report names: one rendering may cut a name out
+of the quote). One office given to two people (a title written right before each name: "Treasury Secretary Janet
+Yellen" against "Treasury Secretary Ted Sarandos", or a definite description beside it: "the deputy director of the
+F.B.I., David Bowdich") is such a place, however differently the two sentences go on, and even when one of them
+names the other person elsewhere. Two deadlines ("until Feb. 15", "through Feb. 16") of two reports of one
+statement are one thing given two days. Each side lists its sources; when the earlier side announced
 what was expected (future tense) and a later report says otherwise, it is an update, not a conflict, and the later
 side comes last.
 
@@ -67,6 +70,15 @@ _OFFICE_WORDS = 2
 _DATED_THING = re.compile(r"[\s,]*(?:\d{4}[\s,]*)?([^\W\d_]{3,})", re.UNICODE)
 _PAST = frozenset({"former", "ex", "ex-", "late", "then", "onetime", "past"})
 _TITLE_WORD = re.compile(r"[^\W\d_][\w.'’-]*", re.UNICODE)
+_QUOTE_MARKS = re.compile(r"[“”\"]")
+# A possessive at the end of a word ("Romney's").
+_OWNS = re.compile(r"['’]s?$")
+# A day written as a deadline: the words before it ("until Feb. 15", "through Friday, Feb. 15", "by March 1"), and
+# what the day then dates.
+_DEADLINE_BEFORE = re.compile(r"\b(?:until|through|thru|till|by)\s+(?:\w+,?\s+)?$", re.IGNORECASE)
+DEADLINE = "<deadline>"
+# A definite description, "the" and the office it names.
+_DEFINITE = re.compile(r"(?:the|The)\s+(.+)", re.DOTALL)
 # Counts this large, on each side one and within this factor of each other, tally the same thing whatever word
 # follows them.
 _TALLY_FLOOR = 1000
@@ -82,6 +94,9 @@ class SentenceView:
     announced: bool  # it tells what is expected ("will visit"), not what happened
     # entity -> (its name, the title written right before it: "Treasury Secretary"), the office it gives the person
     roles: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The people it names only inside a quotation: the speaker's words, compared with the names of another
+    # report's quotation, not with who that report says spoke.
+    quoted: frozenset[str] = frozenset()
 
 
 def event_people(articles: Sequence[Article]) -> frozenset[str]:
@@ -94,9 +109,39 @@ def event_people(articles: Sequence[Article]) -> frozenset[str]:
         for mention in article.mentions:
             types[mention.entity][mention.type] += 1
             parts = mention.text.split()
-            if mention.type == "PERSON" and len(parts) >= 2 and all(p[:1].isupper() for p in parts):
+            # Not a possessive inside the name: "Mitt Romney's Medicare" names Romney, not Medicare.
+            if (
+                mention.type == "PERSON"
+                and len(parts) >= 2
+                and all(p[:1].isupper() and not _OWNS.search(p) for p in parts[:-1])
+                and parts[-1][:1].isupper()
+            ):
                 full.add(mention.entity)
     return frozenset(e for e in full if types[e].most_common(1)[0][0] == "PERSON")
+
+
+def _quoted(text: str) -> list[tuple[int, int]]:
+    """The spans of ``text`` inside quotation marks, a quotation left open running to its end, and one closed
+    without opening (it began in an earlier sentence) from its start."""
+    spans: list[tuple[int, int]] = []
+    opened: int | None = None
+    for mark in _QUOTE_MARKS.finditer(text):
+        char = mark.group(0)
+        if char == '"':
+            # A straight mark closes after a word or punctuation and before a space: 'clear," Labrador said'.
+            after = text[mark.end() : mark.end() + 1]
+            closes = mark.start() > 0 and not text[mark.start() - 1].isspace() and (not after or not after.isalnum())
+            char = "”" if closes else "“"
+        if opened is None and char != "”":
+            opened = mark.start()
+        elif opened is not None and char != "“":
+            spans.append((opened, mark.end()))
+            opened = None
+        elif opened is None:  # a closing mark with none open
+            spans.append((0, mark.end()))
+    if opened is not None:
+        spans.append((opened, len(text)))
+    return spans
 
 
 def _sentence_view(article: Article, index: int, people: frozenset[str] | None = None) -> SentenceView:
@@ -116,10 +161,17 @@ def _sentence_view(article: Article, index: int, people: frozenset[str] | None =
         and m.label != m.text and (people is None or m.entity in people)
     ]  # fmt: skip
     named = {m.entity: m.text for m in mentioned}
+    # Who is named inside a quotation, and nowhere else in the sentence (see ``differing_people``).
+    spans = [(sentence.start + start, sentence.start + end) for start, end in _quoted(sentence.text)]
+    inside = {m.entity for m in mentioned if any(start <= m.start < end for start, end in spans)}
+    quoted = inside - {m.entity for m in mentioned if not any(start <= m.start < end for start, end in spans)}
     # An office is a title written right before the name ("Treasury Secretary Janet Yellen"), not a description
     # after it ("Liz Cheney, a Wyoming Senate candidate"), which many hold.
-    roles = {m.entity: (m.text, m.label) for m in mentioned if m.label and _titled(article.text, m.start, m.label)}
-    return SentenceView("".join(text), named, future or bool(_EXPECTATION.search(sentence.text)), roles)
+    roles = {
+        m.entity: (m.text, office) for m in mentioned if (office := _office(article.text, m.start, m.end, m.label))
+    }
+    return SentenceView("".join(text), named, future or bool(_EXPECTATION.search(sentence.text)), roles,
+                        frozenset(quoted))  # fmt: skip
 
 
 Alike = Callable[[tuple[str, int], str, tuple[str, int], str], bool]
@@ -132,17 +184,32 @@ def _name_words(name: str) -> set[str]:
     return {w.lower().removesuffix("'s").removesuffix("’s").rstrip("s") for w in name.split()}
 
 
-def differing_people(first: dict[str, str], second: dict[str, str]) -> tuple[list[str], list[str]]:
+def differing_people(
+    first: dict[str, str],
+    second: dict[str, str],
+    quoted: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset()),
+) -> tuple[list[str], list[str]]:
     """The names each side gives that the other does not, neither by entity nor by a word of the name (none
-    when a side gives more than ``_MAX_SWAPPED``)."""
+    when a side gives more than ``_MAX_SWAPPED``). A name one side gives only inside a quotation (its entity in
+    ``quoted``) stands against one the other gives inside a quotation too: "starting with Nancy Pelosi" against
+    "starting with Jesse Jackson" in two renderings of one quote, but not a name one rendering cuts out of the
+    quote against the speaker another names."""
     words_first = set().union(*(_name_words(n) for n in first.values()))
     words_second = set().union(*(_name_words(n) for n in second.values()))
-    only_first = sorted({n for e, n in first.items() if e not in second and not _name_words(n) & words_second})
-    only_second = sorted({n for e, n in second.items() if e not in first and not _name_words(n) & words_first})
+    only_first = {e: n for e, n in first.items() if e not in second and not _name_words(n) & words_second}
+    only_second = {e: n for e, n in second.items() if e not in first and not _name_words(n) & words_first}
     # A name or two put in another's place; more on a side are a list, or two statements.
-    if len(only_first) > _MAX_SWAPPED or len(only_second) > _MAX_SWAPPED:
+    if len(set(only_first.values())) > _MAX_SWAPPED or len(set(only_second.values())) > _MAX_SWAPPED:
         return [], []
-    return only_first, only_second
+    kept_first: set[str] = set()
+    kept_second: set[str] = set()
+    for inside in (True, False):
+        zone_first = {n for e, n in only_first.items() if (e in quoted[0]) == inside}
+        zone_second = {n for e, n in only_second.items() if (e in quoted[1]) == inside}
+        if zone_first and zone_second:
+            kept_first |= zone_first
+            kept_second |= zone_second
+    return sorted(kept_first), sorted(kept_second)
 
 
 def _titled(text: str, start: int, label: str) -> bool:
@@ -151,13 +218,40 @@ def _titled(text: str, start: int, label: str) -> bool:
     return bool(label) and text[max(0, start - len(label) - 2) : start].rstrip().endswith(label)
 
 
+def _office(text: str, start: int, end: int, label: str | None) -> str | None:
+    """The office a name's label gives the person named from ``start`` to ``end``: a title written right before
+    the name ("Treasury Secretary Janet Yellen"), or a definite description set beside it by a comma ("the deputy
+    director of the F.B.I., David Bowdich"; "David Bowdich, the deputy director"), which one person holds. An
+    indefinite one ("Liz Cheney, a Wyoming Senate candidate") is held by many."""
+    if not label:
+        return None
+    if _titled(text, start, label):
+        return label
+    match = _DEFINITE.match(label)
+    if match is None:
+        return None
+    before = text[max(0, start - len(label) - 3) : start].rstrip()
+    after = text[end : end + len(label) + 3]
+    if before.endswith(label + ",") or (after.startswith(",") and after[1:].lstrip().startswith(label)):
+        return match.group(1)
+    return None
+
+
 def _title_words(label: str) -> list[str]:
-    return [w.lower() for w in _TITLE_WORD.findall(label)]
+    """The words of an office, the body it belongs to first: "deputy director of the F.B.I." as "f.b.i. deputy
+    director", as "F.B.I. Deputy Director" writes it."""
+    words = [w.lower() for w in _TITLE_WORD.findall(label)]
+    if "of" in words[1:-1]:
+        at = words.index("of")
+        body = [w for w in words[at + 1 :] if w not in ("the", "a", "an")]
+        words = body + words[:at]
+    return words
 
 
 def _word_matches(word: str, other: str) -> bool:
-    """One title word for another, an abbreviation for the word it shortens ("gov." for "governor")."""
-    if word == other:
+    """One title word for another, an abbreviation for the word it shortens ("gov." for "governor"), an acronym
+    with or without its dots ("F.B.I.", "FBI")."""
+    if word == other or (len(word) > 2 and "." in word and word.replace(".", "") == other.replace(".", "")):
         return True
     short, full = sorted((word, other), key=len)
     return short.endswith(".") and len(short) > 2 and full.startswith(short[:-1])
@@ -241,7 +335,8 @@ def differing_figures(first: str, second: str) -> dict[str, tuple[list[str], lis
 
 def dated_things(article: Article, index: int) -> dict[str, set[str]]:
     """Day (as facts give it: "2012-09-11", or a range "first/last") -> the words right after each of the
-    sentence's written-out days giving it, shortened: "the Sept. 11, 2012, attack" dates an "atta(ck)"."""
+    sentence's written-out days giving it, shortened: "the Sept. 11, 2012, attack" dates an "atta(ck)"; a day
+    written as a deadline ("until Feb. 15", "by Friday, March 1") dates the deadline (:data:`DEADLINE`)."""
     sentence = next(s for s in article.sentences if s.index == index)
     found: dict[str, set[str]] = {}
     for ref in article.times:
@@ -250,6 +345,10 @@ def dated_things(article: Article, index: int) -> dict[str, set[str]]:
         match = _DATED_THING.match(article.text, ref.end, sentence.end)
         if match:
             found.setdefault(day_key(ref), set()).add(match.group(1).lower()[:_UNIT_CHARS])
+        if _DEADLINE_BEFORE.search(ref.text) or _DEADLINE_BEFORE.search(
+            article.text, max(sentence.start, ref.start - 24), ref.start
+        ):
+            found.setdefault(day_key(ref), set()).add(DEADLINE)
     return found
 
 
@@ -302,7 +401,7 @@ def fact_conflicts(
             for kind, (mine, theirs) in differing_figures(view_a.text, view_b.text).items():
                 side(kind, ", ".join(mine), first)
                 side(kind, ", ".join(theirs), second)
-            only_a, only_b = differing_people(view_a.people, view_b.people)
+            only_a, only_b = differing_people(view_a.people, view_b.people, (view_a.quoted, view_b.quoted))
             # One office given to two people: the people who hold it are the conflict (an office named in more
             # words by one side only when the two read as one statement).
             held_a, held_b = office_holders(view_a, view_b)
@@ -345,11 +444,11 @@ def fact_conflicts(
 
 def _dates_one_thing(
     days: tuple[frozenset[str], frozenset[str]], things_a: dict[str, set[str]], things_b: dict[str, set[str]]
-) -> bool:
-    """Whether a day only the first gives and a day only the second gives date the same word."""
+) -> set[str]:
+    """What a day only the first gives and a day only the second gives both date: the same word, or a deadline."""
     dated_a = set().union(*(things_a.get(d, set()) for d in days[0]))
     dated_b = set().union(*(things_b.get(d, set()) for d in days[1]))
-    return bool(dated_a & dated_b)
+    return dated_a & dated_b
 
 
 def conflict_links(
@@ -388,7 +487,9 @@ def conflict_links(
     for i, j in pairs:
         first, second = sentences[i], sentences[j]
         days = _differing_days((first.dates, first.explicit), (second.dates, second.explicit))
-        if days is not None and _dates_one_thing(days, things_of(i), things_of(j)):
+        dated_alike = _dates_one_thing(days, things_of(i), things_of(j)) if days is not None else set()
+        # Two deadlines are one only in two reports of one statement (an event may set several).
+        if dated_alike - {DEADLINE} or (dated_alike and cosines[i, j] >= settings.candidate_cosine):
             # One thing given two days ("the Sept. 11 attack" against "the Sept. 12 attack"), whatever else the
             # two sentences say: the closest such pair of two articles.
             for one, partner in ((i, j), (j, i)):
@@ -397,7 +498,7 @@ def conflict_links(
                     closest_dated[key] = (float(cosines[i, j]), partner)
         view_a, view_b = view(i), view(j)
         figures = differing_figures(view_a.text, view_b.text)
-        only_a, only_b = differing_people(view_a.people, view_b.people)
+        only_a, only_b = differing_people(view_a.people, view_b.people, (view_a.quoted, view_b.quoted))
         # One office held by two people in two reports of one statement (an office named in more words by one of
         # them only when the two are as close as two reports of one day).
         offices = (cosines[i, j] >= settings.candidate_cosine and bool(office_holders(view_a, view_b)[0])) or (

@@ -20,13 +20,20 @@ from typing import Any
 
 from ..config import Settings
 from ..model import Article, Conflict, EventAnalysis
+from ..nlp.entities import GENERIC_ROLES, PERSON_TITLES
 from ..pipeline import Pipeline, Progress, default_stages
 from ..store import Store, open_store
 from .clustering import ingest_file
 from .records import read_records
 
-_NUMBER = re.compile(r"(?<![\w.,-])\d{1,3}(?:,\d{3})+(?![\w,-])|(?<![\w.,-])\d+(?![\w.,%-])")
+# A count as written: not part of a date or a fraction ("9/11").
+_NUMBER = re.compile(r"(?<![\w.,/-])\d{1,3}(?:,\d{3})+(?![\w,/-])|(?<![\w.,/-])\d+(?![\w.,%/-])")
 _NAME_GOES_ON = re.compile(r"\s+[A-Z]")
+# A word of a person's name as written: capitalized with a lower-case letter in it ("Cesar", "McConnell",
+# "O'Rourke", "Jr."; not "BBC"), or an initial ("G.").
+_LOWER_WORD = re.compile(r"(?<![\w.])[a-z][a-z'’-]+")
+_NAME_WORD = re.compile(r"[A-Z]\.|[A-Z][A-Za-z'’-]*[a-z][A-Za-z'’-]*\.?")
+_POSSESSIVE = re.compile(r"['’]s?$")
 _DAY = re.compile(
     r"\b(January|February|March|April|May|June|July|August|September|October|November|December"
     r"|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.) (\d{1,2})\b"
@@ -106,7 +113,7 @@ def _perturb(
         at = sentence.find(person)
         # A whole name, not the start of a longer one: "Special Agent" in "Special Agent Strzok" (a title the
         # tagger took for a name) would make "Glenn Beck Strzok", which no outlet would write.
-        if at >= 0 and " " in person and not _NAME_GOES_ON.match(sentence, at + len(person)):
+        if at >= 0 and not _NAME_GOES_ON.match(sentence, at + len(person)):
             replacement = next((o for o in others if o != person and o not in sentence), None)
             if replacement:
                 options.append(("person", person, replacement))
@@ -116,6 +123,17 @@ def _perturb(
         return None
     kind = rng.choice(kinds)
     return rng.choice([o for o in options if o[0] == kind])
+
+
+def _reads_as_name(person: str, common: set[str]) -> bool:
+    """Whether the tagger's person reads as a person's name, two words or more: not an organisation ("BBC
+    Panorama", "Alexandria Police": a last word the file writes in lower case, in ``common``), nor a title it
+    took for one ("Special Agent", "Chief Clerk"), whose change would not be a person's name changed."""
+    words = person.split()
+    if len(words) < 2 or not all(_NAME_WORD.fullmatch(w) and not _POSSESSIVE.search(w) for w in words):
+        return False
+    titles = PERSON_TITLES | GENERIC_ROLES
+    return words[-1].lower() not in common and not any(w.lower().rstrip(".") in titles for w in words)
 
 
 def _gives(reported: str, kind: str, value: str) -> bool:
@@ -208,11 +226,10 @@ def _changes(
     analyses: dict[str, EventAnalysis], articles: dict[str, Article], rng: random.Random
 ) -> list[Perturbation]:
     """One change per event, in a sentence of a fact another outlet reports too."""
-    people = sorted({
-        m.text for a in articles.values() for m in a.mentions
-        if m.type == "PERSON" and " " in m.text and all(w[:1].isupper() for w in m.text.split())
-        and not any(w.lower() in ("the", "a", "an") for w in m.text.split())
-    })  # fmt: skip
+    common = {w for a in articles.values() for w in _LOWER_WORD.findall(a.text)}
+    people = sorted(
+        {m.text for a in articles.values() for m in a.mentions if m.type == "PERSON" and _reads_as_name(m.text, common)}
+    )
     changes = []
     for event in sorted(analyses):
         options = []

@@ -37,7 +37,10 @@ _COMMON_TAGS = frozenset({"NN", "NNS", "JJ"})
 PERSON_TITLES = frozenset(
     {"president", "mr", "mrs", "ms", "dr", "sen", "senator", "rep", "gov", "governor", "minister",
      "chancellor", "premier", "king", "queen", "prince", "pope", "gen", "general", "secretary", "spokesman",
-     "spokeswoman", "spokesperson", "ambassador", "judge", "mayor", "adviser", "advisor", "aide", "leader"}
+     "spokeswoman", "spokesperson", "ambassador", "judge", "mayor", "adviser", "advisor", "aide", "leader",
+     "speaker", "chairman", "chairwoman", "director", "commissioner", "sheriff", "prosecutor", "attorney", "justice",
+     "representative", "congressman", "congresswoman", "lawmaker", "chief", "deputy", "officer", "agent", "detective",
+     "lieutenant", "colonel", "captain", "sergeant", "admiral", "commander", "marshal"}
 )  # fmt: skip
 # Role nouns that name a head of state or government in "the Chinese leader": besides these, any
 # noun an article itself uses in a person's title ("Chinese President Xi" -> "the Chinese president").

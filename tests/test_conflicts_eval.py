@@ -1,0 +1,36 @@
+"""The perturbations of ``storyline eval conflicts``: a person's name, a day or a count changed, never a title the
+tagger took for a name, an organisation, or a figure inside a date."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from storyline.evaluate.conflicts import _perturb, _reads_as_name
+
+COMMON = {"special", "agent", "police", "clerk", "mark"}
+
+
+@pytest.mark.parametrize(
+    ("name", "reads"),
+    [
+        ("Cesar Sayoc Jr.", True),
+        ("Beto O'Rourke", True),
+        ("Mark Warner", True),  # a first name may be a common word
+        ("Special Agent", False),  # a title
+        ("Chief Clerk", False),
+        ("BBC Panorama", False),  # an organisation
+        ("Alexandria Police", False),
+        ("Mitt Romney’s", False),
+        ("Trump", False),  # one word: nothing to replace it with in full
+    ],
+)
+def test_conflicts_eval_draws_only_names_that_read_as_a_persons(name: str, reads: bool) -> None:
+    assert _reads_as_name(name, COMMON) is reads
+
+
+def test_conflicts_eval_changes_no_count_inside_a_date() -> None:
+    sentence = "The Senate voted to let 9/11 victims sue, 97 to 1."
+    change = _perturb(sentence, [], [], random.Random(1), "The Senate voted 97 to 1 for the 9/11 bill.")
+    assert change is not None and change[0] == "number" and change[1] in {"97", "1"}
