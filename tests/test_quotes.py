@@ -181,6 +181,15 @@ def test_quotes_speaker_resolution(nlp: Language, text: str, speaker: str) -> No
     assert quotes_of(nlp, text)[-1].speaker == speaker
 
 
+def test_quotes_a_name_beside_the_sources_noun_is_the_speaker_whatever_its_kind(nlp: Language) -> None:
+    text = (
+        "The Kremlin said the talks went well. The ministry confirmed the visit, according to the Russian "
+        "state-run news agency RIA Novosti."
+    )
+    (according,) = [q for q in quotes_of(nlp, text) if text[q.cue[0].start : q.cue[0].end] == "according to"]
+    assert according.speaker == "RIA Novosti"  # not the Kremlin, the last organisation to speak
+
+
 def test_quotes_scare_quotes_are_not_direct_quotes(nlp: Language) -> None:
     found = quotes_of(nlp, "The plan, which critics call a “bridge to nowhere,” passed on Monday.")
     assert not any(q.direct for q in found)

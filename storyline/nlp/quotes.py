@@ -925,13 +925,14 @@ class _Speakers:
         head = doc[attribution.source_token]
         tokens = list(doc[article.token_at(start) : article.token_at(end - 1) + 1])
         # A name in the source stands for the speaker when it is the source's head ("Kremlin spokesman Dmitry
-        # Peskov") or stands in apposition to it ("its CEO, Tim Cook"); not in "the Clinton campaign".
+        # Peskov") or stands in apposition to it ("its CEO, Tim Cook"; "the news agency RIA Novosti"); not in "the
+        # Clinton campaign".
         for token in [head, *tokens]:
             number = self.name_of_token.get(token.i)
             if number is None:
                 continue
             name = self.names[number]
-            appositive = name.label == "PERSON" and name.root.dep_ == "appos" and name.root.head.i == head.i
+            appositive = name.root.dep_ == "appos" and name.root.head.i == head.i
             if token.i == head.i or appositive:
                 return self.full_name(name), name.label
         word = head.lower_
