@@ -74,6 +74,8 @@ class ClusterSettings:
     max_active_events: int
     storyline_threshold: float
     storyline_sibling_threshold: float
+    storyline_gap_days: float
+    storyline_gap_threshold: float
     storyline_names_weight: float
     storyline_principal_share: float
     storyline_principal_idf: float

@@ -50,6 +50,25 @@ def test_storylines_a_drift_of_small_steps_does_not_chain_into_one(settings: Set
     assert len(set(storylines)) > 1
 
 
+def test_storylines_a_story_silent_for_a_month_takes_only_a_close_event(settings: Settings) -> None:
+    """A storyline last heard of more than ``storyline_gap_days`` ago needs ``storyline_gap_threshold``: the same
+    domain months later (closeness .64) is another story; the story itself resumed (.99) is not."""
+
+    def stream(gap_days: float) -> list[str]:
+        cluster = replace(settings.cluster, storyline_gap_days=gap_days, storyline_gap_threshold=0.9)
+        clusterer = OnlineClusterer(_never_joining(settings), cluster, DIMENSIONS)
+        steps = [("2024-01-01", 0), ("2024-01-11", 10), ("2024-04-15", 50), ("2024-04-20", 6)]
+        return [clusterer.assign(replace(_article(n, _turned(degrees), f"Event {n}"), published=day))[1]
+                for n, (day, degrees) in enumerate(steps)]  # fmt: skip
+
+    first, ten_days_on, three_months_on, resumed = stream(gap_days=30.0)
+    assert ten_days_on == first  # closeness .99 clears the storyline threshold (.3)
+    assert three_months_on != first  # after three months of silence, .64 is not enough
+    assert resumed == first  # the story itself, back
+    first, _, three_months_on, _ = stream(gap_days=0.0)
+    assert three_months_on == first  # without the rule, closeness .64 links it
+
+
 def test_storylines_title_follows_the_most_central_event(settings: Settings) -> None:
     cluster = replace(settings.cluster, storyline_threshold=0.5, storyline_sibling_threshold=0.5)
     clusterer = OnlineClusterer(_never_joining(settings), cluster, DIMENSIONS)

@@ -101,7 +101,10 @@ class StorylineLinker:
             if storyline is nominated:
                 needed = min(needed, self.settings.storyline_sibling_threshold)
             # Ranked by how far each clears what it needs: a nominated storyline competes on equal terms.
-            margin = self.score(closeness, float(names_cosine)) - needed
+            score = self.score(closeness, float(names_cosine))
+            margin = score - needed
+            if margin >= 0 and self.silent(storyline, when) and score < self.settings.storyline_gap_threshold:
+                continue
             if margin >= 0 and (best is None or margin > best_margin):
                 best, best_margin = storyline, margin
         created = best is None
@@ -120,6 +123,13 @@ class StorylineLinker:
         best.event_words = best.event_words.merged(TermBag(keywords, np.ones(len(keywords), np.int64)), EVENT_BAG_TERMS)
         self.grow(best, embedding, bags, when)
         return best.id, created
+
+    def silent(self, storyline: ActiveStoryline, when: float | None) -> bool:
+        """Whether a storyline has had no event for more than ``storyline_gap_days`` before ``when``: what joins it
+        then must be as close as ``storyline_gap_threshold`` (the same domain months later is another story, and
+        political news alone chains a year of events at the storyline threshold)."""
+        gap = self.settings.storyline_gap_days
+        return gap > 0 and when is not None and storyline.last is not None and when - storyline.last > gap
 
     def principal_names(self, storyline: ActiveStoryline) -> npt.NDArray[np.int64]:
         """The name terms in at least ``storyline_principal_share`` of a storyline's events."""
