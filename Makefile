@@ -78,7 +78,7 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 bench: $(VENV)/.installed-bench wrk
 	$(BIN)/python benchmarks/clustering.py --data $(DATA)/clustering
 	$(BIN)/python benchmarks/embeddings.py --data $(DATA)/clustering
-	$(BIN)/storyline eval storylines $(DATA)/timelines/t17-dev.jsonl $(DATA)/clustering/allsides.jsonl --json > benchmarks/results/storylines.json
+	$(BIN)/storyline eval storylines $(DATA)/timelines/t17-dev.jsonl $(DATA)/clustering/allsides.jsonl $(DATA)/clustering/basil.jsonl $(DATA)/clustering/mmds-dev.jsonl --json > benchmarks/results/storylines.json
 	$(BIN)/python benchmarks/memory.py --data $(DATA)/clustering
 	$(BIN)/storyline eval temporal $(DATA)/temporal/*.jsonl --json > benchmarks/results/temporal.json
 	$(BIN)/storyline eval timelines $(DATA)/timelines/*.jsonl --json > benchmarks/results/timelines.json
