@@ -374,3 +374,15 @@ def test_quotes_sample_who_said_what(ingested: SQLiteStore, settings: Settings) 
     assert morgulov.entity is not None and ingested.entities([morgulov.entity])[morgulov.entity][0] == "Igor Morgulov"
     officials = said("000", "considering providing lethal aid")
     assert (officials.speaker, officials.entity) == ("U.S. officials", None)
+
+
+def test_quotes_a_closing_attribution_hung_on_the_verb_before_is_its_own(nlp: Language) -> None:
+    text = (
+        "Customs data showed that Chinese companies had exported rifles to Russian entities, Politico reported "
+        "on March 16."
+    )
+    found = {text[q.cue[0].start : q.cue[0].end]: q for q in quotes_of(nlp, text)}
+    shown = " ".join(text[c.start : c.end] for c in found["showed"].content)
+    assert "Politico" not in shown  # what the data showed, not who reported it
+    assert found["reported"].speaker == "Politico"
+    assert text[found["reported"].content[0].start :].startswith("Customs data showed")

@@ -741,8 +741,16 @@ class _ReportedFinder:
         paragraph = article.paragraph_of(verb.idx)
         # A parse can hang a clause of the paragraph before on a verb: content stays in the cue's paragraph.
         complements = [c for c in verb.children if c.dep_ == "ccomp" and article.paragraph_of(c.idx) == paragraph]
+        # "S showed that ..., Politico reported": a parse may hang the closing attribution on the verb before it
+        # as a second complement; it is another speaker's, not part of what this verb says.
+        closing = [c for c in complements[1:] if _closes_sentence(c, article)]
+        complements = [c for c in complements if c not in closing]
         speech = True
-        if complements:
+        if _closes_sentence(verb, article):
+            # That closing attribution itself: it reports the sentence it ends.
+            inside = {t.i for t in verb.subtree}
+            content = self._spans(t for t in verb.head.subtree if t.i not in inside)
+        elif complements:
             content = self._spans(
                 [*(t for c in complements for t in c.subtree), *_misparsed_subjects(verb, complements)]
             )
@@ -781,6 +789,19 @@ class _ReportedFinder:
             return None
         source = self.article.span(min(source_tokens), max(source_tokens))
         return _Attribution(content, (according.idx, to.idx + len(to.text)), source, objects[0].i, False)
+
+
+def _closes_sentence(verb: Token, article: _Article) -> bool:
+    """Whether a cue verb is a sentence's closing attribution hung on an earlier verb as its complement: after a
+    comma, with a subject of its own and no complement ("..., Politico reported on March 16.")."""
+    if verb.dep_ != "ccomp" or not article.is_cue(verb) or verb.i <= verb.head.i:
+        return False
+    edge = verb.left_edge
+    return (
+        (edge.text == "," or (edge.i > 0 and verb.doc[edge.i - 1].text == ","))
+        and any(c.dep_ == "nsubj" and c.i < verb.i for c in verb.children)
+        and not any(c.dep_ in ("ccomp", "xcomp", "dobj") for c in verb.children)
+    )
 
 
 def _misparsed_subjects(verb: Token, complements: list[Token]) -> list[Token]:
