@@ -243,3 +243,15 @@ def test_conflicts_a_possessive_inside_a_name_does_not_make_a_person() -> None:
                 Mention(31, 39, "Medicare", "PERSON", "ent-medicare", None))  # fmt: skip
     article = Article(id="a", text=text, mentions=mentions)
     assert event_people([article]) == frozenset()
+
+
+def test_conflicts_other_people_and_another_figure_are_two_statements(settings: Settings) -> None:
+    one = _article("a", "Jeb Bush said his average federal tax rate was 36 percent over the years.",
+                   {"Jeb Bush": "ent-bush"})  # fmt: skip
+    other = _article("b", "Bill Clinton said his average federal tax rate was 30 percent over the years.",
+                     {"Bill Clinton": "ent-clinton"})  # fmt: skip
+    assert _conflicts(settings, one, other) == []
+    # One value changed, the people the same: a disagreement.
+    same_man = _article("c", "Jeb Bush said his average federal tax rate was 30 percent over the years.",
+                        {"Jeb Bush": "ent-bush"})  # fmt: skip
+    assert _conflicts(settings, one, same_man) == [("percentage", ["30 percent", "36 percent"])]

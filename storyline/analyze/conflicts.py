@@ -22,7 +22,9 @@ of the quote). One office given to two people (a title written right before each
 Yellen" against "Treasury Secretary Ted Sarandos", or a definite description beside it: "the deputy director of the
 F.B.I., David Bowdich") is such a place, however differently the two sentences go on, and even when one of them
 names the other person elsewhere. Two deadlines ("until Feb. 15", "through Feb. 16") of two reports of one
-statement are one thing given two days. Each side lists its sources; when the earlier side announced
+statement are one thing given two days. Two sentences that name other people *and* give another value are two
+statements about two people ("Mr. Bush said his tax rate was 36 percent" / "The Clintons' tax rate was 35.7
+percent"), not one report disagreeing twice. Each side lists its sources; when the earlier side announced
 what was expected (future tense) and a later report says otherwise, it is an update, not a conflict, and the later
 side comes last.
 
@@ -394,14 +396,19 @@ def fact_conflicts(
             if compared is not None and not compared(key_a, key_b):
                 continue
             days = _differing_days(dates.get(key_a, _NO_DATES), dates.get(key_b, _NO_DATES))
+            view_a, view_b = views[key_a], views[key_b]
+            figures = differing_figures(view_a.text, view_b.text)
+            only_a, only_b = differing_people(view_a.people, view_b.people, (view_a.quoted, view_b.quoted))
+            if only_a and only_b and (days is not None or figures) and not office_holders(view_a, view_b)[0]:
+                # Other people and another value: two statements about two people ("Mr. Bush said his tax rate was
+                # 36 percent" / "The Clintons' tax rate was 35.7 percent"), not one report disagreeing twice.
+                continue
             if days is not None:
                 side("date", ", ".join(sorted(days[0])), first)
                 side("date", ", ".join(sorted(days[1])), second)
-            view_a, view_b = views[key_a], views[key_b]
-            for kind, (mine, theirs) in differing_figures(view_a.text, view_b.text).items():
+            for kind, (mine, theirs) in figures.items():
                 side(kind, ", ".join(mine), first)
                 side(kind, ", ".join(theirs), second)
-            only_a, only_b = differing_people(view_a.people, view_b.people, (view_a.quoted, view_b.quoted))
             # One office given to two people: the people who hold it are the conflict (an office named in more
             # words by one side only when the two read as one statement).
             held_a, held_b = office_holders(view_a, view_b)
