@@ -399,7 +399,8 @@ def fact_conflicts(
             view_a, view_b = views[key_a], views[key_b]
             figures = differing_figures(view_a.text, view_b.text)
             only_a, only_b = differing_people(view_a.people, view_b.people, (view_a.quoted, view_b.quoted))
-            if only_a and only_b and (days is not None or figures) and not office_holders(view_a, view_b)[0]:
+            held_a, held_b = office_holders(view_a, view_b)
+            if only_a and only_b and (days is not None or figures) and not held_a:
                 # Other people and another value: two statements about two people ("Mr. Bush said his tax rate was
                 # 36 percent" / "The Clintons' tax rate was 35.7 percent"), not one report disagreeing twice.
                 continue
@@ -411,7 +412,6 @@ def fact_conflicts(
                 side(kind, ", ".join(theirs), second)
             # One office given to two people: the people who hold it are the conflict (an office named in more
             # words by one side only when the two read as one statement).
-            held_a, held_b = office_holders(view_a, view_b)
             if not held_a:
                 loose_a, loose_b = office_holders(view_a, view_b, exact=False)
                 masked_a, masked_b = _mask_people(view_a.text, view_a.people), _mask_people(view_b.text, view_b.people)
