@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from spacy.language import Language
 
-from storyline.analyze.quotes import event_quotes
+from storyline.analyze.quotes import event_quotes, quote_text
 from storyline.config import Settings
 from storyline.errors import InputError
 from storyline.evaluate.quotes import evaluate_quotes, format_quotes, normalized
@@ -18,6 +18,7 @@ from storyline.model import Mention, Quote, Span
 from storyline.nlp.analysis import speaker_entity
 from storyline.nlp.quotes import find_quotes, quote_segments
 from storyline.nlp.spacy_pipeline import load_spacy
+from storyline.report.render import as_said
 from storyline.store import SQLiteStore
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -316,6 +317,9 @@ def test_quotes_role_noun_is_the_person_the_article_gives_that_title(nlp: Langua
         ("Multiple U.S. officials have publicly stated that China was considering providing aid.", "U.S. officials"),
         ("Two senior Chinese diplomats said the visit was a priority.", "senior Chinese diplomats"),
         ("Officials said the bridge was safe.", None),  # nothing to say who they are
+        # Counted and definite: a group the article has named before.
+        ("The two leaders said the talks were productive.", "The two leaders"),
+        ("Both leaders said the talks were productive.", "Both leaders"),
     ],
 )
 def test_quotes_group_of_people_keeps_its_head_noun(nlp: Language, text: str, speaker: str | None) -> None:
@@ -374,6 +378,40 @@ def test_quotes_sample_who_said_what(ingested: SQLiteStore, settings: Settings) 
     assert morgulov.entity is not None and ingested.entities([morgulov.entity])[morgulov.entity][0] == "Igor Morgulov"
     officials = said("000", "considering providing lethal aid")
     assert (officials.speaker, officials.entity) == ("U.S. officials", None)
+
+
+def test_quotes_reported_clause_leaves_out_a_noun_phrase_coordinated_with_it(nlp: Language) -> None:
+    text = (
+        "The proposal was criticized by Joe Biden, who claimed it would likely only work in Russia's favor, "
+        "and other top Western officials."
+    )
+    (quote,) = quotes_of(nlp, text)
+    assert quote.speaker == "Joe Biden"
+    assert [span.text for span in quote.content] == ["it would likely only work in Russia's favor"]
+
+
+def test_quotes_a_statement_inside_a_speakers_statement_is_not_a_second_line(
+    ingested: SQLiteStore, settings: Settings
+) -> None:
+    articles = ingested.articles(with_annotations=True)
+    shown = event_quotes(articles, {}, None, settings.report)
+    found = [q for a in articles for q in a.quotes if q.speech and not q.direct and not q.speaker]
+    assert any("Chinese companies had exported" in quote_text(q) for q in found)  # "data showed that …"
+    unattributed = [q["text"] for q in shown if q["speaker_name"] is None]
+    assert not [text for text in unattributed if any(text in q["text"] and text != q["text"] for q in shown)]
+    assert not any(text.startswith("Chinese companies had exported") for text in unattributed)
+
+
+@pytest.mark.parametrize(
+    ("text", "direct", "shown"),
+    [
+        ("We will rebuild", True, "“We will rebuild”"),
+        ('"exacerbating" the war', True, '"exacerbating" the war'),  # partly quoted: its own marks say which words
+        ("the bridge would reopen", False, "the bridge would reopen"),
+    ],
+)
+def test_as_said_puts_quote_marks_around_words_said_verbatim(text: str, direct: bool, shown: str) -> None:
+    assert as_said(text, direct) == shown
 
 
 def test_quotes_a_closing_attribution_hung_on_the_verb_before_is_its_own(nlp: Language) -> None:

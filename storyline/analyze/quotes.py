@@ -113,7 +113,13 @@ def _reported(article: Article, quotes: Sequence[Quote], min_words: int) -> list
             if not cue_words & speech and "according" not in cue_words:
                 continue
         kept.append(quote)
-    return kept
+    # "data showed that …, Politico reported": a statement nobody is named for inside another's statement is part
+    # of what that speaker said, not a second line.
+    spans = [(q.content[0].start, q.content[-1].end) for q in kept]
+    return [
+        q for q, (start, end) in zip(kept, spans, strict=True)
+        if q.speaker or q.direct or not any(a <= start and end <= b and (a, b) != (start, end) for a, b in spans)
+    ]  # fmt: skip
 
 
 def event_quotes(

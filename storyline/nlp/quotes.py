@@ -751,9 +751,11 @@ class _ReportedFinder:
             inside = {t.i for t in verb.subtree}
             content = self._spans(t for t in verb.head.subtree if t.i not in inside)
         elif complements:
+            stray = {t.i for c in complements for t in _stray_conjuncts(c)}
             content = self._spans(
-                [*(t for c in complements for t in c.subtree), *_misparsed_subjects(verb, complements)]
-            )
+                [*(t for c in complements for t in c.subtree if t.i not in stray),
+                 *_misparsed_subjects(verb, complements)]
+            )  # fmt: skip
         elif verb.dep_ == "parataxis" and verb.lower_ in article.clause:
             # "The economy, he said, is strong": the content is the sentence around the parenthetical.
             inside = {t.i for t in verb.subtree}
@@ -817,6 +819,25 @@ def _misparsed_subjects(verb: Token, complements: list[Token]) -> list[Token]:
             if token.head.i == verb.i and token.dep_ == "dobj" and token.tag_ == "PRP":
                 found.append(token)
     return found
+
+
+def _stray_conjuncts(clause: Token) -> list[Token]:
+    """A noun phrase a parse coordinated with a reported clause (a speech verb's complement) at the end of its
+    sentence, with its ", and": a clause is not coordinated with a bare noun phrase, which belongs with a name
+    outside it ("criticized by Joe Biden, who claimed it would only work in Russia's favor, and other top Western
+    officials")."""
+    doc = clause.doc
+    sentence_end = max((t.i for t in clause.sent if not t.is_punct and not t.is_space), default=clause.i)
+    for child in clause.rights:
+        if child.dep_ != "conj" or not child.tag_.startswith("NN") or child.right_edge.i != sentence_end:
+            continue
+        phrase = list(child.subtree)
+        if any(_is_verb(t) or t.like_num for t in phrase):
+            continue
+        comma, conjunction = doc[child.left_edge.i - 2], doc[child.left_edge.i - 1]
+        if comma.text == "," and conjunction.lower_ == "and" and comma.head.i == conjunction.head.i == clause.i:
+            return [comma, conjunction, *phrase]
+    return []
 
 
 # ---------------------------------------------------------------- speakers
@@ -1015,10 +1036,16 @@ class _Speakers:
         end = next((n for n, t in enumerate(kept) if t.i > head.i and (t.is_punct or t.tag_ in ("WDT", "WP"))),
                    len(kept))  # fmt: skip
         kept = kept[:end]
+        whole = list(kept)
         while kept and kept[0].i < head.i and (kept[0].lower_ in _QUANTIFIERS or kept[0].dep_ in ("det", "nummod")):
             kept.pop(0)
         if len(kept) < 2:
-            return None
+            # "the two leaders": counted and definite, a group the article has named before.
+            definite = whole and whole[0].lower_ in ("the", "these", "those", "both")
+            counted = any(t.dep_ == "nummod" or t.lower_ == "both" for t in whole)
+            if not (definite and counted):
+                return None
+            kept = whole
         doc = head.doc
         return doc.text[kept[0].idx : kept[-1].idx + len(kept[-1].text)]
 

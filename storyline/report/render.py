@@ -13,12 +13,19 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
 FORMATS = ("json", "md", "html")
+_QUOTE_MARKS = tuple('"“”«»„')
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
 
 
 def _md_escape(text: str) -> str:
     """Text that renders literally in Markdown (a title may hold `*` or `|`)."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def as_said(text: str, direct: bool) -> str:
+    """A quote as a reader sees it: words said verbatim in quote marks, unless they carry their own
+    ("“exacerbating” the war": only some of the words are quoted, and their marks say which)."""
+    return f"“{text}”" if direct and not text.startswith(_QUOTE_MARKS) else text
 
 
 @lru_cache(maxsize=1)
@@ -35,6 +42,7 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["md"] = _md_escape
+    env.globals["as_said"] = as_said
     return env
 
 

@@ -456,6 +456,7 @@ def facts(obj: Context, event_id: str | None, min_outlets: int, as_json: bool) -
 def quotes(obj: Context, event_id: str | None, speaker: str | None, as_json: bool) -> None:
     """Who said what: direct quotes and reported speech, with their speakers and sentences."""
     from ..report import event_documents
+    from ..report.render import as_said
 
     with obj.store() as store:
         rows = [{"event": event["id"], **row} for event in event_documents(store, event_id) for row in event["quotes"]]
@@ -467,12 +468,13 @@ def quotes(obj: Context, event_id: str | None, speaker: str | None, as_json: boo
     from .terminal import escape, out
 
     for row in rows:
-        text = f"“{row['text']}”" if row["direct"] else row["text"]
+        text = as_said(row["text"], row["direct"])
         cited = ", ".join(f"{s['article']} §{s['sentence']}" for s in row["sources"])
         out.print(f"[bold]{escape(row['speaker_name'] or 'unattributed')}[/bold]: {escape(text)} [dim]({cited})[/dim]")
         for variant in row["variants"]:
             cited = ", ".join(f"{s['article']} §{s['sentence']}" for s in variant["sources"])
-            out.print(f"    also reported as: {escape(variant['text'])} [dim]({cited})[/dim]")
+            shown = as_said(variant["text"], variant["direct"])
+            out.print(f"    also reported as: {escape(shown)} [dim]({cited})[/dim]")
     if not rows:
         out.print("No quotes found.")
 
