@@ -284,20 +284,34 @@ def test_quotes_noun_phrase_objects_are_kept_but_not_speech(nlp: Language, text:
     assert quote.speech is speech
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        # The words of a talk to come are those of whoever announced it, just before or around it.
+def test_quotes_words_of_a_talk_to_come_are_the_announcers(nlp: Language) -> None:
+    # The words of a talk to come are those of whoever announced it just before.
+    text = (
         "“The visit will take place in March,” the Kremlin said.\n\n"
-        "Xi Jinping and Vladimir Putin plan to discuss “deepening cooperation in the international arena.”",
-        "The Kremlin said Xi Jinping and Vladimir Putin will discuss “topical issues of partnership.”",
-    ],
-)
-def test_quotes_words_of_a_talk_to_come_are_the_announcers(nlp: Language, text: str) -> None:
+        "Xi Jinping and Vladimir Putin plan to discuss “deepening cooperation in the international arena.”"
+    )
     quote = [q for q in quotes_of(nlp, text) if q.direct][-1]
     assert quote.cue[0].text == "discuss"
     assert quote.speaker == "Kremlin"
-    assert [span.text for span in quote.source] in (["the Kremlin"], ["The Kremlin"])
+    assert [span.text for span in quote.source] == ["the Kremlin"]
+
+
+@pytest.mark.parametrize(
+    ("text", "cue", "content"),
+    [
+        ("The Kremlin said Xi Jinping and Vladimir Putin will discuss “topical issues of partnership.”", "said",
+         "Xi Jinping and Vladimir Putin will discuss “topical issues of partnership.”"),
+        ('The Kremlin confirmed the visit, saying the two leaders would discuss "strategic cooperation."', "saying",
+         'the two leaders would discuss "strategic cooperation."'),
+    ],
+)  # fmt: skip
+def test_quotes_talk_to_come_announced_by_a_speech_verb_is_its_whole_clause(
+    nlp: Language, text: str, cue: str, content: str
+) -> None:
+    quote = next(q for q in quotes_of(nlp, text) if q.cue[0].text == cue)
+    assert [span.text for span in quote.content] == [content]
+    assert (quote.speaker, quote.direct, quote.speech) == ("Kremlin", False, True)
+    assert not [q for q in quotes_of(nlp, text) if q.direct]  # the quoted words are not a second quote
 
 
 def test_quotes_role_noun_is_the_person_the_article_gives_that_title(nlp: Language) -> None:

@@ -465,12 +465,25 @@ class _DirectFinder:
             # someone else's words, those of the speech verb above it or else of the speaker just before.
             outer = next((t for t in verb.ancestors if t.lower_ in article.clause and _is_verb(t)), None)
             if outer is not None:
+                reported = self._reported_clause(outer, verb, end)
+                if reported is not None:
+                    return reported
                 verb, subject = outer, _subject(outer)
         source = self._source(verb, subject, 0, verb.i)
         attribution = _Attribution([(segment.start, end)], cue, source[0], source[1], True)
         # With no speech verb above it, the speaker just before (if any) said these words, not the subject.
         attribution.continues = verb.tag_ == _BASE_FORM and verb.lower_ not in article.clause
         return attribution
+
+    def _reported_clause(self, outer: Token, verb: Token, end: int) -> _Attribution | None:
+        """What a speech verb above a talk to come reports: the whole clause, the quoted words inside it ("The Kremlin
+        said the two leaders would discuss “strategic cooperation”"), as "warned that doing so “would …”" is."""
+        clause = next(t for t in (verb, *verb.ancestors) if t.head.i == outer.i)
+        if clause.dep_ not in ("ccomp", "xcomp") or clause.left_edge.i <= outer.i:
+            return None
+        source = self._source(outer, _subject(outer), 0, outer.i)
+        cue = (outer.idx, outer.idx + len(outer.text))
+        return _Attribution([(clause.left_edge.idx, end)], cue, source[0], source[1], False)
 
     def _clause_end(self, segment: QuoteSegment) -> int:
         """Where the clause a quote belongs to ends: the quote's end, or further when it stops mid-clause."""
