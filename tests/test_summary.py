@@ -145,6 +145,24 @@ def test_summary_candidates_skip_fragments(settings: Settings) -> None:
     assert [c.text for c in summary_candidates([article], settings.summary)] == [FACTS[0]]
 
 
+def test_summary_candidates_skip_a_lists_lines(settings: Settings) -> None:
+    lines = [
+        (0, FACTS[0]),
+        (1, "The six-point plan the council adopted calls for:"),
+        (2, "Non-escalation or provocations by either side on the matter."),
+        (3, "An international conference accepted by both sides, with a fair discussion of all plans."),
+        (4, FACTS[1]),
+        (4, DETAILS[1]),
+    ]
+    sentences, offset = [], 0
+    for index, (paragraph, text) in enumerate(lines):
+        sentences.append(Sentence(index, offset, offset + len(text), paragraph, text))
+        offset += len(text) + 2
+    article = Article(id="a", text="\n\n".join(text for _, text in lines), sentences=tuple(sentences))
+    kept = [c.text for c in summary_candidates([article], settings.summary)]
+    assert kept == [FACTS[0], FACTS[1], DETAILS[1]]  # the list ends at a paragraph of more than one sentence
+
+
 def test_summary_baselines_lead_orders() -> None:
     first = _article("a", ["A1 x.", "A2 x.", "A3 x."], None)
     second = _article("b", ["B1 x."], None)

@@ -22,6 +22,7 @@ aligned sentences with their independent-outlet count) in place of :func:`corrob
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,7 +31,7 @@ import numpy.typing as npt
 
 from ..config import SummarySettings
 from ..embed import Embedder, Vectors
-from ..model import Article, Fact
+from ..model import Article, Fact, Sentence
 from .facts import FactSentence
 
 __all__ = [
@@ -97,9 +98,30 @@ def summary_candidates(articles: Sequence[Article], settings: SummarySettings) -
     found = []
     for number, article in enumerate(articles):
         outlet = article.outlet or f"#article-{article.id}"
+        listed = _list_lines(article.sentences)
         for sentence in article.sentences:
+            if sentence.index in listed:
+                continue
             if settings.min_words <= len(sentence.text.split()) <= settings.max_words:
                 found.append(Candidate(number, sentence.index, sentence.text, outlet, sentence.index))
+    return found
+
+
+def _list_lines(sentences: Sequence[Sentence]) -> set[int]:
+    """The sentences that do not stand alone as a list's lines: one that introduces a list ("The six-point plan
+    calls for:") and the one-sentence paragraphs under it ("Non-escalation or provocations by either side."), up
+    to the first paragraph of more than one sentence."""
+    per_paragraph = Counter(s.paragraph for s in sentences)
+    found: set[int] = set()
+    in_list = False
+    for sentence in sentences:
+        if in_list and per_paragraph[sentence.paragraph] > 1:
+            in_list = False
+        if in_list:
+            found.add(sentence.index)
+        if sentence.text.rstrip().endswith(":"):
+            found.add(sentence.index)
+            in_list = True
     return found
 
 
