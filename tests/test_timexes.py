@@ -108,6 +108,19 @@ def test_tag_times_relative_months_and_years(text: str, anchor: date, expected: 
     assert expected in _found(text, anchor)
 
 
+@pytest.mark.parametrize(
+    ("text", "tense"),
+    [
+        # The expression's own words say which side of the publication it is on, whatever the verb's tense.
+        ("The chairman is expected in Russia next year.", "future"),
+        ("The chairman is in Russia since two weeks ago.", "past"),
+    ],
+)
+def test_tag_times_expression_gives_its_own_tense(text: str, tense: str) -> None:
+    refs = [ref for ref in tag_times(text, FRIDAY) if ref.type == "DATE"]
+    assert [ref.tense for ref in refs] == [tense]
+
+
 def test_tag_times_without_anchor_stays_underspecified() -> None:
     found = _found("The ministers met on Monday and will meet again next week.", None)
     assert found == [("Monday", "DATE", "XXXX-WXX-1"), ("next week", "DATE", "XXXX-WXX")]

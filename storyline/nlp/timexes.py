@@ -387,12 +387,15 @@ class _TenseCues:
         return self.sentence_starts[index], end
 
     def tense(self, start: int, end: int) -> Tense | None:
-        """The tense of the nearest cue in the sentence (one before the span preferred), else None."""
+        """The tense the span's own words give ("next year", "two weeks ago"), else that of the nearest cue in the
+        sentence (one before the span preferred), else None."""
         sentence_start, sentence_end = self.sentence(start)
         low = bisect_left(self.cue_starts, sentence_start)
         high = bisect_left(self.cue_starts, sentence_end)
         best: tuple[float, Tense] | None = None
         for cue in self.cues[low:high]:
+            if start <= cue.start and cue.end <= end:
+                return cue.tense  # "is expected in Russia next year": the expression says which side it is on
             if cue.end <= start:
                 distance = float(start - cue.end)
             elif cue.start >= end:
