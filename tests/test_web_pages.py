@@ -39,6 +39,8 @@ def test_event_page_shows_every_part(client: TestClient) -> None:
     for section in ("summary", "timeline", "facts", "conflicts", "quotes", "labels", "terms", "articles"):
         assert f'id="{section}"' in page
     assert '<details class="cite">' in page  # citations open in place
+    # A further sentence of an article already cited is named by its number, not by the outlet again.
+    assert re.search(r'<summary title="[^"]+, sentence (\d+)">§\1</summary>', page)
     assert "Russian dictator" in page and "“Russian President”" in page  # a quoted label is marked
     assert re.search(r'<svg class="axis".*?<circle', page, re.S)
     assert "2023-03-21/2023-03-23" in page  # the fifth outlet's dates, side by side with the others'
