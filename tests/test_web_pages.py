@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from storyline.web import create_app
+from storyline.web.views import date_axis
 
 from .conftest import web_settings
 
@@ -45,6 +47,32 @@ def test_event_page_shows_every_part(client: TestClient) -> None:
     assert re.search(r'<svg class="axis".*?<circle', page, re.S)
     assert "2023-03-21/2023-03-23" in page  # the fifth outlet's dates, side by side with the others'
     assert "lean: independent 1" in page  # the coverage split by the outlet table
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        ("2023-03-17", "2024-12-27"),
+        ("2019-01-01", "2030-06-01"),
+        ("2023-03-01", "2023-04-20"),
+        ("2023-03-17", "2023-03-17"),
+    ],
+)
+def test_date_axis_labels_are_evenly_spaced_and_apart(first: str, last: str) -> None:
+    axis = date_axis([(first, "a", "first"), (last, "b", "last")])
+    assert axis is not None and axis.ticks
+    xs = [x for x, _, _ in axis.ticks]
+    assert all(0 <= x <= axis.width for x in xs)
+    # A label at the axis's font takes up to ~13 units a character: neighbours never touch.
+    edges = []
+    for x, text, left in axis.ticks:
+        width = 13.0 * len(text)
+        assert left >= 0 and left + width <= axis.width
+        assert left <= x <= left + width  # each label over its tick
+        edges.append((left, left + width))
+    assert all(right < next_left for (_, right), (next_left, _) in itertools.pairwise(edges))
+    gaps = {round(b - a) for a, b in itertools.pairwise(xs[1:])}  # after the first, which may be clamped
+    assert max(gaps, default=0) - min(gaps, default=0) <= 0.2 * max(gaps, default=1) + 10  # even steps
 
 
 def test_storyline_entity_outlet_and_search_pages(client: TestClient) -> None:
@@ -125,6 +153,7 @@ import sys
 from fastapi.testclient import TestClient
 from storyline.config import load_settings
 from storyline.web import create_app
+from storyline.web.views import date_axis
 client = TestClient(create_app(load_settings(overrides={{"store": {{"path": {str(served_db)!r}}}}})))
 events = client.get("/api/events").json()["events"]
 for url in ["/", "/storylines", "/outlets", "/search?q=Xi", f"/events/{{events[0]['id']}}",

@@ -3,17 +3,20 @@ date axes. Pure functions: the pages and the static site call them alike."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 # Facts a coverage matrix shows at most (most corroborated first; those of one outlet after).
 MATRIX_FACTS = 40
-# The date axis: drawing width in SVG units, margins, and the least room between two labelled ticks.
+# The date axis: drawing width in SVG units, margins; a tick label's character at the axis's 20-unit font (digits
+# and letters up to ~.65 em: a label never runs off the axis) and the least room between two labels.
 _AXIS_WIDTH = 1000
 _AXIS_MARGIN = 24
-_TICK_ROOM = 90
+_CHAR_UNITS = 13.0
+_LABEL_GAP = 16
 _MARK_ROOM = 34
 
 
@@ -106,10 +109,10 @@ class AxisMark:
 
 @dataclass(frozen=True, slots=True)
 class DateAxis:
-    """A date axis as SVG draws it: ticks (x, text) and marks."""
+    """A date axis as SVG draws it: ticks (x, text, where the text starts) and marks."""
 
     width: int
-    ticks: tuple[tuple[float, str], ...]
+    ticks: tuple[tuple[float, str, float], ...]
     marks: tuple[AxisMark, ...]
 
 
@@ -146,28 +149,43 @@ def date_axis(points: Iterable[tuple[str | None, str, str]]) -> DateAxis | None:
     return DateAxis(_AXIS_WIDTH, _ticks(first, last, x_of), marks)
 
 
-def _ticks(first: date, last: date, x_of: Any) -> tuple[tuple[float, str], ...]:
-    """Labelled ticks at years, else months, else days, thinned to keep labels apart."""
+def _ticks(first: date, last: date, x_of: Any) -> tuple[tuple[float, str, float], ...]:
+    """Labelled ticks (x, text, where the text starts) at years, else months, else days, every step of the
+    smallest step whose labels do not touch: evenly spaced (Jan, Apr, Jul, Oct), not thinned one by one."""
     days = (last - first).days
+    text: Callable[[date], str]
+    rank: Callable[[date], int]
+    steps: tuple[int, ...]
     if days > 3 * 365:
-        candidates = [date(y, 1, 1) for y in range(first.year, last.year + 1)]
-        text = [str(d.year) for d in candidates]
+        every = [date(y, 1, 1) for y in range(first.year, last.year + 1)]
+        steps, text, rank = (1, 2, 5, 10, 25, 50, 100), (lambda d: str(d.year)), (lambda d: d.year)
     elif days > 62:
-        candidates = []
+        every = []
         y, m = first.year, first.month
         while (y, m) <= (last.year, last.month):
-            candidates.append(date(y, m, 1))
+            every.append(date(y, m, 1))
             y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-        text = [d.strftime("%b %Y") for d in candidates]
+        steps, text, rank = (1, 2, 3, 6, 12), (lambda d: d.strftime("%b %Y")), (lambda d: d.month - 1)
     else:
-        candidates = [date.fromordinal(o) for o in range(first.toordinal(), last.toordinal() + 1)]
-        text = [d.strftime("%d %b %Y") for d in candidates]
-    ticks: list[tuple[float, str]] = []
-    for day, label in zip(candidates, text, strict=True):
-        x = x_of(max(day, first))
-        if not ticks or x - ticks[-1][0] >= _TICK_ROOM:
-            ticks.append((x, label))
-    return tuple(ticks)
+        every = [date.fromordinal(o) for o in range(first.toordinal(), last.toordinal() + 1)]
+        steps, text, rank = (1, 2, 7, 14, 31), (lambda d: d.strftime("%d %b %Y")), (lambda d: d.toordinal())
+    ticks: tuple[tuple[float, str, float], ...] = ()
+    for step in steps:
+        ticks = tuple(_placed(x_of(max(day, first)), text(day)) for day in every if rank(day) % step == 0)
+        if all(_extent(a)[1] + _LABEL_GAP <= _extent(b)[0] for a, b in itertools.pairwise(ticks)):
+            return ticks
+    return ticks[:1]
+
+
+def _placed(x: float, text: str) -> tuple[float, str, float]:
+    """A tick and where its label starts: centred on the tick, moved inside the axis where it would leave it."""
+    width = len(text) * _CHAR_UNITS
+    return x, text, round(min(max(x - width / 2, 0.0), _AXIS_WIDTH - width), 1)
+
+
+def _extent(tick: tuple[float, str, float]) -> tuple[float, float]:
+    _, text, left = tick
+    return left, left + len(text) * _CHAR_UNITS
 
 
 def timeline_axis(entries: Sequence[dict[str, Any]]) -> DateAxis | None:
