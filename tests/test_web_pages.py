@@ -32,6 +32,7 @@ def test_front_page_lists_events_with_filters(client: TestClient) -> None:
     ids = _event_ids(client)
     assert f'href="/events/{ids["visit"]}"' in page
     assert 'name="min_outlets"' in page and 'value="lean:independent"' in page
+    assert "outlet unknown" in page and "0 outlets" not in page  # the 2024 article names no outlet
     filtered = client.get("/", params={"q": "dockers"}).text
     assert f'href="/events/{ids["harbour"]}"' in filtered and f'href="/events/{ids["visit"]}"' not in filtered
 
