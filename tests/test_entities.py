@@ -15,6 +15,7 @@ from storyline.evaluate.entities import evaluate_entities, format_entities
 from storyline.model import Article, Mention
 from storyline.nlp.entities import EntityLinker, display_name, find_mentions, normalize_name
 from storyline.nlp.spacy_pipeline import load_spacy
+from storyline.nlp.spelling import other_names
 from storyline.store import SQLiteStore, Store
 
 from .conftest import FIXTURES
@@ -330,6 +331,14 @@ def test_sample_store_decides_types_and_organisation_names(ingested: SQLiteStore
     # What a report shows comes from the store: names without titles, types by vote.
     entities = event_entities([a for a in ingested.articles(with_annotations=True)], known)
     assert {e["name"]: e["type"] for e in entities}["Politico"] == "ORG"
+    # "People’s Republic of China" and "People's Republic of China" are one spelling, not a name and an alias.
+    prc = next(e for e in entities if e["name"].replace("’", "'") == "People's Republic of China")
+    assert not [a for a in prc["aliases"] if a.replace("’", "'") == "People's Republic of China"]
+
+
+def test_other_names_leave_out_typographic_variants() -> None:
+    names = ["People's Republic of China", "PRC", "China’s Foreign Ministry", "China's Foreign Ministry", "China"]
+    assert other_names("People’s Republic of China", names) == ["PRC", "China’s Foreign Ministry", "China"]
 
 
 def test_linker_snapshot_keeps_votes_titles_and_forms(settings: Settings) -> None:

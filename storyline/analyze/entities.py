@@ -8,6 +8,7 @@ from typing import Any
 
 from ..model import Article, Mention, Quote
 from ..nlp.entities import display_name
+from ..nlp.spelling import other_names
 
 # Courtesy titles: they say nothing about how an outlet sees someone (a closed class of words).
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame", "madam", "messrs"})
@@ -65,7 +66,7 @@ def event_entities(
                 "id": entity,
                 "name": name,
                 "type": entity_type or types[entity].most_common(1)[0][0],
-                "aliases": sorted((a for a in counts if a != name), key=lambda a: (-counts[a], a)),
+                "aliases": other_names(name, sorted(counts, key=lambda a: (-counts[a], a))),
                 "articles": found_in[entity],
                 "mentions": mentions[entity],
             }

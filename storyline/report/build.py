@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import Errors, StorylineError
 from ..model import Article, Coverage, Event, Storyline, to_data
+from ..nlp.spelling import other_names
 from ..store import Store
 
 # Entities listed as what a storyline is about, at most.
@@ -61,7 +62,7 @@ def _named(analysis: dict[str, Any], known: dict[str, tuple[str, str]]) -> dict[
         name, entity_type = known.get(entity["id"], (entity["name"], entity["type"]))
         aliases = entity["aliases"]
         if name != entity["name"]:
-            aliases = [a for a in (*aliases, entity["name"]) if a != name]
+            aliases = other_names(name, [*aliases, entity["name"]])
         return {**entity, "name": name, "type": entity_type, "aliases": aliases}
 
     quotes = [{**q, "speaker_name": known[q["speaker"]][0]} if q["speaker"] in known else q
