@@ -20,7 +20,7 @@ from storyline.analyze.timeline import (
 )
 from storyline.config import Settings
 from storyline.embed import load_embedder
-from storyline.model import Article, Quote, Sentence, Span, TimeRef
+from storyline.model import Article, Mention, Quote, Sentence, Span, TimeRef
 from storyline.nlp.analysis import AnalysisStage, balanced_chunks
 
 
@@ -107,6 +107,59 @@ def test_timeline_one_line_per_happening_on_a_date() -> None:
     assert set(lines) == {("a1", "a2"), ("a2",)}
     assert lines[("a1", "a2")]["expressions"] == ["Tuesday", "Jan. 12"]
     assert "speaker" in lines[("a2",)]["text"] and lines[("a2",)]["tense"] == "past"
+
+
+def _named(article: Article, *names: tuple[str, str]) -> Article:
+    """``article`` with a mention of each (text, entity id) at its first occurrence."""
+    mentions = tuple(
+        Mention(article.text.index(text), article.text.index(text) + len(text), text, "PERSON", entity)
+        for text, entity in names
+    )
+    return replace(article, mentions=mentions)
+
+
+def test_timeline_a_dated_clause_another_sentence_says_is_one_line() -> None:
+    week = "2023-W10"
+    secured = _dated(
+        "a1", "Xi, who secured an unprecedented third term last week, was expected in May.", "last week", week
+    )
+    earned = _dated(
+        "a2",
+        "It is his first trip since earning an unprecedented third term as president last week.",
+        "last week",
+        week,
+    )
+    (line,) = event_timeline([_named(secured, ("Xi", "xi")), earned])
+    assert [s["article"] for s in line["sources"]] == ["a1", "a2"]
+    # The same words about someone else are another happening: the clause's names must be in the other sentence.
+    day = "2021-06-18"
+    putin = _dated(
+        "a3", "Biden, who met Putin in Geneva for talks on Friday, later flew home for a vote.", "Friday", day
+    )
+    xi = _dated(
+        "a4", "Officials said the summit went well after Biden met Xi in Geneva for talks on Friday.", "Friday", day
+    )
+    assert len(event_timeline([_named(putin, ("Putin", "putin")), _named(xi, ("Xi", "xi"))])) == 2
+    assert len(event_timeline([_named(putin, ("Putin", "putin")), _named(xi, ("Xi", "putin"))])) == 1
+
+
+def test_timeline_a_coarse_date_saying_what_a_finer_one_says_joins_it() -> None:
+    week = _dated("a1", "Xi Jinping will pay a state visit to Moscow next week.", "next week", "2023-W12", "future")
+    days = _dated(
+        "a2", "Xi Jinping will pay a state visit to Moscow from March 20 to 22.", "March 20 to 22", "2023-03-20"
+    )
+    days = replace(days, times=(replace(days.times[0], end_value="2023-03-22", tense="future"),))
+    other = _dated("a3", "Parliament will vote on the budget next week.", "next week", "2023-W12", "future")
+    timeline = event_timeline([week, days, other])
+    assert [(t["date"], t["end"], t["precision"]) for t in timeline] == [
+        ("2023-03-20", "2023-03-22", "day"),
+        ("2023-03-20", "2023-03-26", "week"),
+    ]
+    joined, alone = timeline
+    assert [s["article"] for s in joined["sources"]] == ["a2", "a1"]
+    assert joined["text"] == days.sentences[0].text  # said by a sentence naming the line's own date
+    assert joined["expressions"] == ["March 20 to 22", "next week"]
+    assert [s["article"] for s in alone["sources"]] == ["a3"]
 
 
 def test_timeline_a_clause_in_another_tense_is_a_second_happening() -> None:

@@ -49,8 +49,8 @@ class EventAnalysisStage:
     """Analyses events as a whole; see the module docstring."""
 
     name: str = "event-analysis"
-    # 3: a list's lines out of the summary, one alias per spelling
-    version: int = 3
+    # 4: a dated clause said elsewhere, or a coarse date said more precisely, is one timeline line
+    version: int = 4
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -228,8 +228,9 @@ def _unique(items: Iterable[Any]) -> list[Any]:
 
 def _line(key: tuple[str, str | None, str], members: list[dict[str, Any]], scores: Any) -> dict[str, Any]:
     first, last, precision = key
-    # The sentence closest to the others says the line best; the first such one on ties.
-    central = max(range(len(members)), key=lambda i: (float(scores[i].sum()), -i))
+    # The sentence closest to the others says the line best, among those naming the line's own date (not a
+    # coarser one folded in); the first such one on ties.
+    central = max(range(len(members)), key=lambda i: (not members[i].get("folded"), float(scores[i].sum()), -i))
     sources = _unique(member["source"] for member in members)
     expressions = _unique(text for member in members for text in member["expressions"])
     tenses = [tense for member in members for tense in member["tenses"]]
@@ -246,6 +247,150 @@ def _line(key: tuple[str, str | None, str], members: list[dict[str, Any]], score
     }
 
 
+# What a date expression dates is its clause ("Xi, who secured a third term last week, was expected in May":
+# the third term, not the trip). The clause runs between these marks; a date expression's own comma ("March
+# 20, 2023") does not count, as expressions are blanked first.
+_CLAUSE_MARK = re.compile(r"[,;:()\[\]\"“”—–]| - ")
+# One sentence's dated clause is said by another sentence when the other holds this share of the clause's
+# telling words (and at least ``_CLAUSE_MIN_STEMS`` of them) and every name in it. Telling words are content words
+# outside names that fewer than ``_CLAUSE_COMMON_SHARE`` of the event's sentences use: the event's own topic
+# ("tax cuts", "Democrats") is said on every date of it, and the same words about other people ("Biden met
+# Putin on Friday", "Biden met Xi on Friday") are two happenings.
+_CLAUSE_SAID = 0.60
+_CLAUSE_MIN_STEMS = 3
+_CLAUSE_COMMON_SHARE = 0.10
+# spaCy's stop list holds these counts, which tell happenings apart ("a third term", "two joint statements").
+_COUNT_WORDS = frozenset(
+    {
+        "one", "two", "three", "four", "five", "six", "eight", "nine", "ten", "eleven", "twelve", "fifteen",
+        "twenty", "forty", "fifty", "sixty", "hundred", "first", "third",
+    }
+)  # fmt: skip
+
+
+def _content_stems(text: str) -> set[str]:
+    """The stems of a text's content words and counts, for telling whether two sentences say one thing."""
+    stop = english_stop_words() - _COUNT_WORDS
+    return {word[:_STEM_CHARS] for word in _WORD.findall(text.lower()) if len(word) > 1 and word not in stop}
+
+
+def _common_stems(articles: Sequence[Article]) -> frozenset[str]:
+    """The content words of at least ``_CLAUSE_COMMON_SHARE`` of the articles' sentences (and of three)."""
+    counts: Counter[str] = Counter()
+    sentences = 0
+    for article in articles:
+        for sentence in article.sentences:
+            counts.update(_content_stems(sentence.text))
+            sentences += 1
+    floor = max(3.0, _CLAUSE_COMMON_SHARE * sentences)
+    return frozenset(stem for stem, count in counts.items() if count >= floor)
+
+
+def _member(
+    article: Article, index: int, refs: list[TimeRef], inside: list[TimeRef], common: frozenset[str]
+) -> dict[str, Any]:
+    """A sentence under one of its dates, with what the date's clause and the rest of the sentence say."""
+    sentence = article.sentences[index]
+    spans = [(ref.start - sentence.start, ref.end - sentence.start) for ref in refs]
+    blank = _blanked(sentence.text, spans)
+    marks = [(m.start(), m.end()) for m in _CLAUSE_MARK.finditer(blank)]
+    clause: set[int] = set()
+    for ref in inside:
+        start = ref.start - sentence.start
+        begin = max((end for _, end in marks if end <= start), default=0)
+        finish = min((mark for mark, _ in marks if mark >= start), default=len(blank))
+        clause.update(range(begin, finish))
+    mentions = [
+        (m.start - sentence.start, m.end - sentence.start, m.entity)
+        for m in article.mentions
+        if sentence.start <= m.start < sentence.end and m.entity
+    ]
+    # The clause's words outside its names: the names are checked on their own, as entities.
+    words = _blanked(blank, [(start, end) for start, end, _ in mentions])
+    return {
+        "source": to_data(cite(article, index)),
+        "published": (article.published or "")[:10],
+        "compare": _without(sentence.text, spans),
+        "expressions": [ref.text for ref in inside],
+        "tenses": [ref.tense for ref in inside if ref.tense],
+        "stems": _content_stems(blank),
+        "names": {entity for _, _, entity in mentions},
+        "clause_stems": _content_stems("".join(c if i in clause else " " for i, c in enumerate(words))) - common,
+        "clause_names": {entity for start, _, entity in mentions if start in clause},
+    }
+
+
+def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each span's characters replaced by spaces (offsets kept)."""
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+def _clause_said_by(member: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Whether ``other``'s sentence says what ``member``'s dated clause says (see ``_CLAUSE_SAID``)."""
+    clause = member["clause_stems"]
+    if len(clause) < _CLAUSE_MIN_STEMS or not member["clause_names"] <= other["names"]:
+        return False
+    shared = len(clause & other["stems"])
+    return shared >= _CLAUSE_MIN_STEMS and shared >= _CLAUSE_SAID * len(clause)
+
+
+def _alike(first: dict[str, Any], second: dict[str, Any]) -> bool:
+    return first["source"] != second["source"] and (_clause_said_by(first, second) or _clause_said_by(second, first))
+
+
+def _tense(members: list[dict[str, Any]]) -> str | None:
+    counts = Counter(tense for member in members for tense in member["tenses"])
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _day_bounds(key: tuple[str, str | None, str]) -> tuple[str, str]:
+    """The first and last day of a date key, as ISO strings (a month's last day as its 31st: they only compare)."""
+    first, last, _ = key
+    end = last or first
+    low = {10: "", 7: "-01", 4: "-01-01"}[len(first)]
+    high = {10: "", 7: "-31", 4: "-12-31"}[len(end)]
+    return first + low, end + high
+
+
+def _fold_coarse(
+    groups: list[tuple[tuple[str, str | None, str], list[dict[str, Any]]]],
+    same: Callable[[list[dict[str, Any]]], np.ndarray[Any, np.dtype[np.bool_]]],
+) -> list[tuple[tuple[str, str | None, str], list[dict[str, Any]]]]:
+    """A coarse line that says what a finer line inside its period says ("next week" and "March 20 to 22")
+    joins the finer line: the most precise date of a happening is its date. Coarsest lines first, each into the
+    finer line with most pairs of sentences that ``same`` (a matrix over members) finds alike, when both tell
+    of the past or both of the future. A period holding the day its article appeared ("this month", "earlier
+    this week") is the writer's now, not the date of a happening: such a line stays as it is."""
+    order = sorted(range(len(groups)), key=lambda g: -_RANK[groups[g][0][2]])
+    folded: set[int] = set()
+    for coarse in order:
+        key, members = groups[coarse]
+        low, high = _day_bounds(key)
+        if any(low <= member["published"] <= high for member in members if member["published"]):
+            continue
+        # Two pairs at least: one sentence that happens to share a few words is no evidence.
+        best, best_count = None, 0
+        for fine, (fine_key, fine_members) in enumerate(groups):
+            if fine in folded or _RANK[fine_key[2]] >= _RANK[key[2]]:
+                continue
+            fine_low, fine_high = _day_bounds(fine_key)
+            if not low <= fine_low <= fine_high <= high:
+                continue
+            # What was expected and what happened are two lines ("will run this year", "resigned on Friday").
+            if None not in (tense := _tense(members), fine_tense := _tense(fine_members)) and tense != fine_tense:
+                continue
+            count = int(same(members + fine_members)[: len(members), len(members) :].sum())
+            if count > best_count:
+                best, best_count = fine, count
+        if best is not None:
+            present = [member["source"] for member in groups[best][1]]
+            groups[best][1].extend({**m, "folded": True} for m in members if m["source"] not in present)
+            folded.add(coarse)
+    return [group for index, group in enumerate(groups) if index not in folded]
+
+
 def event_timeline(
     articles: Sequence[Article], embedder: Embedder | None = None, facts: Sequence[Fact] = ()
 ) -> list[dict[str, Any]]:
@@ -253,10 +398,12 @@ def event_timeline(
 
     A sentence is listed under its most specific date expressions (all of them only when they are
     periods apart: two dated happenings). Sentences on one date that say the same thing, by the
-    embedder's cosine or, without one, by shared content words, or that are one of the event's
-    ``facts``, are one line citing each of them.
+    embedder's cosine or, without one, by shared content words, or whose dated clauses another says
+    (``_clause_said_by``), or that are one of the event's ``facts``, are one line citing each of them. A
+    line of a coarse date that says what a finer line within it says is folded into that line.
     """
     fact_of = {(c.article, c.sentence): fact.id for fact in facts for c in fact.sources}
+    common = _common_stems(articles)
     by_date: dict[tuple[str, str | None, str], list[dict[str, Any]]] = {}
     for article in articles:
         per_sentence: dict[int, list[tuple[TimeRef, tuple[str, str | None, str]]]] = {}
@@ -268,38 +415,36 @@ def event_timeline(
             if key is not None and index is not None:
                 per_sentence.setdefault(index, []).append((ref, key))
         for index, refs in sorted(per_sentence.items()):
-            sentence = article.sentences[index]
-            spans = [(ref.start - sentence.start, ref.end - sentence.start) for ref, _ in refs]
             for key in _happening_dates(refs):
                 inside = [
                     ref
                     for ref, ref_key in refs
                     if _RANK[ref_key[2]] == _RANK[key[2]] and key[0] <= ref_key[0] <= (key[1] or key[0])
                 ]
-                by_date.setdefault(key, []).append(
-                    {
-                        "source": to_data(cite(article, index)),
-                        "compare": _without(sentence.text, spans),
-                        "expressions": [ref.text for ref in inside],
-                        "tenses": [ref.tense for ref in inside if ref.tense],
-                    }
-                )
+                by_date.setdefault(key, []).append(_member(article, index, [ref for ref, _ in refs], inside, common))
     similarity, threshold = _similarity(embedder)
-    lines = []
-    for key, members in by_date.items():
-        scores = similarity([member["compare"] for member in members])
-        same = scores >= threshold
-        # One sentence named twice on a date (two expressions) is one source; two sentences of one fact say
-        # the same thing, in whatever words.
+
+    def same(members: list[dict[str, Any]]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Which members say the same thing: alike in words, one fact, or a dated clause the other says."""
+        found = similarity([member["compare"] for member in members]) >= threshold
         facts_of = [fact_of.get((m["source"]["article"], m["source"]["sentence"])) for m in members]
         for i, first in enumerate(members):
             for j, second in enumerate(members):
-                same[i, j] |= first["source"] == second["source"] or (
-                    facts_of[i] is not None and facts_of[i] == facts_of[j]
-                )
-        np.fill_diagonal(same, False)
-        for group in _groups(same):
-            lines.append(_line(key, [members[i] for i in group], scores[np.ix_(group, group)]))
+                found[i, j] |= (facts_of[i] is not None and facts_of[i] == facts_of[j]) or _alike(first, second)
+        return found
+
+    groups: list[tuple[tuple[str, str | None, str], list[dict[str, Any]]]] = []
+    for key, members in by_date.items():
+        found = same(members)
+        # One sentence named twice on a date (two expressions) is one source.
+        for i, first in enumerate(members):
+            for j, second in enumerate(members):
+                found[i, j] |= first["source"] == second["source"]
+        np.fill_diagonal(found, False)
+        groups.extend((key, [members[i] for i in group]) for group in _groups(found))
+    lines = []
+    for key, members in _fold_coarse(groups, same):
+        lines.append(_line(key, members, similarity([member["compare"] for member in members])))
     return sorted(lines, key=_order)
 
 
