@@ -150,6 +150,7 @@ class FactSettings:
     same_date_probability: float
     restatement: float
     conflict_date_cosine: float
+    cross_encoder: bool
 
 
 @dataclass(frozen=True, slots=True)

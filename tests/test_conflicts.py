@@ -255,3 +255,18 @@ def test_conflicts_other_people_and_another_figure_are_two_statements(settings: 
     same_man = _article("c", "Jeb Bush said his average federal tax rate was 30 percent over the years.",
                         {"Jeb Bush": "ent-bush"})  # fmt: skip
     assert _conflicts(settings, one, same_man) == [("percentage", ["30 percent", "36 percent"])]
+
+
+def test_conflicts_a_figure_one_report_rounds_agrees_with_the_exact_one() -> None:
+    exact = "The couple paid $43,885,310 in federal taxes and $13,625,777 in state taxes."
+    assert (
+        differing_figures("They paid nearly $44 million in federal taxes and $13.6 million in state taxes.", exact)
+        == {}
+    )
+    # Rounded otherwise, it is another figure.
+    assert differing_figures("They paid $43.5 million in federal taxes.", exact) == {
+        "money": (["$43.5 million"], ["$43,885,310", "$13,625,777"])
+    }
+    assert differing_figures("About 1,800 troops were sent.", "About 1,000 troops were sent.") == {
+        "number": (["1,800"], ["1,000"])
+    }

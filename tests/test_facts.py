@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from storyline.analyze.cross_encoder import load_cross_encoder
 from storyline.analyze.paraphrase import (
+    ENCODER_BAND,
     PAIR_FEATURES,
     ParaphraseModel,
     SentenceView,
@@ -18,6 +20,7 @@ from storyline.analyze.paraphrase import (
     figures,
     load_paraphrase_model,
     pair_features,
+    pair_rows,
 )
 from storyline.config import Settings
 from storyline.embed import MODELS, load_embedder
@@ -112,6 +115,7 @@ def test_facts_model_for_another_embedding_is_a_config_error(tmp_path: Path, emb
     assert shipped.embedding == embedding and shipped.trained_on == ("msrp-train.jsonl",)
     other = next(m for m in MODELS if m != embedding)
     path = tmp_path / "model.json"
+    shipped = replace(shipped, encoder="", encoder_digest="")  # its cross-encoder is not beside the copy
     path.write_text(json.dumps(shipped.to_json()), encoding="utf-8")
     assert load_paraphrase_model(embedding, str(path)) == shipped
     with pytest.raises(ConfigError, match=other):
@@ -128,6 +132,45 @@ def test_facts_model_round_trips_and_rejects_unknown_features() -> None:
         ParaphraseModel.from_json(data)
 
 
+def test_facts_cross_encoder_reads_a_pair_in_both_orders_and_tells_a_paraphrase() -> None:
+    model = load_paraphrase_model("use-m-v3")
+    assert model.encoder and model.encoder_digest
+    encoder = load_cross_encoder(model.encoder)
+    forward, backward, different = encoder.logits([(ARRIVED, SAME), (SAME, ARRIVED), (ARRIVED, LEFT)])
+    assert forward == pytest.approx(backward) and forward > 0 > different
+
+
+def test_facts_cross_encoder_reads_english_pairs_the_regression_is_unsure_of(settings: Settings) -> None:
+    settings = replace(settings, embed=replace(settings.embed, model="use-m-v3"))
+    model = load_paraphrase_model("use-m-v3")
+    began = "The Chinese leader began a state visit to Russia on Monday, his first since the war began."
+    english, other_words, russian = views(settings, [(ARRIVED, "en"), (began, None),
+                                                     ("Си Цзиньпин прибыл в Москву в понедельник.", "ru")])  # fmt: skip
+    logits = model.encoder_logits([(english, other_words), (english, russian)])
+    assert logits is not None and not np.isnan(logits[0]) and np.isnan(logits[1])
+    # The regression is unsure of this pair and says no; read by the cross-encoder too, it is the same thing.
+    (alone,) = model.probability([(english, other_words)], use_encoder=False)
+    (both,) = model.probability([(english, other_words)])
+    assert ENCODER_BAND[0] <= alone < model.threshold <= both
+    # A cross-encoder logit of 0 is its decision point: averaged, it stands at the regression's threshold.
+    rows = model.scored_rows(pair_rows([(english, other_words)]), english.vector[None], other_words.vector[None])
+    (undecided,) = model.probability_of_rows(rows, None, np.array([0.0]))
+    assert undecided == pytest.approx((alone + model.threshold) / 2)
+    # A pair the regression is sure of is left to it.
+    (sure,) = model.probability([(english, english)])
+    assert sure == model.probability([(english, english)], use_encoder=False)[0] > ENCODER_BAND[1]
+
+
+def test_facts_model_with_another_cross_encoder_than_its_own_is_a_config_error(tmp_path: Path) -> None:
+    shipped = load_paraphrase_model("use-m-v3")
+    folder = tmp_path / Path(shipped.encoder).name
+    folder.mkdir()
+    (folder / "model-int8.onnx").write_bytes(b"not the weights it was fitted with")
+    (tmp_path / "model.json").write_text(json.dumps(shipped.to_json()), encoding="utf-8")
+    with pytest.raises(ConfigError, match="not the one"):
+        load_paraphrase_model("use-m-v3", str(tmp_path / "model.json"))
+
+
 KEYS = {"file", "pairs", "positives", "mode", "folds", "accuracy", "precision", "recall", "f1", "baseline_accuracy",
         "baseline_f1", "pairs_per_second", "same_with_figure_conflict", "threshold", "embedding"}  # fmt: skip
 
@@ -140,6 +183,7 @@ def test_facts_cli_eval_scores_a_file_with_the_shipped_model() -> None:
     assert scores["pairs"] == 8 and scores["positives"] == 4 and scores["mode"] == "model"
     assert scores["baseline_accuracy"] == 0.5 and scores["accuracy"] > 0.5
     assert scores["same_with_figure_conflict"] == 0
+    assert scores["encoder"] == "shipped" and scores["encoder_pairs_per_second"] > 0
     text = CliRunner().invoke(cli, ["eval", "facts", str(PAIRS)], catch_exceptions=False).output
     assert "accuracy" in text and "always-yes" in text and "pairs/s" in text
 

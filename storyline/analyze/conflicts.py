@@ -314,9 +314,32 @@ def _one_tally(mine: Sequence[Figure], theirs: Sequence[Figure]) -> tuple[Figure
     return close[0] if len(close) == 1 else None
 
 
+_WRITTEN_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.(\d+))?")
+
+
+def _step(figure: Figure) -> float:
+    """The place of a figure's last written digit, scaled: 100,000 for "$13.6 million", 1 for "1,800"."""
+    match = _WRITTEN_NUMBER.search(figure.text)
+    if match is None:
+        return 0.0
+    written = float(match.group(0).replace(",", ""))
+    scale = figure.value / written if written else 1.0
+    return scale * 10.0 ** -len(match.group(1) or "")
+
+
+def rounds_to(rounded: Figure, exact: Figure) -> bool:
+    """Whether ``rounded`` is ``exact`` written with fewer digits ("nearly $44 million" for $43,885,310):
+    one report rounding another's figure does not disagree with it."""
+    step = _step(rounded)
+    if rounded.kind != exact.kind or step <= _step(exact) or step <= 0:
+        return False
+    return abs(round(exact.value / step) * step - rounded.value) <= step * 1e-6
+
+
 def differing_figures(first: str, second: str) -> dict[str, tuple[list[str], list[str]]]:
     """Kind -> (figures only ``first`` gives, figures only ``second`` gives) where the two disagree on a figure
-    of that kind counting the same thing (followed by the same word); times aside."""
+    of that kind counting the same thing (followed by the same word); times aside, and figures the other side
+    gives rounded (``rounds_to``) agree."""
     comparison = compare_figures(first, second)
     found: dict[str, tuple[list[str], list[str]]] = {}
     for kind in comparison.conflicting_kinds:
@@ -324,6 +347,11 @@ def differing_figures(first: str, second: str) -> dict[str, tuple[list[str], lis
             continue
         mine = [f for f in comparison.only_first if f.kind == kind]
         theirs = [f for f in comparison.only_second if f.kind == kind]
+        agreed = [(a, b) for a in mine for b in theirs if rounds_to(a, b) or rounds_to(b, a)]
+        mine = [f for f in mine if not any(f is a for a, _ in agreed)]
+        theirs = [f for f in theirs if not any(f is b for _, b in agreed)]
+        if not mine or not theirs:
+            continue
         units = {_unit(first, f) for f in mine} & {_unit(second, f) for f in theirs}
         # Money carries its unit in its sign; a plain number counts what follows it, or is a count large and
         # close enough to the other's to be a tally of the same thing ("700,000 Dreamers" against "roughly
@@ -643,9 +671,11 @@ def checked_facts(
     vectors: Vectors,
     scorer: PairScorer,
     settings: FactSettings,
+    conflict_scorer: PairScorer | None = None,
 ) -> tuple[list[Fact], list[Conflict]]:
     """The event's facts and conflicts, each fact's corroboration counting only the sources that agree (an
-    outlet giving another date confirms nothing): what the analysis stage stores and the summary ranks by."""
+    outlet giving another date confirms nothing): what the analysis stage stores and the summary ranks by.
+    ``conflict_scorer`` (default: ``scorer``) judges the sentences read as if they agreed."""
     found = event_facts(event, articles, sentences, vectors, scorer, settings)
-    conflicts = event_conflicts(found, articles, sentences, vectors, scorer, settings)
+    conflicts = event_conflicts(found, articles, sentences, vectors, conflict_scorer or scorer, settings)
     return without_dissent(found, conflicts, sentences, articles), conflicts

@@ -26,6 +26,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,12 @@ CROSS_FEATURES = ("cosine", "figures_shared", "figures_unmatched", "figures_conf
 
 # Words are compared by their first characters too, a stemmer for every language at once ("arrived", "arrives").
 _STEM_CHARS = 5
+# The cross-encoder reads only the pairs whose regression probability lies in this band: it costs ~10 ms a pair, and
+# most candidate pairs of an event are plainly different (on basil's events 7.6% of them fall in the band; on
+# msrp-train, pairs picked to be alike, about half, and a wider band gained nothing more: benchmarks/RESULTS.md).
+ENCODER_BAND = (0.2, 0.8)
+# The languages the cross-encoder reads (a sentence of no known language is taken as English, as MSRP's are).
+_ENGLISH = frozenset({None, "en"})
 _CHAR_GRAM = 4
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _NEGATIONS = frozenset((
@@ -465,11 +472,40 @@ class ParaphraseModel:
     # Content digests of the training files (``file_digest``): an evaluation never scores a file it learned from.
     trained_digests: tuple[str, ...] = ()
     vector: VectorModel | None = None
+    # A cross-encoder (:mod:`storyline.analyze.cross_encoder`) for English pairs: its folder (beside the model
+    # file, by name, as written; the full path once loaded) and the digest of its weights.
+    encoder: str = ""
+    encoder_digest: str = ""
 
-    def probability(self, pairs: Sequence[tuple[SentenceView, SentenceView]]) -> npt.NDArray[np.float64]:
-        """Each pair's probability of saying the same thing."""
+    def probability(
+        self, pairs: Sequence[tuple[SentenceView, SentenceView]], use_encoder: bool = True
+    ) -> npt.NDArray[np.float64]:
+        """Each pair's probability of saying the same thing (with the cross-encoder, if any and ``use_encoder``)."""
         cross = np.array([cross_language(a, b) for a, b in pairs], dtype=bool)
-        return self.probability_of_rows(self.scored_rows(pair_rows(pairs), *pair_vectors(pairs)), cross)
+        rows = self.scored_rows(pair_rows(pairs), *pair_vectors(pairs))
+        scores = self.probability_of_rows(rows, cross)
+        if not (use_encoder and self.encoder):
+            return scores
+        low, high = ENCODER_BAND
+        unsure = [i for i, p in enumerate(scores.tolist()) if low <= p <= high and not cross[i]]
+        logits = self.encoder_logits([pairs[i] for i in unsure])
+        assert logits is not None
+        read = np.full(len(pairs), np.nan)
+        read[unsure] = logits
+        return self.probability_of_rows(rows, cross, read)
+
+    def encoder_logits(self, pairs: Sequence[tuple[SentenceView, SentenceView]]) -> npt.NDArray[np.float64] | None:
+        """The cross-encoder's logit of each pair it reads (both English), NaN for the others; None without one."""
+        if not self.encoder:
+            return None
+        from .cross_encoder import load_cross_encoder
+
+        english = [i for i, (a, b) in enumerate(pairs) if a.lang in _ENGLISH and b.lang in _ENGLISH]
+        logits = np.full(len(pairs), np.nan)
+        if english:
+            read = load_cross_encoder(self.encoder).logits([(pairs[i][0].text, pairs[i][1].text) for i in english])
+            logits[english] = read
+        return logits
 
     def scored_rows(
         self, rows: npt.NDArray[np.float64], first: npt.NDArray[np.float32], second: npt.NDArray[np.float32]
@@ -479,21 +515,35 @@ class ParaphraseModel:
         return np.hstack([rows, scores[:, None]])
 
     def probability_of_rows(
-        self, rows: npt.NDArray[np.float64], cross: npt.NDArray[np.bool_] | None = None
+        self,
+        rows: npt.NDArray[np.float64],
+        cross: npt.NDArray[np.bool_] | None = None,
+        encoder_logits: npt.NDArray[np.float64] | None = None,
     ) -> npt.NDArray[np.float64]:
-        """Probabilities of SCORED_FEATURES rows; ``cross`` marks the rows of two-language pairs."""
+        """Probabilities of SCORED_FEATURES rows; ``cross`` marks the rows of two-language pairs.
+
+        Where ``encoder_logits`` has a number and the regression is unsure (``ENCODER_BAND``), the probability
+        is the mean of the regression's and the cross-encoder's, the latter shifted to say "the same" from
+        ``threshold`` as the regression does (a logit of 0): two models of different kinds err on different
+        pairs, and their mean on fewer."""
         scores = np.zeros(len(rows))
         cross = np.zeros(len(rows), dtype=bool) if cross is None else cross
         for model, chosen in ((self.same, ~cross), (self.cross, cross)):
             if chosen.any():
                 scores[chosen] = model.probability(rows[chosen][:, [SCORED_FEATURES.index(f) for f in model.features]])
+        if encoder_logits is not None:
+            low, high = ENCODER_BAND
+            read = ~np.isnan(encoder_logits) & ~cross & (scores >= low) & (scores <= high)
+            shifted = encoder_logits[read] + _logit(self.threshold)
+            scores[read] = (scores[read] + 1.0 / (1.0 + np.exp(-shifted))) / 2
         return scores
 
     def to_json(self) -> dict[str, Any]:
         return {"same": self.same.to_json(), "cross": self.cross.to_json(), "threshold": self.threshold,
                 "embedding": self.embedding, "trained_on": list(self.trained_on),
                 "trained_digests": list(self.trained_digests),
-                "vector": self.vector.to_json() if self.vector is not None else None}  # fmt: skip
+                "vector": self.vector.to_json() if self.vector is not None else None,
+                "encoder": Path(self.encoder).name, "encoder_digest": self.encoder_digest}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ParaphraseModel:
@@ -508,7 +558,8 @@ class ParaphraseModel:
         if "vector_score" in same.features + cross.features and vector is None:
             raise ConfigError("[E013] paraphrase model: it reads vector_score but has no vector model; retrain it.")
         return cls(same, cross, threshold, str(data.get("embedding", "")), tuple(data.get("trained_on", ())),
-                   tuple(data.get("trained_digests", ())), vector)  # fmt: skip
+                   tuple(data.get("trained_digests", ())), vector, str(data.get("encoder") or ""),
+                   str(data.get("encoder_digest") or ""))  # fmt: skip
 
 
 def with_cross_threshold(model: ParaphraseModel, cross_threshold: float) -> ParaphraseModel:
@@ -528,4 +579,15 @@ def load_paraphrase_model(embedding: str, path: str = "") -> ParaphraseModel:
     """A model file for vectors of the ``embedding`` model; an empty path means the one shipped for it."""
     model = ParaphraseModel.from_json(read_model_file("paraphrase", embedding, path))
     check_embedding("paraphrase", path, model.embedding, embedding)
+    if model.encoder:
+        folder = Path(path).parent if path else Path(str(resources.files("storyline").joinpath("models")))
+        encoder = folder / model.encoder
+        weights = encoder / "model-int8.onnx"
+        if not weights.is_file():
+            raise ConfigError(f"[E013] paraphrase model {path or 'shipped'}: its cross-encoder {encoder} is missing.")
+        if hashlib.sha256(weights.read_bytes()).hexdigest() != model.encoder_digest:
+            raise ConfigError(
+                f"[E013] paraphrase model {path or 'shipped'}: {weights} is not the one it was fitted with."
+            )
+        model = replace(model, encoder=str(encoder))
     return model

@@ -49,8 +49,8 @@ class EventAnalysisStage:
     """Analyses events as a whole; see the module docstring."""
 
     name: str = "event-analysis"
-    # 4: a dated clause said elsewhere, or a coarse date said more precisely, is one timeline line
-    version: int = 4
+    # 5: a figure one report rounds agrees with the exact one (4: timeline lines per happening)
+    version: int = 5
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -58,7 +58,7 @@ class EventAnalysisStage:
         self._sentence_vectors: SentenceVectors | None = None
         # Loaded now (a small JSON file): a retrained pair model changes the facts, so it is part of what the
         # analyses are computed from.
-        self._scorer = ParaphraseScorer(load_paraphrase_model(settings.embed.model))
+        self._scorer = ParaphraseScorer(load_paraphrase_model(settings.embed.model), settings.facts.cross_encoder)
         self.processes = settings.pipeline.event_processes or os.cpu_count() or 1
         self._workers = WorkerPool(self.processes, _start_worker, (settings,))
         # What else decides the output: a change of these analyses every event again.
@@ -150,7 +150,9 @@ class EventAnalysisStage:
         entities = tuple(from_data(EntityProfile, e) for e in event_entities(articles))
         names = {e.id: e.name for e in entities}
         quotes = event_quotes(articles, names, self.embedder, self.settings.report)
-        facts, conflicts = checked_facts(event, articles, sentences, vectors, self.scorer, self.settings.facts)
+        facts, conflicts = checked_facts(
+            event, articles, sentences, vectors, self.scorer, self.settings.facts, self.scorer.regression
+        )
         summary = event_summary(articles, sentences, vectors, facts, self.settings.summary)
         return EventAnalysis(
             event=event,

@@ -12,7 +12,7 @@ model (weights and threshold) fitted on the other folds, and the folds' predicti
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +90,11 @@ class FactScores:
     sentences_per_second: float
     # Features and model, with the vectors given: what the facts stage pays per candidate pair.
     pairs_per_second: float
+    # How the cross-encoder's part was scored: "none" (the model has none, or facts.cross_encoder is off),
+    # "shipped", "held out (k folds)" (each pair by one fine-tuned without it), or why it was left out.
+    encoder: str = "none"
+    # The shipped cross-encoder's pairs per second (both readings of a pair), on up to 512 of the file's pairs.
+    encoder_pairs_per_second: float = 0.0
 
 
 def read_pairs(path: Path) -> list[FactPair]:
@@ -202,8 +207,47 @@ def _folds(count: int, folds: int) -> list[npt.NDArray[np.int64]]:
     return [np.sort(order[k::folds]) for k in range(folds)]
 
 
-def evaluate_facts(path: Path, settings: Settings, model_path: str = "", folds: int = 10) -> FactScores:
-    """Score the pairs of ``path``: with the model, or by cross-validation when the model learned from this file."""
+def _encoder_logits(
+    model: ParaphraseModel,
+    pairs: Sequence[FactPair],
+    views: list[tuple[SentenceView, SentenceView]],
+    learned: bool,
+    encoder_folds: int,
+    progress: Callable[[str], None],
+) -> tuple[npt.NDArray[np.float64] | None, str, float]:
+    """The cross-encoder's logit of each pair (NaN where it reads none), how they were had, and its pairs/s."""
+    started = time.perf_counter()
+    shipped = model.encoder_logits(views[:512])
+    speed = min(len(views), 512) / max(time.perf_counter() - started, 1e-9)
+    if not learned:
+        return model.encoder_logits(views), "shipped", speed
+    from .cross_encoder import held_out_logits
+
+    try:
+        logits = held_out_logits([(p.sentence1, p.sentence2, p.paraphrase) for p in pairs], encoder_folds,
+                                 _FOLD_SEED, progress)  # fmt: skip
+    except StorylineError as error:
+        progress(f"{error}: the cross-encoder's part is left out of these figures")
+        return None, "left out: needs torch (make .venv/.installed-bench)", speed
+    assert shipped is not None
+    read = np.full(len(pairs), True)
+    read[: len(shipped)] = ~np.isnan(shipped)
+    read &= np.array([a.lang in (None, "en") and b.lang in (None, "en") for a, b in views])
+    return np.where(read, logits, np.nan), f"held out ({encoder_folds}-fold fine-tuning)", speed
+
+
+def evaluate_facts(
+    path: Path,
+    settings: Settings,
+    model_path: str = "",
+    folds: int = 10,
+    encoder_folds: int = 5,
+    progress: Callable[[str], None] = lambda message: None,
+) -> FactScores:
+    """Score the pairs of ``path``: with the model, or by cross-validation when the model learned from this file.
+
+    The regression is cross-validated in ``folds``; a cross-encoder, costlier to fit, in ``encoder_folds``
+    (each pair read by one fine-tuned on the other folds; needs torch)."""
     model = load_paraphrase_model(settings.embed.model, model_path)
     pairs = read_pairs(path)
     if not pairs:
@@ -217,6 +261,10 @@ def evaluate_facts(path: Path, settings: Settings, model_path: str = "", folds: 
     probability = model.probability_of_rows(model.scored_rows(rows, first, second), cross)
     scoring_seconds = time.perf_counter() - started
     learned = file_digest(path) in model.trained_digests
+    logits, encoder, encoder_speed = None, "none", 0.0
+    if model.encoder and settings.facts.cross_encoder:
+        logits, encoder, encoder_speed = _encoder_logits(model, pairs, views, learned, encoder_folds, progress)
+        probability = model.probability_of_rows(model.scored_rows(rows, first, second), cross, logits)
     if learned:
         if not 2 <= folds <= len(pairs):
             raise StorylineError(f"[E019] {path}: {folds} folds for {len(pairs)} pairs; give 2 to {len(pairs)}.")
@@ -228,7 +276,10 @@ def evaluate_facts(path: Path, settings: Settings, model_path: str = "", folds: 
                 rows[training], first[training], second[training], gold[training], model.embedding
             )
             scored = fold_model.scored_rows(rows[held_out], first[held_out], second[held_out])
-            said[held_out] = fold_model.probability_of_rows(scored, cross[held_out]) >= fold_model.threshold
+            held_logits = None if logits is None else logits[held_out]
+            said[held_out] = (
+                fold_model.probability_of_rows(scored, cross[held_out], held_logits) >= fold_model.threshold
+            )
             thresholds.append(fold_model.threshold)
         threshold = float(np.mean(thresholds))
     else:
@@ -246,6 +297,7 @@ def evaluate_facts(path: Path, settings: Settings, model_path: str = "", folds: 
         baseline_f1=base_f1, same_with_figure_conflict=int(conflicts), embed_seconds=round(embed_seconds, 2),
         sentences_per_second=round(2 * len(pairs) / max(embed_seconds, 1e-9), 1),
         pairs_per_second=round(len(pairs) / max(scoring_seconds, 1e-9), 1),
+        encoder=encoder, encoder_pairs_per_second=round(encoder_speed, 1),
     )  # fmt: skip
 
 
@@ -258,4 +310,6 @@ def format_facts(scores: FactScores) -> str:
         f"R {scores.recall:.3f} | always-yes: accuracy {scores.baseline_accuracy:.3f} F1 {scores.baseline_f1:.3f} "
         f"| {scores.pairs_per_second:.0f} pairs/s (vectors given), {scores.sentences_per_second:.0f} sentences/s "
         f"embedded | {scores.same_with_figure_conflict} same-thing pairs disagree on a figure"
-    )
+        + (f" | cross-encoder: {scores.encoder}, {scores.encoder_pairs_per_second:.0f} pairs/s"
+           if scores.encoder != "none" else "")
+    )  # fmt: skip

@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..analyze.conflicts import checked_facts
-from ..analyze.facts import PairScorer, ParaphraseScorer, fact_sentences
+from ..analyze.facts import ParaphraseScorer, fact_sentences
 from ..analyze.paraphrase import load_paraphrase_model
 from ..analyze.summary import event_summary, summary_candidates
 from ..config import Settings
@@ -223,13 +223,13 @@ def textrank(texts: Sequence[str]) -> Ranking:
 
 
 def engine(
-    articles: Sequence[Article], embedder: Embedder, scorer: PairScorer, settings: Settings, budget: int
+    articles: Sequence[Article], embedder: Embedder, scorer: ParaphraseScorer, settings: Settings, budget: int
 ) -> Ranking:
     """The engine's summary as the analysis stage makes it (facts aligned first, their independent outlets
     as corroboration), its last line allowed past the budget (the evaluation cuts it)."""
     sentences = fact_sentences(articles)
     vectors = embedder.embed([s.text for s in sentences])
-    facts, _ = checked_facts("summary", articles, sentences, vectors, scorer, settings.facts)
+    facts, _ = checked_facts("summary", articles, sentences, vectors, scorer, settings.facts, scorer.regression)
     lines = event_summary(articles, sentences, vectors, facts, settings.summary, budget, fill=True)
     return [line.text for line in lines]
 
@@ -253,7 +253,7 @@ def evaluate_summaries(path: Path, settings: Settings, budget: int, embedder: Em
 
     clusters = read_summary_file(path, settings)
     embedder = embedder or load_embedder(settings.embed)
-    pair_scorer = ParaphraseScorer(load_paraphrase_model(settings.embed.model))
+    pair_scorer = ParaphraseScorer(load_paraphrase_model(settings.embed.model), settings.facts.cross_encoder)
     candidates = [summary_candidates(c.articles, settings.summary) for c in clusters]
     pool = [[x.text for x in found] for found in candidates]
     systems: dict[str, Callable[[int], Ranking]] = {

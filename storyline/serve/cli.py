@@ -787,16 +787,26 @@ def eval_summaries(obj: Context, files: tuple[str, ...], budget: int, as_json: b
 @click.option("--model", type=click.Path(dir_okay=False), help="Paraphrase model file (default: the shipped one).")
 @click.option("--folds", default=10, show_default=True, type=click.IntRange(min=2),
               help="Cross-validation folds, for a file the model was trained on.")  # fmt: skip
+@click.option("--encoder-folds", default=5, show_default=True, type=click.IntRange(min=2),
+              help="Folds for the cross-encoder on such a file (a fine-tuning each, needs torch).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
-def eval_facts(obj: Context, files: tuple[str, ...], model: str | None, folds: int, as_json: bool) -> None:
+def eval_facts(
+    obj: Context, files: tuple[str, ...], model: str | None, folds: int, encoder_folds: int, as_json: bool
+) -> None:
     """Do two sentences say the same thing? Accuracy, P/R/F1 against the always-yes baseline on each FILE
     ({"sentence1", "sentence2", "paraphrase"}), cross-validated on a file the model learned from."""
     from ..evaluate.facts import evaluate_facts, format_facts
+    from .terminal import err, escape
 
     settings = obj.settings
     results = _each_file(
-        "eval facts", settings, files, lambda f, _: evaluate_facts(Path(f), settings, model or "", folds)
+        "eval facts",
+        settings,
+        files,
+        lambda f, _: evaluate_facts(
+            Path(f), settings, model or "", folds, encoder_folds, lambda message: err.print(escape(message))
+        ),
     )
     _emit_scores(results, format_facts, as_json)
 
@@ -825,8 +835,11 @@ def train_clustering_command(obj: Context, files: tuple[str, ...], output: str, 
 @train_group.command(name="facts")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Model file to write.")
+@click.option("--cross-encoder", "encoder", metavar="NAME",
+              help="Also fine-tune a cross-encoder for English pairs into the folder NAME beside the model file "
+              "(needs torch: make .venv/.installed-bench; ~10 minutes for msrp-train).")  # fmt: skip
 @click.pass_obj
-def train_facts_command(obj: Context, files: tuple[str, ...], output: str) -> None:
+def train_facts_command(obj: Context, files: tuple[str, ...], output: str, encoder: str | None) -> None:
     """Fit the paraphrase model (do two sentences say the same thing?) on FILES (facts format), for the
     configured embedding model."""
     from ..evaluate.facts import train_facts
@@ -834,6 +847,11 @@ def train_facts_command(obj: Context, files: tuple[str, ...], output: str) -> No
 
     with _progress("train facts", obj.settings):
         model = train_facts(list(files), obj.settings)
+        if encoder:
+            from ..evaluate.cross_encoder import attach_cross_encoder
+
+            model = attach_cross_encoder(model, list(files), Path(output).parent / encoder,
+                                         lambda message: err.print(escape(message)))  # fmt: skip
     Path(output).write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
     err.print(f"Wrote {escape(output)}, trained on {', '.join(model.trained_on)} ({model.embedding}).")
 
