@@ -101,6 +101,7 @@ def main() -> None:
     parser.add_argument("--min-chars", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile", action="store_true", help="Also print the 25 functions taking most time.")
+    parser.add_argument("--without-cross-encoder", action="store_true", help="facts.cross_encoder = false.")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "pipeline_speed.json")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
@@ -112,7 +113,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="storyline-speed-") as folder:
         source = Path(folder) / "stream.jsonl"
         source.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles), encoding="utf-8")
-        settings = load_settings(overrides={"store": {"path": str(Path(folder) / "speed.db")}})
+        overrides: dict[str, dict[str, object]] = {"store": {"path": str(Path(folder) / "speed.db")}}
+        if args.without_cross_encoder:
+            overrides["facts"] = {"cross_encoder": False}
+        settings = load_settings(overrides=overrides)
         profiler = cProfile.Profile() if args.profile else None
         load = os.getloadavg()[0]
         started = time.perf_counter()
