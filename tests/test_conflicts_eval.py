@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from storyline.evaluate.conflicts import _perturb, _reads_as_name
+from storyline.evaluate.conflicts import ConflictResult, Perturbation, _perturb, _reads_as_name
 
 COMMON = {"special", "agent", "police", "clerk", "mark"}
 
@@ -34,3 +34,12 @@ def test_conflicts_eval_changes_no_count_inside_a_date() -> None:
     sentence = "The Senate voted to let 9/11 victims sue, 97 to 1."
     change = _perturb(sentence, [], [], random.Random(1), "The Senate voted 97 to 1 for the 9/11 bill.")
     assert change is not None and change[0] == "number" and change[1] in {"97", "1"}
+
+
+def test_conflicts_eval_lists_the_changes_it_missed_by_record_and_values() -> None:
+    found = Perturbation("r1", "Talks began on Monday.", "date", "Monday", "Tuesday")
+    missed = Perturbation("r2", "Mr. Smith spoke.", "person", "Smith", "Jones")
+    result = ConflictResult("f.jsonl", 2, 0, 0, 0, [found, missed], [True, False])
+    data = result.to_json()
+    assert data["recall"] == 0.5 and data["perturbations"] == 2
+    assert data["missed"] == [{"record": "r2", "kind": "person", "before": "Smith", "after": "Jones"}]

@@ -202,3 +202,17 @@ def test_facts_cli_never_scores_a_file_with_a_model_trained_on_it(tmp_path: Path
     args = ["eval", "facts", str(copy), "--model", str(model), "--json"]
     (scores,) = json.loads(CliRunner().invoke(cli, args, catch_exceptions=False).output)
     assert scores["mode"] == "model"
+
+
+def test_facts_cli_trains_a_cross_encoder_and_scores_it_held_out(tmp_path: Path) -> None:
+    pytest.importorskip("torch", reason="fine-tuning the cross-encoder needs the bench extras")
+    pytest.importorskip("all_minilm_l6_v2", reason="the base model ships in the bench extras")
+    model = tmp_path / "model.json"
+    args = ["train", "facts", str(PAIRS), "-o", str(model), "--cross-encoder", "pairs-encoder"]
+    trained = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert trained.exit_code == 0, trained.output
+    data = json.loads(model.read_text(encoding="utf-8"))
+    assert data["encoder"] == "pairs-encoder" and (tmp_path / "pairs-encoder" / "model-int8.onnx").is_file()
+    args = ["eval", "facts", str(PAIRS), "--model", str(model), "--folds", "2", "--encoder-folds", "2", "--json"]
+    (scores,) = json.loads(CliRunner().invoke(cli, args, catch_exceptions=False).stdout)
+    assert scores["mode"] == "cross-validation" and scores["encoder"] == "held out (2-fold fine-tuning)"

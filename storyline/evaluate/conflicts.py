@@ -80,6 +80,9 @@ class ConflictResult:
             "recall": round(self.recall, 4),
             "recall_by_kind": {k: {"found": f, "tried": t} for k, (f, t) in self.recall_by_kind().items()},
             "sample": self.sample,
+            # The changes not found, to read against the file (record id; the values only, not its text).
+            "missed": [{"record": c.record, "kind": c.kind, "before": c.before, "after": c.after}
+                       for c, hit in zip(self.perturbations, self.found, strict=True) if not hit],
         }  # fmt: skip
 
 
