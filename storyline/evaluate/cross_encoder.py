@@ -8,12 +8,15 @@ model with onnxruntime only.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import shutil
 import tempfile
 import time
+import warnings
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -62,11 +65,16 @@ def fine_tune(pairs: Sequence[Pair], out: Path, progress: Progress = print) -> N
     try:
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging as transformers_logging
     except ImportError:
         raise StorylineError(
             "[E028] training the cross-encoder needs torch and transformers: make .venv/.installed-bench"
         ) from None
     base = base_model_dir()
+    # The base model has no classifier head until this fine-tuning: transformers' report of it says nothing new.
+    quiet: Any = transformers_logging  # untyped where transformers is installed, missing where it is not
+    quiet.set_verbosity_error()
+    quiet.disable_progress_bar()
     torch.manual_seed(SEED)
     rng = np.random.default_rng(SEED)
     tokenizer = AutoTokenizer.from_pretrained(str(base))
@@ -104,11 +112,30 @@ def fine_tune(pairs: Sequence[Pair], out: Path, progress: Progress = print) -> N
 
 def _export(model: Any, tokenizer: Any, base: Path, out: Path) -> None:
     """The model as int8 ONNX, beside the base model's tokenizer."""
+    out.mkdir(parents=True, exist_ok=True)
+    sample = tokenizer(["A sentence."], ["Another one."], return_tensors="pt")
+    # The exporter's tracer warnings and the quantizer's advice (pre-processing) are for the library's authors.
+    with warnings.catch_warnings(), _quiet_root_logger():
+        warnings.simplefilter("ignore")
+        _write_onnx(model, sample, out)
+    shutil.copyfile(base / "tokenizer.json", out / "tokenizer.json")
+
+
+@contextlib.contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
+def _write_onnx(model: Any, sample: Any, out: Path) -> None:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    out.mkdir(parents=True, exist_ok=True)
-    sample = tokenizer(["A sentence."], ["Another one."], return_tensors="pt")
     names = ["input_ids", "attention_mask", "token_type_ids"]
     axes = {name: {0: "batch", 1: "tokens"} for name in names}
     with tempfile.TemporaryDirectory() as scratch:
@@ -117,7 +144,6 @@ def _export(model: Any, tokenizer: Any, base: Path, out: Path) -> None:
                           input_names=names, output_names=["logits"], dynamic_axes=axes | {"logits": {0: "batch"}},
                           opset_version=17, dynamo=False)  # fmt: skip
         quantize_dynamic(str(full), str(out / "model-int8.onnx"), weight_type=QuantType.QInt8)
-    shutil.copyfile(base / "tokenizer.json", out / "tokenizer.json")
 
 
 def held_out_logits(
