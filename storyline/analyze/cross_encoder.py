@@ -23,6 +23,14 @@ from ..errors import ConfigError
 MAX_TOKENS = 128
 
 
+WEIGHTS = "model-int8.onnx"
+
+
+def weights_digest(directory: Path) -> str:
+    """The SHA-256 of a cross-encoder's weights: which one a paraphrase model was fitted with."""
+    return hashlib.sha256((directory / WEIGHTS).read_bytes()).hexdigest()
+
+
 class CrossEncoder:
     """A pair classifier in ONNX (``model-int8.onnx``) with its word-piece tokenizer (``tokenizer.json``)."""
 
@@ -30,10 +38,9 @@ class CrossEncoder:
         import onnxruntime
         from tokenizers import Tokenizer
 
-        model = directory / "model-int8.onnx"
+        model = directory / WEIGHTS
         if not model.is_file() or not (directory / "tokenizer.json").is_file():
             raise ConfigError(f"[E013] cross-encoder {directory}: model-int8.onnx or tokenizer.json is missing.")
-        self.digest = hashlib.sha256(model.read_bytes()).hexdigest()
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()

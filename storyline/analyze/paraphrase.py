@@ -500,7 +500,7 @@ class ParaphraseModel:
             return None
         from .cross_encoder import load_cross_encoder
 
-        english = [i for i, (a, b) in enumerate(pairs) if a.lang in _ENGLISH and b.lang in _ENGLISH]
+        english = [i for i, (a, b) in enumerate(pairs) if encoder_reads(a, b)]
         logits = np.full(len(pairs), np.nan)
         if english:
             read = load_cross_encoder(self.encoder).logits([(pairs[i][0].text, pairs[i][1].text) for i in english])
@@ -562,6 +562,11 @@ class ParaphraseModel:
                    str(data.get("encoder_digest") or ""))  # fmt: skip
 
 
+def encoder_reads(a: SentenceView, b: SentenceView) -> bool:
+    """Whether the cross-encoder reads a pair: both sentences English (or of no known language)."""
+    return a.lang in _ENGLISH and b.lang in _ENGLISH
+
+
 def with_cross_threshold(model: ParaphraseModel, cross_threshold: float) -> ParaphraseModel:
     """The model whose cross scorer says "the same" at ``model.threshold`` where it said so at ``cross_threshold``."""
     cross = model.cross
@@ -580,14 +585,15 @@ def load_paraphrase_model(embedding: str, path: str = "") -> ParaphraseModel:
     model = ParaphraseModel.from_json(read_model_file("paraphrase", embedding, path))
     check_embedding("paraphrase", path, model.embedding, embedding)
     if model.encoder:
+        from .cross_encoder import WEIGHTS, weights_digest
+
         folder = Path(path).parent if path else Path(str(resources.files("storyline").joinpath("models")))
         encoder = folder / model.encoder
-        weights = encoder / "model-int8.onnx"
-        if not weights.is_file():
+        if not (encoder / WEIGHTS).is_file():
             raise ConfigError(f"[E013] paraphrase model {path or 'shipped'}: its cross-encoder {encoder} is missing.")
-        if hashlib.sha256(weights.read_bytes()).hexdigest() != model.encoder_digest:
+        if weights_digest(encoder) != model.encoder_digest:
             raise ConfigError(
-                f"[E013] paraphrase model {path or 'shipped'}: {weights} is not the one it was fitted with."
+                f"[E013] paraphrase model {path or 'shipped'}: {encoder / WEIGHTS} is not the one it was fitted with."
             )
         model = replace(model, encoder=str(encoder))
     return model

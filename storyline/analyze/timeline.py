@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -268,9 +269,14 @@ _COUNT_WORDS = frozenset(
 )  # fmt: skip
 
 
+@cache
+def _telling_stop_words() -> frozenset[str]:
+    return english_stop_words() - _COUNT_WORDS
+
+
 def _content_stems(text: str) -> set[str]:
     """The stems of a text's content words and counts, for telling whether two sentences say one thing."""
-    stop = english_stop_words() - _COUNT_WORDS
+    stop = _telling_stop_words()
     return {word[:_STEM_CHARS] for word in _WORD.findall(text.lower()) if len(word) > 1 and word not in stop}
 
 
@@ -370,7 +376,6 @@ def _fold_coarse(
         low, high = _day_bounds(key)
         if any(low <= member["published"] <= high for member in members if member["published"]):
             continue
-        # Two pairs at least: one sentence that happens to share a few words is no evidence.
         best, best_count = None, 0
         for fine, (fine_key, fine_members) in enumerate(groups):
             if fine in folded or _RANK[fine_key[2]] >= _RANK[key[2]]:

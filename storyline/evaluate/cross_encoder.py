@@ -9,7 +9,6 @@ model with onnxruntime only.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import shutil
 import tempfile
@@ -24,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..analyze.cross_encoder import MAX_TOKENS, CrossEncoder
+from ..analyze.cross_encoder import MAX_TOKENS, WEIGHTS, CrossEncoder, weights_digest
 from ..analyze.paraphrase import ParaphraseModel
 from ..errors import StorylineError
 
@@ -143,7 +142,7 @@ def _write_onnx(model: Any, sample: Any, out: Path) -> None:
         torch.onnx.export(model, (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]), str(full),
                           input_names=names, output_names=["logits"], dynamic_axes=axes | {"logits": {0: "batch"}},
                           opset_version=17, dynamo=False)  # fmt: skip
-        quantize_dynamic(str(full), str(out / "model-int8.onnx"), weight_type=QuantType.QInt8)
+        quantize_dynamic(str(full), str(out / WEIGHTS), weight_type=QuantType.QInt8)
 
 
 def held_out_logits(
@@ -172,5 +171,4 @@ def attach_cross_encoder(
 
     pairs = [(p.sentence1, p.sentence2, p.paraphrase) for path in paths for p in read_pairs(Path(path))]
     fine_tune(pairs, folder, progress)
-    digest = hashlib.sha256((folder / "model-int8.onnx").read_bytes()).hexdigest()
-    return replace(model, encoder=folder.name, encoder_digest=digest)
+    return replace(model, encoder=folder.name, encoder_digest=weights_digest(folder))

@@ -27,6 +27,7 @@ from ..analyze.paraphrase import (
     VectorModel,
     compare_figures,
     cross_language,
+    encoder_reads,
     file_digest,
     load_paraphrase_model,
     pair_rows,
@@ -93,7 +94,8 @@ class FactScores:
     # How the cross-encoder's part was scored: "none" (the model has none, or facts.cross_encoder is off),
     # "shipped", "held out (k folds)" (each pair by one fine-tuned without it), or why it was left out.
     encoder: str = "none"
-    # The shipped cross-encoder's pairs per second (both readings of a pair), on up to 512 of the file's pairs.
+    # The shipped cross-encoder's pairs per second (both readings of a pair): on the pairs it scores, or on up to
+    # 512 of them when held-out cross-encoders score the file.
     encoder_pairs_per_second: float = 0.0
 
 
@@ -215,12 +217,14 @@ def _encoder_logits(
     encoder_folds: int,
     progress: Callable[[str], None],
 ) -> tuple[npt.NDArray[np.float64] | None, str, float]:
-    """The cross-encoder's logit of each pair (NaN where it reads none), how they were had, and its pairs/s."""
+    """The cross-encoder's logit of each pair (NaN where it reads none), how they were had, and the shipped
+    one's pairs per second (on all the pairs it scores, or on up to 512 when held-out ones score them)."""
+    timed = views if not learned else views[:512]
     started = time.perf_counter()
-    shipped = model.encoder_logits(views[:512])
-    speed = min(len(views), 512) / max(time.perf_counter() - started, 1e-9)
+    shipped = model.encoder_logits(timed)
+    speed = len(timed) / max(time.perf_counter() - started, 1e-9)
     if not learned:
-        return model.encoder_logits(views), "shipped", speed
+        return shipped, "shipped", speed
     from .cross_encoder import held_out_logits
 
     try:
@@ -229,10 +233,7 @@ def _encoder_logits(
     except StorylineError as error:
         progress(f"{error}: the cross-encoder's part is left out of these figures")
         return None, "left out: needs torch (make .venv/.installed-bench)", speed
-    assert shipped is not None
-    read = np.full(len(pairs), True)
-    read[: len(shipped)] = ~np.isnan(shipped)
-    read &= np.array([a.lang in (None, "en") and b.lang in (None, "en") for a, b in views])
+    read = np.array([encoder_reads(a, b) for a, b in views])
     return np.where(read, logits, np.nan), f"held out ({encoder_folds}-fold fine-tuning)", speed
 
 
@@ -258,13 +259,14 @@ def evaluate_facts(
     started = time.perf_counter()
     rows = pair_rows(views)
     first, second = pair_vectors(views)
-    probability = model.probability_of_rows(model.scored_rows(rows, first, second), cross)
+    scored = model.scored_rows(rows, first, second)
+    probability = model.probability_of_rows(scored, cross)
     scoring_seconds = time.perf_counter() - started
     learned = file_digest(path) in model.trained_digests
     logits, encoder, encoder_speed = None, "none", 0.0
     if model.encoder and settings.facts.cross_encoder:
         logits, encoder, encoder_speed = _encoder_logits(model, pairs, views, learned, encoder_folds, progress)
-        probability = model.probability_of_rows(model.scored_rows(rows, first, second), cross, logits)
+        probability = model.probability_of_rows(scored, cross, logits)
     if learned:
         if not 2 <= folds <= len(pairs):
             raise StorylineError(f"[E019] {path}: {folds} folds for {len(pairs)} pairs; give 2 to {len(pairs)}.")
