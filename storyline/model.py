@@ -26,6 +26,8 @@ PUBLISHED_SOURCES: tuple[str, ...] = ("metadata", "text", "feed", "inferred")
 # 16 hex digits = 64 bits: collisions stay improbable well past 10^8 articles.
 _ID_HEX_DIGITS = 16
 _WHITESPACE = re.compile(r"\s+")
+# The marks that open or close a quotation in the languages read here (single marks are also apostrophes).
+DOUBLE_QUOTE_MARKS = '"“”«»„'
 
 
 def normalize_text(text: str) -> str:

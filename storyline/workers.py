@@ -21,7 +21,7 @@ class WorkerPool:
     def executor(self) -> ProcessPoolExecutor:
         """The running workers (started now if they were not)."""
         if self._executor is None:
-            # "spawn": the parent holds onnxruntime and faiss thread pools that fork would copy mid-state.
+            # "spawn": the parent holds onnxruntime and BLAS thread pools that fork would copy mid-state.
             self._executor = ProcessPoolExecutor(
                 self.processes, mp_context=get_context("spawn"), initializer=self._initializer, initargs=self._initargs
             )

@@ -14,12 +14,11 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from ..config import ReportSettings
 from ..embed import Embedder
-from ..model import Article, Quote, to_data
+from ..model import DOUBLE_QUOTE_MARKS, Article, Quote, to_data
 from ..nlp.quotes import speech_cues
 from .citations import cite, sentences_between
 
-_QUOTE_MARKS = "\"“”‘’«»„'` "
-_DOUBLE_MARKS = '"“”«»„'
+_QUOTE_MARKS = DOUBLE_QUOTE_MARKS + "‘’'` "
 # Characters after which a quote mark opens a quote.
 _OPENING_BEFORE = "([{—–-/"
 _WORD = re.compile(r"[^\W\d_]{3,}")
@@ -46,12 +45,12 @@ def _unquoted(text: str) -> str:
     text = text.strip()
     # A quote cut before its attribution ends in the comma of "...," he said: that comma is not his.
     inner = text.strip(_QUOTE_MARKS).rstrip(",;:").strip(_QUOTE_MARKS)
-    marks = [i for i, c in enumerate(inner) if c in _DOUBLE_MARKS]
+    marks = [i for i, c in enumerate(inner) if c in DOUBLE_QUOTE_MARKS]
     if len(marks) % 2 == 0:
         return inner
     start = text.find(inner)
     lead = text[:start].strip()[-1:]
-    tail = "".join(c for c in text[start + len(inner) :] if c in _DOUBLE_MARKS)[:1]
+    tail = "".join(c for c in text[start + len(inner) :] if c in DOUBLE_QUOTE_MARKS)[:1]
     # The odd mark inside pairs with the edge mark stripped on its side: that one goes back.
     before = inner[marks[0] - 1] if marks[0] > 0 else " "
     if (before.isspace() or before in _OPENING_BEFORE) and tail:

@@ -163,9 +163,10 @@ def _within(key: tuple[str, str | None, str], span: tuple[str, str | None, str])
     return span[0] <= key[0] <= (span[1] or span[0]) and _RANK[key[2]] == _RANK[span[2]]
 
 
-def _stems(text: str) -> set[str]:
-    stop = english_stop_words()
-    return {word[:_STEM_CHARS] for word in _WORD.findall(text.lower()) if word not in stop}
+def _stems(text: str, stop: frozenset[str] | None = None, shortest: int = 1) -> set[str]:
+    """The stems of a text's words of ``shortest`` characters or more, less ``stop`` (English stop words)."""
+    stop = english_stop_words() if stop is None else stop
+    return {word[:_STEM_CHARS] for word in _WORD.findall(text.lower()) if len(word) >= shortest and word not in stop}
 
 
 def _overlap_matrix(texts: list[str]) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -276,8 +277,7 @@ def _telling_stop_words() -> frozenset[str]:
 
 def _content_stems(text: str) -> set[str]:
     """The stems of a text's content words and counts, for telling whether two sentences say one thing."""
-    stop = _telling_stop_words()
-    return {word[:_STEM_CHARS] for word in _WORD.findall(text.lower()) if len(word) > 1 and word not in stop}
+    return _stems(text, _telling_stop_words(), shortest=2)
 
 
 def _common_stems(articles: Sequence[Article]) -> frozenset[str]:

@@ -25,7 +25,18 @@ from ..nlp.terms import TermBag, TermBags, term_bags
 from . import snapshot
 from .judges import LATE_TIERS, PAIR_FEATURES, ClusteringModel
 from .similarity import DocumentFrequencies, Weighted
-from .state import ActiveEvent, Clock, Decision, Journal, Vector, VectorIndex, day_of, stale_keys, timestamp_days
+from .state import (
+    ActiveEvent,
+    Clock,
+    Decision,
+    Journal,
+    Vector,
+    VectorIndex,
+    day_of,
+    one_blas_thread,
+    stale_keys,
+    timestamp_days,
+)
 from .storylines import StorylineLinker
 
 # Languages py3langid tells apart that are one for matching terms: Indonesian within the Malay macrolanguage.
@@ -182,6 +193,10 @@ class OnlineClusterer:
         a new one: the join decision is not made, but all else is as ever (candidates, their pair scores, and from
         them the storyline the event links to or folds), so that given the same events, the same storylines.
         """
+        with one_blas_thread():
+            return self._assign(article, event)
+
+    def _assign(self, article: Article, event: str | None) -> tuple[str, str, Decision]:
         if article.embedding is None:
             raise ConfigError(f"Article {article.id} reaches clustering without an embedding.")
         embedding = article.embedding.astype(np.float32)
@@ -288,14 +303,20 @@ class OnlineClusterer:
     def _named_events(self, names: TermBag, found: set[int]) -> list[ActiveEvent]:
         """Up to half as many candidates as the index gives, from the events filed under the article's
         rarest names, most shared rarity first; ``found`` are left out."""
-        present = [t for t in names.keys.tolist() if t in self.name_postings]
-        rarest = sorted(present, key=lambda t: (self.df_names.counts[t], t))[:_LOOKUP_NAMES]
-        weight: dict[int, float] = {}
-        for term, idf in zip(rarest, self.df_names.idf(np.array(rarest, np.int64)).tolist(), strict=True):
-            for key in self.name_postings[term] - found:
-                weight[key] = weight.get(key, 0.0) + idf
-        ranked = sorted(weight, key=lambda k: (-weight[k], k))[: self.settings.candidates // 2]
-        return [self.events[k] for k in ranked]
+        present = np.array([t for t in names.keys.tolist() if t in self.name_postings], np.int64)
+        # Ascending term ids: a stable sort by count leaves ties in id order.
+        rarest = present[np.argsort(self.df_names.counts[present], kind="stable")[:_LOOKUP_NAMES]]
+        if not len(rarest):
+            return []
+        # A common name is filed under hundreds of events: their weights are summed and ranked in numpy.
+        posted = [np.fromiter(self.name_postings[term], np.int64) for term in rarest.tolist()]
+        keys, slot = np.unique(np.concatenate(posted), return_inverse=True)
+        idfs = np.repeat(self.df_names.idf(rarest), [len(p) for p in posted])
+        weight = np.bincount(slot, weights=idfs, minlength=len(keys))
+        left = ~np.isin(keys, np.fromiter(found, np.int64, len(found)))
+        keys, weight = keys[left], weight[left]
+        ranked = keys[np.lexsort((keys, -weight))[: self.settings.candidates // 2]]
+        return [self.events[k] for k in ranked.tolist()]
 
     def _file_names(self, event: ActiveEvent, names: TermBag) -> None:
         """File ``event`` under the article's name terms, up to ``_POSTED_NAMES`` in all."""

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from functools import lru_cache
+from typing import Any, Protocol
 
-import faiss
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import ThreadpoolController
 
 from ..nlp.terms import TermBag, TermBags
 
@@ -20,6 +21,18 @@ Vector = npt.NDArray[np.float32]
 EVENT_BAG_TERMS = 400
 # Member embeddings kept per event for the "closest member" feature.
 EVENT_MEMBERS = 8
+
+
+@lru_cache(maxsize=1)
+def _thread_pools() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> Any:
+    """A context in which numpy's products run on the calling thread. The clusterer's products are small (a few
+    thousand centres): a second BLAS thread halves one on an idle machine and, on two busy cores (the NLP workers,
+    another process), spin-waits for a core instead (the memory benchmark held both cores for one stream)."""
+    return _thread_pools().limit(limits=1, user_api="blas")
 
 
 def timestamp_days(published: str | None) -> float | None:
@@ -207,23 +220,59 @@ class Decision:
 
 
 class VectorIndex:
-    """Exact inner-product search over unit vectors (faiss), keyed by integers, with removal."""
+    """Exact inner-product search over unit vectors, keyed by integers, with removal.
+
+    The vectors sit in rows of one matrix, a removed key's row is reused by the next new one: an update or a
+    removal writes one row. (faiss's ID map removed by compacting its whole storage and rebuilding its id map
+    on every call, most of the clusterer's time once a few thousand events were active.) A search is one
+    matrix-vector product over the rows in use, a few thousand here.
+    """
 
     def __init__(self, dimensions: int) -> None:
-        # A search over a few thousand centres takes microseconds: OpenMP threads only add their start-up
-        # and, on a busy machine, spin-waiting (40x slower on two shared cores).
-        faiss.omp_set_num_threads(1)
-        self.index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimensions))
+        self.vectors = np.zeros((0, dimensions), np.float32)
+        # The key in each row; -1 for a free one. Rows from ``used`` on were never taken.
+        self.keys = np.zeros(0, np.int64)
+        self.used = 0
+        self.rows: dict[int, int] = {}
+        self.free: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
     def upsert(self, key: int, vector: Vector) -> None:
-        self.remove(key)
-        self.index.add_with_ids(vector.reshape(1, -1).astype(np.float32), np.array([key], dtype=np.int64))
+        row = self.rows.get(key)
+        if row is None:
+            row = self.free.pop() if self.free else self._grow()
+            self.rows[key] = row
+            self.keys[row] = key
+        self.vectors[row] = vector
 
     def remove(self, key: int) -> None:
-        self.index.remove_ids(np.array([key], dtype=np.int64))  # type: ignore[arg-type]
+        row = self.rows.pop(key, None)
+        if row is not None:
+            self.keys[row] = -1
+            self.vectors[row] = 0.0
+            self.free.append(row)
 
     def search(self, vector: Vector, k: int) -> list[int]:
-        if self.index.ntotal == 0:
+        """The keys of the ``k`` rows with the highest inner product, highest first (ties: lower key first)."""
+        k = min(k, len(self.rows))
+        if k == 0:
             return []
-        _, keys = self.index.search(vector.reshape(1, -1).astype(np.float32), min(k, self.index.ntotal))
-        return [int(x) for x in keys[0] if x >= 0]
+        keys = self.keys[: self.used]
+        scores = self.vectors[: self.used] @ vector.astype(np.float32)
+        scores[keys < 0] = -np.inf
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        ranked = top[np.lexsort((keys[top], -scores[top]))]
+        return [int(key) for key in keys[ranked]]
+
+    def _grow(self) -> int:
+        """A row never taken, the matrix doubling when full; its index."""
+        if self.used == len(self.keys):
+            size = max(64, 2 * self.used)
+            grown = np.zeros((size, self.vectors.shape[1]), np.float32)
+            grown[: self.used] = self.vectors
+            self.vectors = grown
+            self.keys = np.concatenate([self.keys, np.full(size - self.used, -1, np.int64)])
+        self.used += 1
+        return self.used - 1

@@ -8,12 +8,12 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, Errors
+from ..model import DOUBLE_QUOTE_MARKS
 
 if TYPE_CHECKING:
     from jinja2 import Environment
 
 FORMATS = ("json", "md", "html")
-_QUOTE_MARKS = tuple('"“”«»„')
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
 
 
@@ -25,7 +25,7 @@ def _md_escape(text: str) -> str:
 def as_said(text: str, direct: bool) -> str:
     """A quote as a reader sees it: words said verbatim in quote marks, unless they carry their own
     ("“exacerbating” the war": only some of the words are quoted, and their marks say which)."""
-    return f"“{text}”" if direct and not text.startswith(_QUOTE_MARKS) else text
+    return f"“{text}”" if direct and not text.startswith(tuple(DOUBLE_QUOTE_MARKS)) else text
 
 
 @lru_cache(maxsize=1)
