@@ -258,6 +258,11 @@ def test_cluster_document_frequencies_list_their_non_zero_terms() -> None:
         keys = np.unique(rng.integers(0, 3000 if i % 2 else HASH_SIZE, size=rng.integers(0, 80)))
         frequencies.add(TermBag(keys, np.ones(len(keys), np.int64)))
         assert np.array_equal(frequencies.nonzero(), np.flatnonzero(frequencies.counts))
+    # New terms are listed in one merge once enough have come, without a snapshot asking for them.
+    for start in range(0, 140_000, 35_000):
+        keys = np.arange(start, start + 35_000, dtype=np.int64) * 7 % HASH_SIZE
+        frequencies.add(TermBag(np.unique(keys), np.ones(35_000, np.int64)))
+    assert np.array_equal(frequencies.nonzero(), np.flatnonzero(frequencies.counts))
     # Counts written directly (a backfill's replay takes some back, to zero and below), then found anew.
     frequencies.counts[np.arange(0, 3000, 7)] -= 1
     frequencies.recount()

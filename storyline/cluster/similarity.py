@@ -9,6 +9,10 @@ import numpy.typing as npt
 
 from ..nlp.terms import HASH_SIZE, TermBag
 
+# New terms are listed among the known ones in one merge when this many have come: inserting each article's into
+# the sorted list copied the whole list (up to the hashed space, 8 MB) for nearly every article of a real stream.
+_LIST_NEW_EVERY = 1 << 16
+
 
 class DocumentFrequencies:
     """Online document frequencies over hashed terms: a fixed-size array."""
@@ -19,17 +23,19 @@ class DocumentFrequencies:
         # Every term whose count may be non-zero, ascending: the snapshot after each batch saves the non-zero
         # counts, and finding them among these is far quicker than scanning the whole hashed space for them.
         self._terms = np.zeros(0, np.int64)
+        # Terms first counted since ``_terms`` was last brought up to date: listed by ``_list_new``.
+        self._new: list[npt.NDArray[np.int64]] = []
+        self._new_count = 0
         # The terms counted since the counts were last saved (``changed``); None: rewritten other than by ``add``.
         self._counted: list[npt.NDArray[np.int64]] | None = []
 
     def add(self, bag: TermBag) -> None:
         new = bag.keys[self.counts[bag.keys] == 0]
         if len(new):
-            new = np.unique(new.astype(np.int64))
-            at = np.searchsorted(self._terms, new)
-            # A term can be listed at zero (a backfill's replay counts down to it): it is not listed twice.
-            listed = self._terms[np.minimum(at, len(self._terms) - 1)] == new if len(self._terms) else at < 0
-            self._terms = np.insert(self._terms, at[~listed], new[~listed])
+            self._new.append(new.astype(np.int64))
+            self._new_count += len(new)
+            if self._new_count >= _LIST_NEW_EVERY:
+                self._list_new()
         self.counts[bag.keys] += 1
         self.documents += 1
         if self._counted is not None:
@@ -49,12 +55,21 @@ class DocumentFrequencies:
 
     def nonzero(self) -> npt.NDArray[np.int64]:
         """The terms with a non-zero count, ascending (as ``np.flatnonzero(self.counts)``)."""
+        self._list_new()
         self._terms = self._terms[self.counts[self._terms] != 0]
         return self._terms
+
+    def _list_new(self) -> None:
+        """Merge the new terms into the sorted list (a term at zero again, after a backfill's replay counted down
+        to it, may be listed already: it is not listed twice)."""
+        if self._new:
+            self._terms = np.union1d(self._terms, np.concatenate(self._new))
+            self._new, self._new_count = [], 0
 
     def recount(self) -> None:
         """Find the non-zero terms anew: after ``counts`` was written other than through :meth:`add`."""
         self._terms = np.flatnonzero(self.counts).astype(np.int64)
+        self._new, self._new_count = [], 0
         self._counted = None
 
     def assign(self, terms: npt.NDArray[np.int64], counts: npt.NDArray[np.integer]) -> None:
@@ -62,6 +77,7 @@ class DocumentFrequencies:
         self.counts[:] = 0
         self.counts[terms] = counts
         self._terms = np.asarray(terms, np.int64)
+        self._new, self._new_count = [], 0
         self._counted = None
 
     def cosines(self, article: Weighted, bags: list[TermBag]) -> npt.NDArray[np.float64]:
