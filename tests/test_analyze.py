@@ -173,6 +173,50 @@ def test_timeline_a_clause_in_another_tense_is_a_second_happening() -> None:
     assert [t["date"] for t in event_timeline([replace(article, times=(same_tense, said))])] == ["2024-12-27"]
 
 
+def _quoted(article: Article, content: str, cue: str, speaker: str | None) -> Article:
+    """``article`` with one quote: ``content`` said (``cue``) by the entity ``speaker``."""
+    text = article.text
+    span = lambda part: Span(text.index(part), text.index(part) + len(part), part)  # noqa: E731
+    quote = Quote((span(content),), (span(cue),), (), direct=content.startswith('"'), speaker=speaker, entity=speaker)
+    return replace(article, quotes=(*article.quotes, quote))
+
+
+def test_timeline_one_speakers_words_or_statement_on_a_date_are_one_line() -> None:
+    # A paraphrase and the quote it paraphrases, with the date inside the words: one claim, one line.
+    paraphrase = _dated(
+        "a1", "Xi will make an official visit to Russia next year, the ambassador said.", "next year", "2025", "future"
+    )
+    quote = _dated(
+        "a6",
+        '"What is no secret, in terms of priority, is that the chairman is expected here next year," he told us.',
+        "next year",
+        "2025",
+        "future",
+    )
+    paraphrase = _quoted(paraphrase, "Xi will make an official visit to Russia next year", "said", "morgulov")
+    said_next_year = quote.text[: quote.text.index(" he told")]
+    (line,) = event_timeline([paraphrase, _quoted(quote, said_next_year, "told", "morgulov")])
+    assert len(line["sources"]) == 2
+    # Someone else's words on that date, or no one's, are lines of their own.
+    assert len(event_timeline([paraphrase, _quoted(quote, said_next_year, "told", "peskov")])) == 2
+    assert len(event_timeline([paraphrase, quote])) == 2
+    # Two reports of what one speaker said that day (the date in the clause that says who said it).
+    day = "2023-03-17"
+    said = _dated("a2", '"Topical issues will be discussed," the Kremlin said on March 17.', "March 17", day)
+    announced = _dated("a3", "Xi will travel to Russia next week, the Kremlin announced Friday.", "Friday", day)
+    said = _quoted(said, '"Topical issues will be discussed,"', "said", "kremlin")
+    announced = _quoted(announced, "Xi will travel to Russia next week", "announced", "kremlin")
+    (line,) = event_timeline([said, announced])
+    assert [s["article"] for s in line["sources"]] == ["a2", "a3"]
+    # A date that dates something else in the sentence (a reaction) is not the statement's.
+    reacted = _dated("a4", "Kirby reacted on March 17 to the visit, the Kremlin said.", "March 17", day)
+    reacted = _quoted(reacted, "Kirby reacted on March 17 to the visit", "said", "kremlin")
+    assert len(event_timeline([said, replace(reacted, quotes=())])) == 2
+    # A line that joins another happening is not chained to the speaker's statement through one sentence of it.
+    arrest = _dated("a5", "Police arrested the Kremlin's critic at his home on March 17 at dawn.", "March 17", day)
+    assert len(event_timeline([said, announced, arrest])) == 2
+
+
 def test_timeline_keeps_announced_future_tense() -> None:
     visit = _dated("a1", "The president will visit Paris next year, aides said.", "next year", "2024", "future")
     (line,) = event_timeline([visit])

@@ -49,8 +49,9 @@ class EventAnalysisStage:
     """Analyses events as a whole; see the module docstring."""
 
     name: str = "event-analysis"
-    # 5: a figure one report rounds agrees with the exact one (4: timeline lines per happening)
-    version: int = 5
+    # 6: one speaker's words or statement on a date are one timeline line (5: a figure one report rounds agrees
+    # with the exact one; 4: timeline lines per happening)
+    version: int = 6
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

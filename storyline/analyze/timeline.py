@@ -301,11 +301,13 @@ def _member(
     blank = _blanked(sentence.text, spans)
     marks = [(m.start(), m.end()) for m in _CLAUSE_MARK.finditer(blank)]
     clause: set[int] = set()
+    ranges = []
     for ref in inside:
         start = ref.start - sentence.start
         begin = max((end for _, end in marks if end <= start), default=0)
         finish = min((mark for mark, _ in marks if mark >= start), default=len(blank))
         clause.update(range(begin, finish))
+        ranges.append((ref.start, sentence.start + begin, sentence.start + finish))
     mentions = [
         (m.start - sentence.start, m.end - sentence.start, m.entity)
         for m in article.mentions
@@ -323,7 +325,26 @@ def _member(
         "names": {entity for _, _, entity in mentions},
         "clause_stems": _content_stems("".join(c if i in clause else " " for i, c in enumerate(words))) - common,
         "clause_names": {entity for start, _, entity in mentions if start in clause},
+        "statements": _statements(article, sentence.start, sentence.end, ranges),
     }
+
+
+def _statements(article: Article, start: int, end: int, ranges: list[tuple[int, int, int]]) -> set[tuple[str, str]]:
+    """What a sentence's date dates when the sentence reports someone's words: ``(speaker, "words")`` for a date
+    inside what the speaker said ("Xi will visit next year, the ambassador said"), ``(speaker, "statement")`` for
+    a date in the clause that says who said it ("..., the Kremlin said on March 17"). ``ranges`` are each date's
+    (start, clause start, clause end), as offsets of the article. Named speakers only: "he" after "Morgulov" is
+    Morgulov, an unnamed "officials" is no one in particular."""
+    found: set[tuple[str, str]] = set()
+    for quote in article.quotes:
+        if not quote.speech or not quote.entity or not any(start <= span.start < end for span in quote.cue):
+            continue
+        for at, begin, finish in ranges:
+            if any(span.start <= at < span.end for span in quote.content):
+                found.add((quote.entity, "words"))
+            elif any(begin <= span.start < finish for span in quote.cue):
+                found.add((quote.entity, "statement"))
+    return found
 
 
 def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
@@ -344,6 +365,32 @@ def _clause_said_by(member: dict[str, Any], other: dict[str, Any]) -> bool:
 
 def _alike(first: dict[str, Any], second: dict[str, Any]) -> bool:
     return first["source"] != second["source"] and (_clause_said_by(first, second) or _clause_said_by(second, first))
+
+
+def _join_statements(groups: list[list[int]], members: list[dict[str, Any]]) -> list[list[int]]:
+    """Groups of one date joined when every sentence of each dates one speaker's words or one speaker's
+    statement (``_statements``): a quote and its paraphrase, or two reports of what was said that day, are one
+    happening. Whole groups only: a sentence that dates someone's words beside another happening ("the arrest"
+    and the arrested man's words about it) does not chain the two."""
+    shared = [set.intersection(*(members[i]["statements"] for i in group)) for group in groups]
+    parent = list(range(len(groups)))
+
+    def root(g: int) -> int:
+        while parent[g] != g:
+            g = parent[g]
+        return g
+
+    first_with: dict[tuple[str, str], int] = {}
+    for g, tags in enumerate(shared):
+        for tag in sorted(tags):
+            if tag in first_with:
+                parent[root(g)] = root(first_with[tag])
+            else:
+                first_with[tag] = g
+    joined: dict[int, list[int]] = {}
+    for g, group in enumerate(groups):
+        joined.setdefault(root(g), []).extend(group)
+    return sorted((sorted(group) for group in joined.values()), key=lambda group: group[0])
 
 
 def _tense(members: list[dict[str, Any]]) -> str | None:
@@ -446,7 +493,7 @@ def event_timeline(
             for j, second in enumerate(members):
                 found[i, j] |= first["source"] == second["source"]
         np.fill_diagonal(found, False)
-        groups.extend((key, [members[i] for i in group]) for group in _groups(found))
+        groups.extend((key, [members[i] for i in group]) for group in _join_statements(_groups(found), members))
     lines = []
     for key, members in _fold_coarse(groups, same):
         lines.append(_line(key, members, similarity([member["compare"] for member in members])))
