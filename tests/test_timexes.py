@@ -121,6 +121,26 @@ def test_tag_times_expression_gives_its_own_tense(text: str, tense: str) -> None
     assert [ref.tense for ref in refs] == [tense]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Capitals make names of date words: a newspaper, a morning show, a Sunday programme.
+        ("The lawyer wrote last month in USA Today.", [("last month", "DATE", "2023-02")]),
+        ('Trump told NBC\'s "Today" show on Thursday.', [("Thursday", "DATE", "2023-03-16")]),
+        ('"That\'s not on my agenda," he said on "This Week."', []),
+        # The same words as dates.
+        ("Today, the council voted.", [("Today", "DATE", "2023-03-17")]),
+        ('"Today we act," she said.', [("Today", "DATE", "2023-03-17")]),
+        (
+            "The council votes today and meets this week.",
+            [("today", "DATE", "2023-03-17"), ("this week", "DATE", "2023-W11")],
+        ),
+    ],
+)
+def test_tag_times_leaves_titles_of_date_words_alone(text: str, expected: list[tuple[str, str, str]]) -> None:
+    assert _found(text, FRIDAY) == expected
+
+
 def test_tag_times_without_anchor_stays_underspecified() -> None:
     found = _found("The ministers met on Monday and will meet again next week.", None)
     assert found == [("Monday", "DATE", "XXXX-WXX-1"), ("next week", "DATE", "XXXX-WXX")]

@@ -137,8 +137,9 @@ class AnalysisStage:
     name: str = "analysis"
     # 2: store-wide entity types, surnames, acronyms (new linker state); 3: quotes marked speech or not,
     # described groups of speakers, balanced quote marks; 4: a talk to come as its announcer's whole clause,
-    # counted groups as speakers, an expression's own words giving its tense
-    version: int = 4
+    # counted groups as speakers, an expression's own words giving its tense; 5: "USA Today", the "Today" show
+    # and "This Week" are no dates
+    version: int = 5
     reads: tuple[str, ...] = ("published",)
     writes: tuple[str, ...] = ("mentions", "times", "quotes")
 

@@ -1517,6 +1517,24 @@ def _trim(text: str, found: _Found) -> _Found:
 _OUTSIDE_CALENDAR = re.compile(r"-|0000|\d{5}")
 
 
+# "USA Today", NBC's "Today" show, ABC's "This Week": capitals that make a name of a date word.
+_TITLE_WORDS = re.compile(r"Today|This Week")
+_OPENING_MARKS = "\"“‘'"
+_CLOSING_MARKS = "\"”’'"
+
+
+def _names_a_title(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is "Today" or "This Week" written as a name: "This Week" anywhere, "Today"
+    inside a sentence or alone in quote marks ("Today, the ..." opens a sentence with the day)."""
+    if not _TITLE_WORDS.fullmatch(text, start, end):
+        return False
+    if text[start:end] == "This Week":
+        return True
+    before = text[:start].rstrip()[-1:]
+    quoted = before in _OPENING_MARKS and text[end : end + 1] in _CLOSING_MARKS
+    return quoted or (before.isalnum() or before == ",")
+
+
 def tag_times(text: str, anchor: date | None, doc: Doc | None = None) -> list[TimeRef]:
     """Every TimeML time expression in ``text``, resolved against ``anchor`` (the publication date).
 
@@ -1528,7 +1546,7 @@ def tag_times(text: str, anchor: date | None, doc: Doc | None = None) -> list[Ti
     taken = bytearray(len(text) + 1)
     accepted: list[_Found] = []
     for start, end, index, match in _candidates(text):
-        if taken.find(1, start, end) != -1:
+        if taken.find(1, start, end) != -1 or _names_a_title(text, start, end):
             continue
         try:
             result = _RULES[index].handler(match, ctx)
