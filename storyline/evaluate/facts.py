@@ -39,6 +39,7 @@ from ..cluster.judges import LinearModel
 from ..config import Settings
 from ..embed import load_embedder
 from ..errors import Errors, InputError, StorylineError
+from .metrics import precision_recall_f1
 from .records import read_records
 
 __all__ = ["FactScores", "evaluate_facts", "fit_paraphrase_model", "format_facts", "train_facts"]
@@ -125,11 +126,8 @@ def _views(pairs: Sequence[FactPair], settings: Settings) -> tuple[list[tuple[Se
 
 def _confusion(gold: npt.NDArray[np.bool_], said: npt.NDArray[np.bool_]) -> tuple[float, float, float, float]:
     """Accuracy, precision, recall and F1 of the positive class."""
-    hits = float((gold & said).sum())
-    precision = hits / said.sum() if said.any() else 0.0
-    recall = hits / gold.sum() if gold.any() else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return float((gold == said).mean()) if len(gold) else 0.0, precision, recall, f1
+    scores = precision_recall_f1(float((gold & said).sum()), float(said.sum()), float(gold.sum()))
+    return float((gold == said).mean()) if len(gold) else 0.0, scores.precision, scores.recall, scores.f1
 
 
 def _best_threshold(gold: npt.NDArray[np.bool_], probability: npt.NDArray[np.float64]) -> float:

@@ -22,8 +22,16 @@ class Scores:
     f1: float
 
 
-def _f1(precision: float, recall: float) -> float:
+def f1(precision: float, recall: float) -> float:
+    """Their harmonic mean; 0 when both are 0."""
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def precision_recall_f1(correct: float, predicted: float, gold: float) -> Scores:
+    """``correct`` hits among ``predicted`` answers against ``gold`` items (0 where a ratio is undefined)."""
+    precision = correct / predicted if predicted else 0.0
+    recall = correct / gold if gold else 0.0
+    return Scores(precision, recall, f1(precision, recall))
 
 
 def _check(gold: Sequence[Hashable], predicted: Sequence[Hashable]) -> None:
@@ -40,7 +48,7 @@ def bcubed(gold: Sequence[Hashable], predicted: Sequence[Hashable]) -> Scores:
     gold_sizes, predicted_sizes = Counter(gold), Counter(predicted)
     precision = sum(n * n / predicted_sizes[p] for (_, p), n in joint.items()) / len(gold)
     recall = sum(n * n / gold_sizes[g] for (g, _), n in joint.items()) / len(gold)
-    return Scores(precision, recall, _f1(precision, recall))
+    return Scores(precision, recall, f1(precision, recall))
 
 
 def pairwise(gold: Sequence[Hashable], predicted: Sequence[Hashable]) -> Scores:
@@ -54,7 +62,7 @@ def pairwise(gold: Sequence[Hashable], predicted: Sequence[Hashable]) -> Scores:
     predicted_pairs, gold_pairs = pairs(Counter(predicted)), pairs(Counter(gold))
     precision = together / predicted_pairs if predicted_pairs else 1.0
     recall = together / gold_pairs if gold_pairs else 1.0
-    return Scores(precision, recall, _f1(precision, recall))
+    return Scores(precision, recall, f1(precision, recall))
 
 
 def _clusters(labels: Sequence[Hashable]) -> list[list[int]]:
@@ -79,7 +87,7 @@ def muc(gold: Sequence[Hashable], predicted: Sequence[Hashable]) -> Scores:
     """The link-based MUC score (Vilain et al. 1995); singletons carry no links and do not count."""
     _check(gold, predicted)
     recall, precision = _muc_side(gold, predicted), _muc_side(predicted, gold)
-    return Scores(precision, recall, _f1(precision, recall))
+    return Scores(precision, recall, f1(precision, recall))
 
 
 def ceaf_e(gold: Sequence[Hashable], predicted: Sequence[Hashable]) -> Scores:
@@ -101,7 +109,7 @@ def ceaf_e(gold: Sequence[Hashable], predicted: Sequence[Hashable]) -> Scores:
     rows, columns = linear_sum_assignment(similarity, maximize=True)
     total = float(similarity[rows, columns].sum())
     precision, recall = total / len(responses), total / len(keys)
-    return Scores(precision, recall, _f1(precision, recall))
+    return Scores(precision, recall, f1(precision, recall))
 
 
 def conll_f1(gold: Sequence[Hashable], predicted: Sequence[Hashable]) -> float:
@@ -123,6 +131,6 @@ def best_match(gold: Sequence[Hashable], predicted: Sequence[Hashable]) -> Score
         precision, recall = shared / predicted_sizes[label], shared / len(cluster)
         precisions.append(precision)
         recalls.append(recall)
-        f1s.append(_f1(precision, recall))
+        f1s.append(f1(precision, recall))
     n = len(f1s)
     return Scores(sum(precisions) / n, sum(recalls) / n, sum(f1s) / n)

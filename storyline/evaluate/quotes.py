@@ -33,7 +33,7 @@ from typing import Any
 
 from ..errors import Errors, InputError
 from ..model import Quote
-from .metrics import Scores
+from .metrics import Scores, precision_recall_f1
 from .records import read_records
 
 # Documents handed to spaCy at a time: large enough to batch, small enough to keep memory flat.
@@ -94,17 +94,10 @@ class _Counts:
         return AttributionScores(
             self.gold,
             self.predicted,
-            _prf(self.exact, self.predicted, self.gold),
-            _prf(self.overlap, self.predicted, self.gold),
-            _prf(self.sources, self.predicted_sources, self.gold_sources),
+            precision_recall_f1(self.exact, self.predicted, self.gold),
+            precision_recall_f1(self.overlap, self.predicted, self.gold),
+            precision_recall_f1(self.sources, self.predicted_sources, self.gold_sources),
         )
-
-
-def _prf(correct: int, predicted: int, gold: int) -> Scores:
-    precision = correct / predicted if predicted else 0.0
-    recall = correct / gold if gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return Scores(precision, recall, f1)
 
 
 def normalized(text: str, spans: Iterable[tuple[int, int]]) -> _Chars:

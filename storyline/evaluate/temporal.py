@@ -25,6 +25,7 @@ from typing import Any
 from ..errors import Errors, InputError
 from ..model import TimeRef
 from ..nlp.timexes import tag_times
+from .metrics import precision_recall_f1
 from .records import read_records
 
 __all__ = ["TemporalScores", "evaluate_temporal", "format_temporal"]
@@ -164,13 +165,6 @@ def _score(document: TemporalDocument, predicted: list[TimeRef], counts: _Counts
         counts.value += timex.value == ref.value
 
 
-def _prf(correct: int, predicted: int, gold: int) -> tuple[float, float, float]:
-    precision = correct / predicted if predicted else 0.0
-    recall = correct / gold if gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
-
-
 def evaluate_temporal(path: Path) -> TemporalScores:
     """Tag every document of ``path`` (anchored at its ``dct``) and score it as TempEval-3 does."""
     documents = list(read_temporal(Path(path)))
@@ -180,20 +174,20 @@ def evaluate_temporal(path: Path) -> TemporalScores:
     seconds = time.perf_counter() - started
     for document, predicted in zip(documents, predictions, strict=True):
         _score(document, predicted, counts)
-    strict = _prf(counts.strict, counts.predicted, counts.gold)
-    relaxed = _prf(counts.relaxed, counts.predicted, counts.gold)
-    typed = _prf(counts.type, counts.predicted, counts.gold)
-    valued = _prf(counts.value, counts.predicted, counts.gold)
+    strict = precision_recall_f1(counts.strict, counts.predicted, counts.gold)
+    relaxed = precision_recall_f1(counts.relaxed, counts.predicted, counts.gold)
+    typed = precision_recall_f1(counts.type, counts.predicted, counts.gold)
+    valued = precision_recall_f1(counts.value, counts.predicted, counts.gold)
     return TemporalScores(
         file=str(path),
         documents=len(documents),
         gold=counts.gold,
         predicted=counts.predicted,
-        strict_precision=strict[0], strict_recall=strict[1], strict_f1=strict[2],
-        relaxed_precision=relaxed[0], relaxed_recall=relaxed[1], relaxed_f1=relaxed[2],
-        type_precision=typed[0], type_recall=typed[1], type_f1=typed[2],
+        strict_precision=strict.precision, strict_recall=strict.recall, strict_f1=strict.f1,
+        relaxed_precision=relaxed.precision, relaxed_recall=relaxed.recall, relaxed_f1=relaxed.f1,
+        type_precision=typed.precision, type_recall=typed.recall, type_f1=typed.f1,
         type_accuracy=counts.type / counts.relaxed if counts.relaxed else 0.0,
-        value_precision=valued[0], value_recall=valued[1], value_f1=valued[2],
+        value_precision=valued.precision, value_recall=valued.recall, value_f1=valued.f1,
         value_accuracy=counts.value / counts.relaxed if counts.relaxed else 0.0,
         seconds=seconds,
         docs_per_second=len(documents) / seconds if seconds else 0.0,

@@ -37,6 +37,7 @@ from ..analyze.timeline import timeline_summary
 from ..errors import Errors, InputError, StorylineError
 from ..model import Article, Sentence
 from ..nlp.timexes import tag_times
+from .metrics import f1
 from .records import read_records
 
 __all__ = ["TimelineScores", "evaluate_timelines", "format_timelines", "rouge_counts", "timeline_scores"]
@@ -171,11 +172,7 @@ def _rouge1_approximation(predicted: Sequence[str], reference: Sequence[str]) ->
     match = sum((mine & gold).values())
     precision = match / sum(mine.values()) if mine else 0.0
     recall = match / sum(gold.values()) if gold else 0.0
-    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-
-
-def _f1(precision: float, recall: float) -> float:
-    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return f1(precision, recall)
 
 
 def _aligned(source: Timeline, target: Timeline) -> dict[date, date]:
@@ -195,7 +192,7 @@ def _aligned(source: Timeline, target: Timeline) -> dict[date, date]:
 def timeline_scores(predicted: Timeline, gold: Timeline) -> dict[str, float]:
     """Date F1, AR1-F and AR2-F (align+ m:1) of one predicted timeline against one gold timeline."""
     shared = len(set(predicted) & set(gold))
-    scores = {"date_f1": _f1(shared / len(predicted), shared / len(gold)) if predicted and gold else 0.0}
+    scores = {"date_f1": f1(shared / len(predicted), shared / len(gold)) if predicted and gold else 0.0}
     hits = {1: [0.0, 0.0], 2: [0.0, 0.0]}  # n -> [precision numerator, recall numerator]
     sizes = {1: [0, 0], 2: [0, 0]}
     for day, other in (_aligned(predicted, gold) if gold else {}).items():
@@ -216,7 +213,7 @@ def timeline_scores(predicted: Timeline, gold: Timeline) -> dict[str, float]:
     for n in (1, 2):
         precision = hits[n][0] / sizes[n][0] if sizes[n][0] else 0.0
         recall = hits[n][1] / sizes[n][1] if sizes[n][1] else 0.0
-        scores[f"ar{n}_f"] = _f1(precision, recall)
+        scores[f"ar{n}_f"] = f1(precision, recall)
     return scores
 
 
