@@ -373,24 +373,11 @@ def _join_statements(groups: list[list[int]], members: list[dict[str, Any]]) -> 
     happening. Whole groups only: a sentence that dates someone's words beside another happening ("the arrest"
     and the arrested man's words about it) does not chain the two."""
     shared = [set.intersection(*(members[i]["statements"] for i in group)) for group in groups]
-    parent = list(range(len(groups)))
-
-    def root(g: int) -> int:
-        while parent[g] != g:
-            g = parent[g]
-        return g
-
-    first_with: dict[tuple[str, str], int] = {}
-    for g, tags in enumerate(shared):
-        for tag in sorted(tags):
-            if tag in first_with:
-                parent[root(g)] = root(first_with[tag])
-            else:
-                first_with[tag] = g
-    joined: dict[int, list[int]] = {}
-    for g, group in enumerate(groups):
-        joined.setdefault(root(g), []).extend(group)
-    return sorted((sorted(group) for group in joined.values()), key=lambda group: group[0])
+    linked = np.array([[bool(first & second) for second in shared] for first in shared], dtype=bool).reshape(
+        len(groups), len(groups)
+    )
+    np.fill_diagonal(linked, False)
+    return [sorted(i for g in component for i in groups[g]) for component in _groups(linked)]
 
 
 def _tense(members: list[dict[str, Any]]) -> str | None:
